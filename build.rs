@@ -1,0 +1,12 @@
+//! Compiles the Slint UI in `ui/` into Rust code included by `src/ui`.
+
+fn main() {
+    // Element debug info lets the UI tests find elements by label; release
+    // builds leave it out.
+    let debug = std::env::var("PROFILE").as_deref() == Ok("debug");
+    let config = slint_build::CompilerConfiguration::new()
+        .with_style("fluent".into())
+        .with_debug_info(debug);
+    slint_build::compile_with_config("ui/app-window.slint", config)
+        .expect("compiling the Slint UI in ui/");
+}

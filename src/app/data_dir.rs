@@ -1,0 +1,27 @@
+//! Where the database lives.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+pub const SERVICE_DATA_DIR: &str = "/var/lib/locker-kiosk";
+
+/// `--data-dir` if given; else systemd's `$STATE_DIRECTORY` (set by the
+/// service's `StateDirectory=`); else `/var/lib/locker-kiosk` for root;
+/// else the user's data directory. The demo gets a folder of its own
+/// inside, so that trying the demo never touches a real locker's data.
+pub fn resolve(explicit: Option<PathBuf>, demo: bool) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir;
+    }
+    let base = std::env::var_os("STATE_DIRECTORY")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| running_as_root().then(|| PathBuf::from(SERVICE_DATA_DIR)))
+        .or_else(|| dirs::data_dir().map(|d| d.join("locker-kiosk")))
+        .unwrap_or_else(|| PathBuf::from("locker-kiosk-data"));
+    if demo { base.join("demo") } else { base }
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}

@@ -1,0 +1,10 @@
+//! The application service: everything between the UI and the parts
+//! (store, lock boards, scanners). It owns the store on a worker thread of
+//! its own, so that no database work ever runs on the UI thread.
+
+pub mod data_dir;
+pub mod demo;
+pub mod service;
+pub mod system;
+
+pub use service::{Overview, Service};

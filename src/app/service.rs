@@ -1,0 +1,107 @@
+//! The application service's core: the store on a worker thread of its
+//! own, reached by message. The UI thread and the async tasks hand it
+//! closures and await the answer; none of them ever waits on SQLite.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread;
+
+use tokio::sync::oneshot;
+
+use crate::config::Config;
+use crate::domain::CompartmentState;
+use crate::store::{Store, StoreError};
+
+type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// A cheap handle; clone it into every task that needs the store.
+#[derive(Clone)]
+pub struct Service {
+    jobs: mpsc::Sender<Job>,
+    config: Arc<Config>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the database worker has stopped")]
+    Stopped,
+}
+
+/// What the home screen's status strip needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overview {
+    pub compartments: usize,
+    pub free: usize,
+    pub occupied: usize,
+    pub faulty: usize,
+    pub out_of_service: usize,
+    pub parcels_waiting: usize,
+    pub outbox_pending: u64,
+}
+
+impl Overview {
+    pub fn read(store: &Store) -> Result<Overview, StoreError> {
+        let compartments = store.compartments()?;
+        let count = |f: &dyn Fn(&CompartmentState) -> bool| {
+            compartments.iter().filter(|c| f(&c.state)).count()
+        };
+        Ok(Overview {
+            compartments: compartments.len(),
+            free: count(&|s| *s == CompartmentState::Free),
+            occupied: count(&|s| *s == CompartmentState::Occupied),
+            faulty: count(&|s| matches!(s, CompartmentState::Faulty { .. })),
+            out_of_service: count(&|s| matches!(s, CompartmentState::OutOfService { .. })),
+            parcels_waiting: store.parcels_in_locker()?.len(),
+            outbox_pending: store.outbox_pending()?,
+        })
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.compartments > 0 && self.free == 0
+    }
+}
+
+impl Service {
+    /// Moves the store onto its worker thread.
+    pub fn start(store: Store, config: Config) -> Service {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        thread::Builder::new()
+            .name("store".into())
+            .spawn(move || {
+                let mut store = store;
+                for job in queue {
+                    job(&mut store);
+                }
+                tracing::debug!("store worker stopped");
+            })
+            .expect("spawning the store worker thread");
+        Service {
+            jobs,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Runs `f` on the store's thread and resolves to its result.
+    pub async fn call<R, F>(&self, f: F) -> Result<R, ServiceError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |store| {
+            let _ = reply.send(f(store));
+        });
+        self.jobs.send(job).map_err(|_| ServiceError::Stopped)?;
+        Ok(answer.await.map_err(|_| ServiceError::Stopped)??)
+    }
+
+    pub async fn overview(&self) -> Result<Overview, ServiceError> {
+        self.call(|store| Overview::read(store)).await
+    }
+}

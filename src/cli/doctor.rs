@@ -1,0 +1,213 @@
+//! `locker-kiosk doctor`: one line per check, OK or FAIL with a reason.
+//! It changes nothing, and works while the kiosk is running.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::GlobalArgs;
+use crate::config::{BoardPort, CameraDevice, Config, ScannerConfig};
+use crate::store::{self, DATABASE_FILE, migrations};
+
+/// One check's outcome: what was checked, and OK or FAIL with why.
+pub struct Check {
+    pub name: String,
+    pub result: Result<String, String>,
+}
+
+impl Check {
+    fn new(name: impl Into<String>, result: Result<String, String>) -> Self {
+        Self {
+            name: name.into(),
+            result,
+        }
+    }
+}
+
+pub fn doctor(global: &GlobalArgs) -> ExitCode {
+    let checks = run_checks(global);
+    let mut failed = 0;
+    for check in &checks {
+        match &check.result {
+            Ok(detail) => println!("OK    {}: {detail}", check.name),
+            Err(reason) => {
+                failed += 1;
+                println!("FAIL  {}: {reason}", check.name);
+            }
+        }
+    }
+    if failed == 0 {
+        println!("all {} checks passed", checks.len());
+        ExitCode::SUCCESS
+    } else {
+        println!("{failed} of {} checks failed", checks.len());
+        ExitCode::FAILURE
+    }
+}
+
+pub fn run_checks(global: &GlobalArgs) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let config = match global.load_config() {
+        Ok(config) => {
+            checks.push(Check::new(
+                "config",
+                Ok(format!(
+                    "{}: locker `{}`, {} compartments on {} boards",
+                    config.source.describe(),
+                    config.locker.id,
+                    config.compartments.len(),
+                    config.boards.len()
+                )),
+            ));
+            Some(config)
+        }
+        Err(errors) => {
+            for error in errors.0 {
+                checks.push(Check::new("config", Err(error.to_string())));
+            }
+            None
+        }
+    };
+    let data_dir = global.data_dir();
+    checks.push(Check::new("data directory", check_data_dir(&data_dir)));
+    checks.push(Check::new(
+        "database",
+        check_database(&data_dir.join(DATABASE_FILE), config.as_ref()),
+    ));
+    if let Some(config) = &config {
+        check_hardware(config, &mut checks);
+    }
+    checks
+}
+
+fn check_data_dir(dir: &Path) -> Result<String, String> {
+    if dir.is_dir() {
+        let probe = dir.join(".doctor-probe");
+        std::fs::write(&probe, b"")
+            .and_then(|_| std::fs::remove_file(&probe))
+            .map_err(|e| format!("{} is not writable: {e}", dir.display()))?;
+        return Ok(format!("{} is writable", dir.display()));
+    }
+    let ancestor = dir
+        .ancestors()
+        .find(|a| a.exists())
+        .ok_or_else(|| format!("{} has no existing parent", dir.display()))?;
+    if !ancestor.is_dir() {
+        return Err(format!("{} is not a directory", ancestor.display()));
+    }
+    Ok(format!("{} will be created at first start", dir.display()))
+}
+
+fn check_database(file: &Path, config: Option<&Config>) -> Result<String, String> {
+    if !file.exists() {
+        return Ok(format!("{} will be created at first start", file.display()));
+    }
+    let inspection = store::inspect(file).map_err(|e| e.to_string())?;
+    if let (Some(config), Some(found)) = (config, &inspection.locker_id)
+        && *found != config.locker.id
+    {
+        return Err(format!(
+            "{} belongs to locker `{found}`, but the configuration is for `{}`",
+            file.display(),
+            config.locker.id
+        ));
+    }
+    let migration = if inspection.version < migrations::LATEST_VERSION {
+        format!(
+            ", will be migrated to v{} at start",
+            migrations::LATEST_VERSION
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "{} is intact, schema v{}{migration}",
+        file.display(),
+        inspection.version
+    ))
+}
+
+fn check_hardware(config: &Config, checks: &mut Vec<Check>) {
+    for board in &config.boards {
+        let name = format!("lock board {}", board.id);
+        let result = match &board.port {
+            BoardPort::Simulated => Ok(format!(
+                "{} at address {}, {} channels, simulated in-process",
+                board.protocol, board.address, board.channels
+            )),
+            BoardPort::Serial(path) => open_serial(path).map(|_| {
+                format!(
+                    "{} at address {} on {} ({} baud): the port opens; the board itself is not queried yet",
+                    board.protocol,
+                    board.address,
+                    path.display(),
+                    board.baud
+                )
+            }),
+        };
+        checks.push(Check::new(name, result));
+    }
+    let camera = match &config.camera.device {
+        CameraDevice::None => Ok(
+            "none configured: camera scanning is off; typed codes and scanners still work".into(),
+        ),
+        CameraDevice::Device(path) if path.exists() => Ok(format!(
+            "{} present ({}x{} asked)",
+            path.display(),
+            config.camera.width,
+            config.camera.height
+        )),
+        CameraDevice::Device(path) => Err(format!(
+            "{} does not exist: is the camera plugged in?",
+            path.display()
+        )),
+        CameraDevice::Replay(dir) => {
+            image_count(dir).map(|n| format!("replaying {n} images from {}", dir.display()))
+        }
+    };
+    checks.push(Check::new("camera", camera));
+    for (index, scanner) in config.scanners.iter().enumerate() {
+        let name = format!("scanner {}", index + 1);
+        let result = match scanner {
+            ScannerConfig::KeyboardWedge => {
+                Ok("keyboard-wedge scanner: recognised by its typing speed".into())
+            }
+            ScannerConfig::Serial { port, baud } => {
+                open_serial(port).map(|_| format!("{} opens ({baud} baud)", port.display()))
+            }
+        };
+        checks.push(Check::new(name, result));
+    }
+}
+
+/// Opens a serial device without waiting for carrier detect and closes it.
+fn open_serial(path: &Path) -> Result<(), String> {
+    const O_NONBLOCK: i32 = 0o4000;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+fn image_count(dir: &Path) -> Result<usize, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let count = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_lowercase();
+            [".png", ".jpg", ".jpeg", ".pgm"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+        })
+        .count();
+    if count == 0 {
+        Err(format!("{} holds no images", dir.display()))
+    } else {
+        Ok(count)
+    }
+}

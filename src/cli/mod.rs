@@ -1,0 +1,85 @@
+//! The command line. `locker-kiosk` alone runs the kiosk; the subcommands
+//! are for staff and installers. Each subcommand lives in its own module.
+
+mod doctor;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::data_dir;
+use crate::config::{Config, ConfigErrors};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "locker-kiosk",
+    version,
+    about = "Touchscreen software for smart parcel lockers"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Configuration file [default: ./locker-kiosk.toml, then /etc/locker-kiosk/config.toml, then the built-in demo locker]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the database lives [default: $STATE_DIRECTORY, /var/lib/locker-kiosk for root, else the user's data directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Use the built-in demo locker and demo data (codes in README.md), whatever config exists
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Log machine-readable JSON lines instead of text (level from RUST_LOG)
+    #[arg(long, global = true)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the kiosk (the default)
+    Run(run::RunArgs),
+    /// Check the configuration, database, lock boards and camera; non-zero exit on any failure
+    Doctor,
+}
+
+impl GlobalArgs {
+    pub fn load_config(&self) -> Result<Config, ConfigErrors> {
+        if self.demo {
+            Ok(Config::demo())
+        } else {
+            Config::locate(self.config.as_deref())
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        data_dir::resolve(self.data_dir.clone(), self.demo)
+    }
+}
+
+pub fn main(cli: Cli) -> ExitCode {
+    let global = cli.global;
+    match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
+        Command::Run(args) => run::run(&global, &args),
+        Command::Doctor => doctor::doctor(&global),
+    }
+}
+
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

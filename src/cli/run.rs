@@ -1,0 +1,119 @@
+//! `locker-kiosk run`: open the locker's records, start the service, show
+//! the UI.
+
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use slint::ComponentHandle;
+
+use super::GlobalArgs;
+use crate::app::{Service, demo, system};
+use crate::config::Config;
+use crate::store::Store;
+use crate::ui::{self, AppWindow, UiContext};
+
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Show the kiosk in a window instead of full screen (development)
+    #[arg(long)]
+    pub windowed: bool,
+    /// How to reach the screen: winit needs a desktop (X11/Wayland); linuxkms drives the panel directly
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    pub backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// SLINT_BACKEND if set, else a desktop when there is one, else linuxkms
+    #[default]
+    Auto,
+    Winit,
+    Linuxkms,
+}
+
+pub fn run(global: &GlobalArgs, args: &RunArgs) -> ExitCode {
+    let (config, store) = match open_locker(global) {
+        Ok(opened) => opened,
+        Err(message) => {
+            eprintln!("locker-kiosk: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing::info!(
+        locker = %config.locker.id,
+        config = %config.source.describe(),
+        database = %store.file().display(),
+        "starting the kiosk"
+    );
+    match show_ui(config, store, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("locker-kiosk: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the configuration and opens the store bound to it, seeding demo
+/// data where the demo asks for it. Every error is a sentence for the
+/// operator.
+pub fn open_locker(global: &GlobalArgs) -> Result<(Config, Store), String> {
+    let config = global
+        .load_config()
+        .map_err(|errors| format!("the configuration has errors:\n{errors}"))?;
+    let data_dir = global.data_dir();
+    let mut store = if global.demo {
+        Store::open_fresh(&data_dir)
+    } else {
+        Store::open(&data_dir)
+    }
+    .map_err(|e| e.to_string())?;
+    let now = system::now();
+    store.sync_layout(&config, now).map_err(|e| e.to_string())?;
+    let blank = store.is_blank().map_err(|e| e.to_string())?;
+    if config.is_demo_layout() && blank {
+        demo::seed(&mut store, &config, now).map_err(|e| format!("seeding the demo data: {e}"))?;
+        tracing::info!("demo data seeded: see README.md for the codes");
+    }
+    Ok((config, store))
+}
+
+fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
+    select_backend(args.backend)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("kiosk-service")
+        .build()
+        .map_err(|e| format!("starting the service runtime: {e}"))?;
+    let context = UiContext {
+        service: Service::start(store, config),
+        runtime: runtime.handle().clone(),
+    };
+    let window = AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;
+    ui::bind(&window, &context);
+    if !args.windowed {
+        window.window().set_fullscreen(true);
+    }
+    window.run().map_err(|e| format!("the screen stopped: {e}"))
+}
+
+fn select_backend(backend: Backend) -> Result<(), String> {
+    let name = match backend {
+        Backend::Auto => {
+            if std::env::var_os("SLINT_BACKEND").is_some() {
+                return Ok(());
+            }
+            let desktop = std::env::var_os("WAYLAND_DISPLAY").is_some()
+                || std::env::var_os("DISPLAY").is_some();
+            if desktop { "winit" } else { "linuxkms" }
+        }
+        Backend::Winit => "winit",
+        Backend::Linuxkms => "linuxkms",
+    };
+    slint::BackendSelector::new()
+        .backend_name(name.into())
+        .renderer_name("software".into())
+        .select()
+        .map_err(|e| format!("cannot use the {name} backend: {e}"))
+}

@@ -1,0 +1,261 @@
+//! The kiosk's configuration: one TOML file, checked as a whole at start-up.
+//!
+//! Where it comes from: `--config FILE`, else `./locker-kiosk.toml`, else
+//! `/etc/locker-kiosk/config.toml`, else the built-in demo locker
+//! (`hardware/layouts/demo-24.toml`, compiled in). A config that could open
+//! a wrong door is refused: see `validate`.
+
+mod error;
+mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{ConfigError, ConfigErrors};
+
+use crate::domain::codes::LockoutPolicy;
+use crate::domain::pickup::PickupPolicy;
+use crate::domain::{CompartmentNumber, Position, SizeClass};
+use crate::hardware::{Protocol, SensorPolarity};
+
+/// The demo locker: 24 compartments of mixed sizes on two simulated boards.
+pub const DEMO_LAYOUT: &str = include_str!("../../hardware/layouts/demo-24.toml");
+pub const DEMO_LAYOUT_NAME: &str = "built-in demo (hardware/layouts/demo-24.toml)";
+
+/// Where the configuration was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    BuiltInDemo,
+}
+
+impl ConfigSource {
+    pub fn describe(&self) -> String {
+        match self {
+            ConfigSource::File(path) => path.display().to_string(),
+            ConfigSource::BuiltInDemo => DEMO_LAYOUT_NAME.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub source: ConfigSource,
+    pub locker: LockerInfo,
+    pub policies: Policies,
+    pub languages: Languages,
+    pub camera: CameraConfig,
+    pub scanners: Vec<ScannerConfig>,
+    pub boards: Vec<BoardConfig>,
+    pub compartments: Vec<CompartmentConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockerInfo {
+    /// Short, stable id: part of every pickup QR code (`LK1:<id>:<token>`).
+    pub id: String,
+    pub name: String,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policies {
+    pub storage_hours: u32,
+    pub reminder_hours_before_expiry: u32,
+    pub pin_length: u32,
+    pub lockout: LockoutPolicy,
+    pub idle_timeout_secs: u32,
+    pub maintenance_idle_timeout_secs: u32,
+    pub close_reminder_secs: u32,
+    pub open_doors_together: bool,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Self {
+            storage_hours: 72,
+            reminder_hours_before_expiry: 24,
+            pin_length: 6,
+            lockout: LockoutPolicy::default(),
+            idle_timeout_secs: 60,
+            maintenance_idle_timeout_secs: 300,
+            close_reminder_secs: 30,
+            open_doors_together: false,
+        }
+    }
+}
+
+impl Policies {
+    pub fn pickup_policy(&self) -> PickupPolicy {
+        PickupPolicy {
+            open_together: self.open_doors_together,
+            close_reminder_secs: self.close_reminder_secs,
+            lockout: self.lockout,
+            ..PickupPolicy::default()
+        }
+    }
+}
+
+/// The languages the UI ships, complete.
+pub const SUPPORTED_LANGUAGES: [&str; 3] = ["en", "de", "es"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Languages {
+    pub default: String,
+    pub available: Vec<String>,
+}
+
+impl Default for Languages {
+    fn default() -> Self {
+        Self {
+            default: "en".into(),
+            available: SUPPORTED_LANGUAGES.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraDevice {
+    /// Camera scanning is off; typed codes and scanners still work.
+    None,
+    /// A V4L2 device such as `/dev/video0`.
+    Device(PathBuf),
+    /// A folder of images played as frames (tests, demos, field debugging).
+    Replay(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraConfig {
+    pub device: CameraDevice,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Default for CameraConfig {
+    fn default() -> Self {
+        Self {
+            device: CameraDevice::None,
+            width: 640,
+            height: 480,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScannerConfig {
+    /// USB-CDC or UART scanner: one line per scan.
+    Serial { port: PathBuf, baud: u32 },
+    /// USB HID scanner typing into the kiosk as a keyboard.
+    KeyboardWedge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoardPort {
+    /// The in-process board simulator (demo mode).
+    Simulated,
+    Serial(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parity {
+    #[default]
+    None,
+    Even,
+    Odd,
+}
+
+/// For `8a` boards: which status byte of a query-all reply holds channels
+/// 1-8. Sources disagree; most put them in the last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusOrder {
+    #[default]
+    LastByteFirst,
+    FirstByteFirst,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BoardOptions {
+    pub status_order: StatusOrder,
+    /// Pulse time sent with each open, for firmware that takes one.
+    pub pulse_secs: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardConfig {
+    pub id: String,
+    pub port: BoardPort,
+    pub protocol: Protocol,
+    pub baud: u32,
+    pub parity: Parity,
+    pub address: u8,
+    pub channels: u16,
+    pub polarity: SensorPolarity,
+    pub options: BoardOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompartmentConfig {
+    pub number: CompartmentNumber,
+    pub size: SizeClass,
+    pub position: Position,
+    pub board: String,
+    pub channel: u16,
+}
+
+impl Config {
+    /// Parses and checks `text`; errors name `source`.
+    pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
+        validate::parse(text, source)
+    }
+
+    /// The built-in demo locker.
+    pub fn demo() -> Config {
+        Config::parse(DEMO_LAYOUT, ConfigSource::BuiltInDemo)
+            .expect("the built-in demo layout is valid (checked by a test)")
+    }
+
+    pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                file: path.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read the configuration: {e}"),
+            }])
+        })?;
+        Config::parse(&text, ConfigSource::File(path.to_path_buf()))
+    }
+
+    /// Finds and loads the configuration: the explicit file, then the
+    /// standard places, then the built-in demo.
+    pub fn locate(explicit: Option<&Path>) -> Result<Config, ConfigErrors> {
+        if let Some(path) = explicit {
+            return Config::load_file(path);
+        }
+        for candidate in standard_locations() {
+            if candidate.exists() {
+                return Config::load_file(&candidate);
+            }
+        }
+        Ok(Config::demo())
+    }
+
+    pub fn board(&self, id: &str) -> Option<&BoardConfig> {
+        self.boards.iter().find(|b| b.id == id)
+    }
+
+    pub fn compartment(&self, number: CompartmentNumber) -> Option<&CompartmentConfig> {
+        self.compartments.iter().find(|c| c.number == number)
+    }
+
+    pub fn is_demo_layout(&self) -> bool {
+        self.source == ConfigSource::BuiltInDemo
+    }
+}
+
+pub fn standard_locations() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("locker-kiosk.toml"),
+        PathBuf::from("/etc/locker-kiosk/config.toml"),
+    ]
+}

@@ -1,0 +1,913 @@
+//! The courier's drop-off (and take-back of expired parcels) as a plain
+//! state machine, in the same style as [`super::pickup`].
+//!
+//! Invariants:
+//! - a deposit is recorded only for a compartment whose door was seen open;
+//! - a compartment that failed (door did not open, dirty) is flagged and
+//!   never offered again in this session; the courier gets another one
+//!   straight away;
+//! - leaving mid-deposit never loses the parcel: an opened compartment is
+//!   recorded as an unconfirmed deposit for staff to check, and the door is
+//!   handed to the watcher.
+
+use super::Timestamp;
+use super::allocation::AllocationRequest;
+use super::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
+use super::compartment::{CompartmentNumber, SizeClass};
+use super::pickup::{OpenOutcome, ParcelId, ProblemKind, WaitingParcel};
+
+pub type CourierId = i64;
+pub type RecipientId = i64;
+
+/// A parcel being dropped off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelDraft {
+    pub tracking: String,
+    pub recipient: RecipientId,
+    /// The recipient asked for a compartment they can reach.
+    pub accessible: bool,
+    /// The announced record, when the carrier's manifest had it.
+    pub announced: Option<ParcelId>,
+}
+
+/// What the store knows of a scanned tracking number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParcelMatch {
+    Announced {
+        parcel: ParcelId,
+        recipient: RecipientId,
+        accessible: bool,
+    },
+    /// Not in any manifest: the courier picks the recipient.
+    Unknown,
+    /// Already in the locker: scanned twice.
+    AlreadyInLocker { compartment: CompartmentNumber },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deposit {
+    pub parcel: ParcelDraft,
+    pub compartment: CompartmentNumber,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropoffNotice {
+    WrongCode {
+        attempts_left: u32,
+    },
+    AlreadyInLocker {
+        compartment: CompartmentNumber,
+    },
+    /// No compartment of this size (or bigger) is free.
+    NoRoom {
+        size: SizeClass,
+    },
+    /// The parcel did not fit the biggest compartment there is.
+    NothingBigger,
+    NothingToRetrieve,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropoffState {
+    Login {
+        notice: Option<DropoffNotice>,
+    },
+    CheckingLogin,
+    LockedOut {
+        until: Timestamp,
+    },
+    ScanParcel {
+        session: Session,
+        notice: Option<DropoffNotice>,
+    },
+    LookingUp {
+        session: Session,
+        tracking: String,
+    },
+    ChooseRecipient {
+        session: Session,
+        tracking: String,
+    },
+    ChooseSize {
+        session: Session,
+        parcel: ParcelDraft,
+        notice: Option<DropoffNotice>,
+    },
+    Allocating {
+        session: Session,
+        job: Job,
+    },
+    Opening {
+        session: Session,
+        job: Job,
+        compartment: CompartmentNumber,
+        size: SizeClass,
+    },
+    /// Door open: put the parcel in and close the door.
+    Filling {
+        session: Session,
+        job: Job,
+        compartment: CompartmentNumber,
+        size: SizeClass,
+    },
+    /// Taking back expired parcels, door by door.
+    Retrieving {
+        session: Session,
+        queue: Vec<WaitingParcel>,
+        door: RetrievalDoor,
+    },
+    Finished {
+        session: Session,
+    },
+}
+
+/// One courier's visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub courier: CourierId,
+    pub deposits: Vec<Deposit>,
+    pub retrieved: Vec<WaitingParcel>,
+}
+
+/// A parcel looking for a compartment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub parcel: ParcelDraft,
+    pub size: SizeClass,
+    /// Compartments already tried for this parcel.
+    pub tried: Vec<CompartmentNumber>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetrievalDoor {
+    Opening,
+    Open,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropoffEvent {
+    /// The result of checking a typed code or a scanned badge.
+    LoginChecked(Option<CourierId>),
+    LoginEntered(String),
+    ParcelScanned(String),
+    ParcelLookedUp(ParcelMatch),
+    RecipientChosen {
+        recipient: RecipientId,
+        accessible: bool,
+    },
+    SizeChosen(SizeClass),
+    /// The answer to [`DropoffEffect::FindCompartment`].
+    CompartmentFound(Option<(CompartmentNumber, SizeClass)>),
+    DoorOutcome(OpenOutcome),
+    DoorClosed {
+        compartment: CompartmentNumber,
+    },
+    DoesNotFit,
+    CompartmentDirty,
+    StartRetrieval,
+    /// The answer to [`DropoffEffect::ListRetrievable`].
+    RetrievableListed(Vec<WaitingParcel>),
+    Finish,
+    /// Idle timeout or "back" on the first screen.
+    Leave,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DropoffEffect {
+    CheckLogin(String),
+    LookUpParcel(String),
+    FindCompartment {
+        size: SizeClass,
+        accessible: bool,
+        exclude: Vec<CompartmentNumber>,
+    },
+    /// Reserve the compartment and open its door.
+    OpenForDeposit(CompartmentNumber),
+    /// Give a reserved compartment back (its door is closed or watched).
+    Release(CompartmentNumber),
+    Flag {
+        compartment: CompartmentNumber,
+        problem: ProblemKind,
+    },
+    RecordDeposit {
+        deposit: Deposit,
+        courier: CourierId,
+        confirmed: bool,
+    },
+    ListRetrievable(CourierId),
+    OpenDoor(CompartmentNumber),
+    RecordRetrieved {
+        parcel: WaitingParcel,
+        courier: CourierId,
+    },
+    RecordDoorFailure {
+        parcel: WaitingParcel,
+        outcome: OpenOutcome,
+    },
+    WatchDoors(Vec<CompartmentNumber>),
+    /// Proof of delivery for the carrier, notifications for recipients.
+    EndSession(Session),
+}
+
+impl Job {
+    /// The allocation this job asks for.
+    pub fn request(&self) -> AllocationRequest<'_> {
+        AllocationRequest {
+            size: self.size,
+            accessible: self.parcel.accessible,
+            exclude: &self.tried,
+        }
+    }
+
+    fn find(&self) -> DropoffEffect {
+        DropoffEffect::FindCompartment {
+            size: self.size,
+            accessible: self.parcel.accessible,
+            exclude: self.tried.clone(),
+        }
+    }
+}
+
+pub struct DropoffFlow {
+    limiter: AttemptLimiter,
+    state: DropoffState,
+}
+
+impl DropoffFlow {
+    pub fn new(lockout: LockoutPolicy) -> Self {
+        Self {
+            limiter: AttemptLimiter::new(lockout),
+            state: DropoffState::Login { notice: None },
+        }
+    }
+
+    pub fn state(&self) -> &DropoffState {
+        &self.state
+    }
+
+    pub fn handle(&mut self, event: DropoffEvent, now: Timestamp) -> Vec<DropoffEffect> {
+        let mut effects = Vec::new();
+        let state = std::mem::replace(&mut self.state, DropoffState::CheckingLogin);
+        self.state = self.step(state, event, now, &mut effects);
+        effects
+    }
+
+    fn step(
+        &mut self,
+        state: DropoffState,
+        event: DropoffEvent,
+        now: Timestamp,
+        effects: &mut Vec<DropoffEffect>,
+    ) -> DropoffState {
+        use DropoffEffect as F;
+        use DropoffEvent as E;
+        use DropoffState as S;
+        match (state, event) {
+            (state, E::Leave) => {
+                leave(state, effects);
+                match self.limiter.locked_until(now) {
+                    Some(until) => S::LockedOut { until },
+                    None => S::Login { notice: None },
+                }
+            }
+            (S::Login { .. } | S::LockedOut { .. }, E::LoginEntered(code)) => {
+                match self.limiter.locked_until(now) {
+                    Some(until) => S::LockedOut { until },
+                    None => {
+                        effects.push(F::CheckLogin(code));
+                        S::CheckingLogin
+                    }
+                }
+            }
+            (S::CheckingLogin, E::LoginChecked(Some(courier))) => {
+                self.limiter.record_success();
+                S::ScanParcel {
+                    session: Session {
+                        courier,
+                        deposits: Vec::new(),
+                        retrieved: Vec::new(),
+                    },
+                    notice: None,
+                }
+            }
+            (S::CheckingLogin, E::LoginChecked(None)) => match self.limiter.record_failure(now) {
+                AttemptVerdict::TryAgain { attempts_left } => S::Login {
+                    notice: Some(DropoffNotice::WrongCode { attempts_left }),
+                },
+                AttemptVerdict::LockedOut { until } => S::LockedOut { until },
+            },
+            (S::ScanParcel { session, .. }, E::ParcelScanned(tracking)) => {
+                effects.push(F::LookUpParcel(tracking.clone()));
+                S::LookingUp { session, tracking }
+            }
+            (S::LookingUp { session, tracking }, E::ParcelLookedUp(found)) => match found {
+                ParcelMatch::Announced {
+                    parcel,
+                    recipient,
+                    accessible,
+                } => S::ChooseSize {
+                    session,
+                    parcel: ParcelDraft {
+                        tracking,
+                        recipient,
+                        accessible,
+                        announced: Some(parcel),
+                    },
+                    notice: None,
+                },
+                ParcelMatch::Unknown => S::ChooseRecipient { session, tracking },
+                ParcelMatch::AlreadyInLocker { compartment } => S::ScanParcel {
+                    session,
+                    notice: Some(DropoffNotice::AlreadyInLocker { compartment }),
+                },
+            },
+            (
+                S::ChooseRecipient { session, tracking },
+                E::RecipientChosen {
+                    recipient,
+                    accessible,
+                },
+            ) => S::ChooseSize {
+                session,
+                parcel: ParcelDraft {
+                    tracking,
+                    recipient,
+                    accessible,
+                    announced: None,
+                },
+                notice: None,
+            },
+            (
+                S::ChooseSize {
+                    session, parcel, ..
+                },
+                E::SizeChosen(size),
+            ) => {
+                let job = Job {
+                    parcel,
+                    size,
+                    tried: Vec::new(),
+                };
+                effects.push(job.find());
+                S::Allocating { session, job }
+            }
+            (S::Allocating { session, job }, E::CompartmentFound(found)) => match found {
+                Some((compartment, size)) => {
+                    effects.push(F::OpenForDeposit(compartment));
+                    S::Opening {
+                        session,
+                        job,
+                        compartment,
+                        size,
+                    }
+                }
+                None => S::ChooseSize {
+                    session,
+                    notice: Some(DropoffNotice::NoRoom { size: job.size }),
+                    parcel: job.parcel,
+                },
+            },
+            (
+                S::Opening {
+                    session,
+                    mut job,
+                    compartment,
+                    size,
+                },
+                E::DoorOutcome(outcome),
+            ) => {
+                if outcome.door_is_open() {
+                    S::Filling {
+                        session,
+                        job,
+                        compartment,
+                        size,
+                    }
+                } else {
+                    effects.push(F::Flag {
+                        compartment,
+                        problem: ProblemKind::DoorDidNotOpen,
+                    });
+                    job.tried.push(compartment);
+                    effects.push(job.find());
+                    S::Allocating { session, job }
+                }
+            }
+            (
+                S::Filling {
+                    mut session,
+                    job,
+                    compartment,
+                    ..
+                },
+                E::DoorClosed {
+                    compartment: closed,
+                },
+            ) if closed == compartment => {
+                let deposit = Deposit {
+                    parcel: job.parcel,
+                    compartment,
+                };
+                effects.push(F::RecordDeposit {
+                    deposit: deposit.clone(),
+                    courier: session.courier,
+                    confirmed: true,
+                });
+                session.deposits.push(deposit);
+                S::ScanParcel {
+                    session,
+                    notice: None,
+                }
+            }
+            (
+                S::Filling {
+                    session,
+                    mut job,
+                    compartment,
+                    size,
+                },
+                E::DoesNotFit,
+            ) => {
+                effects.push(F::Release(compartment));
+                job.tried.push(compartment);
+                match next_bigger(size) {
+                    Some(bigger) => {
+                        job.size = bigger;
+                        effects.push(job.find());
+                        S::Allocating { session, job }
+                    }
+                    None => S::ChooseSize {
+                        session,
+                        parcel: job.parcel,
+                        notice: Some(DropoffNotice::NothingBigger),
+                    },
+                }
+            }
+            (
+                S::Filling {
+                    session,
+                    mut job,
+                    compartment,
+                    ..
+                },
+                E::CompartmentDirty,
+            ) => {
+                effects.push(F::Flag {
+                    compartment,
+                    problem: ProblemKind::Dirty,
+                });
+                job.tried.push(compartment);
+                effects.push(job.find());
+                S::Allocating { session, job }
+            }
+            (S::ScanParcel { session, .. }, E::StartRetrieval) => {
+                effects.push(F::ListRetrievable(session.courier));
+                S::Retrieving {
+                    session,
+                    queue: Vec::new(),
+                    door: RetrievalDoor::Opening,
+                }
+            }
+            (S::Retrieving { session, .. }, E::RetrievableListed(queue)) => {
+                next_retrieval(session, queue, effects)
+            }
+            (
+                S::Retrieving {
+                    mut session,
+                    mut queue,
+                    door: RetrievalDoor::Opening,
+                },
+                E::DoorOutcome(outcome),
+            ) if !queue.is_empty() => {
+                let parcel = queue[0];
+                if outcome.door_is_open() {
+                    effects.push(F::RecordRetrieved {
+                        parcel,
+                        courier: session.courier,
+                    });
+                    session.retrieved.push(parcel);
+                    S::Retrieving {
+                        session,
+                        queue,
+                        door: RetrievalDoor::Open,
+                    }
+                } else {
+                    effects.push(F::RecordDoorFailure { parcel, outcome });
+                    queue.remove(0);
+                    next_retrieval(session, queue, effects)
+                }
+            }
+            (
+                S::Retrieving {
+                    session,
+                    mut queue,
+                    door: RetrievalDoor::Open,
+                },
+                E::DoorClosed { compartment },
+            ) if queue.first().map(|p| p.compartment) == Some(compartment) => {
+                queue.retain(|p| p.compartment != compartment);
+                next_retrieval(session, queue, effects)
+            }
+            (S::ScanParcel { session, .. }, E::Finish) => {
+                effects.push(F::EndSession(session.clone()));
+                S::Finished { session }
+            }
+            (state, _) => state,
+        }
+    }
+}
+
+fn next_retrieval(
+    session: Session,
+    queue: Vec<WaitingParcel>,
+    effects: &mut Vec<DropoffEffect>,
+) -> DropoffState {
+    match queue.first() {
+        Some(first) => {
+            effects.push(DropoffEffect::OpenDoor(first.compartment));
+            DropoffState::Retrieving {
+                session,
+                queue,
+                door: RetrievalDoor::Opening,
+            }
+        }
+        None => DropoffState::ScanParcel {
+            notice: (session.retrieved.is_empty()).then_some(DropoffNotice::NothingToRetrieve),
+            session,
+        },
+    }
+}
+
+/// What leaving does to a half-done step: nothing is dropped on the floor.
+fn leave(state: DropoffState, effects: &mut Vec<DropoffEffect>) {
+    use DropoffEffect as F;
+    match state {
+        DropoffState::Opening { compartment, .. } => {
+            effects.push(F::Release(compartment));
+            effects.push(F::WatchDoors(vec![compartment]));
+        }
+        DropoffState::Filling {
+            session,
+            job,
+            compartment,
+            ..
+        } => {
+            effects.push(F::RecordDeposit {
+                deposit: Deposit {
+                    parcel: job.parcel,
+                    compartment,
+                },
+                courier: session.courier,
+                confirmed: false,
+            });
+            effects.push(F::WatchDoors(vec![compartment]));
+        }
+        DropoffState::Retrieving {
+            queue,
+            door: RetrievalDoor::Open | RetrievalDoor::Opening,
+            ..
+        } if !queue.is_empty() => {
+            effects.push(F::WatchDoors(vec![queue[0].compartment]));
+        }
+        DropoffState::ScanParcel { session, .. } if !session.deposits.is_empty() => {
+            effects.push(F::EndSession(session));
+        }
+        _ => {}
+    }
+}
+
+/// The next standard size above what a compartment of `size` takes.
+fn next_bigger(size: SizeClass) -> Option<SizeClass> {
+    let current = size.largest_standard_fit();
+    SizeClass::STANDARD
+        .iter()
+        .find(|class| Some(**class) != current && !size.fits(class))
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DropoffEffect as F;
+    use DropoffEvent as E;
+
+    const T0: Timestamp = Timestamp(5_000_000);
+
+    fn logged_in() -> DropoffFlow {
+        let mut f = DropoffFlow::new(LockoutPolicy::default());
+        assert_eq!(
+            f.handle(E::LoginEntered("4711".into()), T0),
+            vec![F::CheckLogin("4711".into())]
+        );
+        assert!(f.handle(E::LoginChecked(Some(1)), T0).is_empty());
+        f
+    }
+
+    fn draft(tracking: &str) -> ParcelDraft {
+        ParcelDraft {
+            tracking: tracking.into(),
+            recipient: 9,
+            accessible: false,
+            announced: None,
+        }
+    }
+
+    /// Logs in and brings one unannounced parcel to the size screen.
+    fn at_size_screen() -> DropoffFlow {
+        let mut f = logged_in();
+        assert_eq!(
+            f.handle(E::ParcelScanned("1Z999".into()), T0),
+            vec![F::LookUpParcel("1Z999".into())]
+        );
+        f.handle(E::ParcelLookedUp(ParcelMatch::Unknown), T0);
+        assert!(matches!(f.state(), DropoffState::ChooseRecipient { .. }));
+        f.handle(
+            E::RecipientChosen {
+                recipient: 9,
+                accessible: false,
+            },
+            T0,
+        );
+        f
+    }
+
+    fn find(size: SizeClass, exclude: Vec<CompartmentNumber>) -> DropoffEffect {
+        F::FindCompartment {
+            size,
+            accessible: false,
+            exclude,
+        }
+    }
+
+    #[test]
+    fn a_full_deposit() {
+        let mut f = at_size_screen();
+        assert_eq!(
+            f.handle(E::SizeChosen(SizeClass::M), T0),
+            vec![find(SizeClass::M, vec![])]
+        );
+        assert_eq!(
+            f.handle(E::CompartmentFound(Some((12, SizeClass::M))), T0),
+            vec![F::OpenForDeposit(12)]
+        );
+        assert!(f.handle(E::DoorOutcome(OpenOutcome::Opened), T0).is_empty());
+        // A different door closing is not this deposit.
+        assert!(f.handle(E::DoorClosed { compartment: 3 }, T0).is_empty());
+        let deposit = Deposit {
+            parcel: draft("1Z999"),
+            compartment: 12,
+        };
+        assert_eq!(
+            f.handle(E::DoorClosed { compartment: 12 }, T0),
+            vec![F::RecordDeposit {
+                deposit: deposit.clone(),
+                courier: 1,
+                confirmed: true
+            }]
+        );
+        let effects = f.handle(E::Finish, T0);
+        let DropoffState::Finished { session } = f.state() else {
+            panic!("not finished: {:?}", f.state());
+        };
+        assert_eq!(session.deposits, vec![deposit]);
+        assert_eq!(effects, vec![F::EndSession(session.clone())]);
+    }
+
+    #[test]
+    fn announced_parcels_skip_the_recipient_search() {
+        let mut f = logged_in();
+        f.handle(E::ParcelScanned("00340123450000000018".into()), T0);
+        f.handle(
+            E::ParcelLookedUp(ParcelMatch::Announced {
+                parcel: 4,
+                recipient: 9,
+                accessible: true,
+            }),
+            T0,
+        );
+        let DropoffState::ChooseSize { parcel, .. } = f.state() else {
+            panic!("{:?}", f.state());
+        };
+        assert_eq!(parcel.announced, Some(4));
+        assert!(parcel.accessible);
+    }
+
+    #[test]
+    fn a_parcel_scanned_twice_is_refused() {
+        let mut f = logged_in();
+        f.handle(E::ParcelScanned("X".into()), T0);
+        f.handle(
+            E::ParcelLookedUp(ParcelMatch::AlreadyInLocker { compartment: 5 }),
+            T0,
+        );
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel {
+                notice: Some(DropoffNotice::AlreadyInLocker { compartment: 5 }),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_door_that_did_not_open_is_flagged_and_replaced() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::S), T0);
+        f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+        assert_eq!(
+            f.handle(E::DoorOutcome(OpenOutcome::Jammed), T0),
+            vec![
+                F::Flag {
+                    compartment: 1,
+                    problem: ProblemKind::DoorDidNotOpen
+                },
+                find(SizeClass::S, vec![1])
+            ]
+        );
+    }
+
+    #[test]
+    fn doesnt_fit_asks_for_the_next_size_up() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::S), T0);
+        f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+        assert_eq!(
+            f.handle(E::DoesNotFit, T0),
+            vec![F::Release(1), find(SizeClass::M, vec![1])]
+        );
+        f.handle(E::CompartmentFound(Some((2, SizeClass::Xl))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+        assert_eq!(f.handle(E::DoesNotFit, T0), vec![F::Release(2)]);
+        assert!(matches!(
+            f.state(),
+            DropoffState::ChooseSize {
+                notice: Some(DropoffNotice::NothingBigger),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn dirty_compartment_is_flagged_and_replaced_by_same_size() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::L), T0);
+        f.handle(E::CompartmentFound(Some((7, SizeClass::L))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::AlreadyOpen), T0);
+        assert_eq!(
+            f.handle(E::CompartmentDirty, T0),
+            vec![
+                F::Flag {
+                    compartment: 7,
+                    problem: ProblemKind::Dirty
+                },
+                find(SizeClass::L, vec![7])
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_locker_says_so() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::Xl), T0);
+        f.handle(E::CompartmentFound(None), T0);
+        assert!(matches!(
+            f.state(),
+            DropoffState::ChooseSize {
+                notice: Some(DropoffNotice::NoRoom {
+                    size: SizeClass::Xl
+                }),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn leaving_with_an_open_door_records_an_unconfirmed_deposit() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::S), T0);
+        f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+        assert_eq!(
+            f.handle(E::Leave, T0),
+            vec![
+                F::RecordDeposit {
+                    deposit: Deposit {
+                        parcel: draft("1Z999"),
+                        compartment: 1
+                    },
+                    courier: 1,
+                    confirmed: false
+                },
+                F::WatchDoors(vec![1])
+            ]
+        );
+        assert_eq!(f.state(), &DropoffState::Login { notice: None });
+    }
+
+    #[test]
+    fn leaving_while_a_door_opens_releases_and_watches_it() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::S), T0);
+        f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+        assert_eq!(
+            f.handle(E::Leave, T0),
+            vec![F::Release(1), F::WatchDoors(vec![1])]
+        );
+    }
+
+    #[test]
+    fn retrieval_goes_door_by_door() {
+        let mut f = logged_in();
+        assert_eq!(f.handle(E::StartRetrieval, T0), vec![F::ListRetrievable(1)]);
+        let a = WaitingParcel {
+            parcel: 10,
+            compartment: 4,
+        };
+        let b = WaitingParcel {
+            parcel: 11,
+            compartment: 6,
+        };
+        assert_eq!(
+            f.handle(E::RetrievableListed(vec![a, b]), T0),
+            vec![F::OpenDoor(4)]
+        );
+        assert_eq!(
+            f.handle(E::DoorOutcome(OpenOutcome::Opened), T0),
+            vec![F::RecordRetrieved {
+                parcel: a,
+                courier: 1
+            }]
+        );
+        assert_eq!(
+            f.handle(E::DoorClosed { compartment: 4 }, T0),
+            vec![F::OpenDoor(6)]
+        );
+        assert_eq!(
+            f.handle(E::DoorOutcome(OpenOutcome::NoReply), T0),
+            vec![F::RecordDoorFailure {
+                parcel: b,
+                outcome: OpenOutcome::NoReply
+            }]
+        );
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel { notice: None, .. }
+        ));
+    }
+
+    #[test]
+    fn nothing_to_retrieve_says_so() {
+        let mut f = logged_in();
+        f.handle(E::StartRetrieval, T0);
+        f.handle(E::RetrievableListed(vec![]), T0);
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel {
+                notice: Some(DropoffNotice::NothingToRetrieve),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn wrong_courier_codes_lock_out() {
+        let mut f = DropoffFlow::new(LockoutPolicy {
+            max_attempts: 2,
+            ..LockoutPolicy::default()
+        });
+        f.handle(E::LoginEntered("1111".into()), T0);
+        f.handle(E::LoginChecked(None), T0);
+        assert_eq!(
+            f.state(),
+            &DropoffState::Login {
+                notice: Some(DropoffNotice::WrongCode { attempts_left: 1 })
+            }
+        );
+        f.handle(E::LoginEntered("2222".into()), T0);
+        f.handle(E::LoginChecked(None), T0);
+        assert!(matches!(f.state(), DropoffState::LockedOut { .. }));
+        assert!(f.handle(E::LoginEntered("4711".into()), T0).is_empty());
+    }
+
+    #[test]
+    fn next_bigger_walks_the_standard_sizes() {
+        assert_eq!(next_bigger(SizeClass::S), Some(SizeClass::M));
+        assert_eq!(next_bigger(SizeClass::L), Some(SizeClass::Xl));
+        assert_eq!(next_bigger(SizeClass::Xl), None);
+        let custom = SizeClass::Custom(crate::domain::Dimensions::new(400, 300, 600));
+        assert_eq!(next_bigger(custom), Some(SizeClass::L));
+    }
+
+    #[test]
+    fn job_request_matches_find_effect() {
+        let job = Job {
+            parcel: draft("x"),
+            size: SizeClass::M,
+            tried: vec![3],
+        };
+        let request = job.request();
+        assert_eq!(request.size, SizeClass::M);
+        assert_eq!(request.exclude, &[3]);
+    }
+}

@@ -1,0 +1,20 @@
+//! locker-kiosk: touchscreen software for smart parcel lockers.
+//!
+//! The folders are the architecture (see ARCHITECTURE.md):
+//! - [`domain`]: the pure core (compartments, parcels, codes, flows);
+//! - [`config`]: the TOML configuration, checked at start-up;
+//! - [`store`]: the local SQLite database;
+//! - [`hardware`]: lock boards;
+//! - [`scanning`]: cameras, scanners and barcode decoding;
+//! - [`app`]: the application service that ties them together;
+//! - [`ui`]: the adapters between the Slint UI in `ui/` and the service;
+//! - [`cli`]: the command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod hardware;
+pub mod scanning;
+pub mod store;
+pub mod ui;

@@ -1,0 +1,176 @@
+//! Compartments: the layout comes from the configuration, the state is ours.
+
+use rusqlite::{OptionalExtension, params};
+use serde_json::json;
+
+use super::events::{self, NewEvent};
+use super::{Result, Store, StoreError, sql_error};
+use crate::config::Config;
+use crate::domain::{CompartmentNumber, CompartmentState, Position, SizeClass, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCompartment {
+    pub number: CompartmentNumber,
+    pub size: SizeClass,
+    pub position: Position,
+    pub board: String,
+    pub channel: u16,
+    pub state: CompartmentState,
+}
+
+const COLUMNS: &str = "number, size, col, row, height_mm, board, channel, state, state_reason";
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCompartment> {
+    let size: String = row.get(1)?;
+    let state: String = row.get(7)?;
+    Ok(StoredCompartment {
+        number: row.get(0)?,
+        size: size.parse().unwrap_or(SizeClass::S),
+        position: Position {
+            column: row.get(2)?,
+            row: row.get(3)?,
+            height_mm: row.get(4)?,
+        },
+        board: row.get(5)?,
+        channel: row.get(6)?,
+        state: CompartmentState::from_parts(&state, row.get(8)?).unwrap_or(
+            CompartmentState::Faulty {
+                reason: format!("unknown stored state `{state}`"),
+            },
+        ),
+    })
+}
+
+impl Store {
+    /// Binds the store to the configured locker and refreshes the layout.
+    ///
+    /// Refuses a database of another locker, and a layout that drops a
+    /// compartment that still holds a parcel: either would lose track of a
+    /// real parcel.
+    pub fn sync_layout(&mut self, config: &Config, now: Timestamp) -> Result<()> {
+        match self.meta("locker_id")? {
+            Some(found) if found != config.locker.id => {
+                return Err(StoreError::OtherLocker {
+                    file: self.file.clone(),
+                    found,
+                    expected: config.locker.id.clone(),
+                });
+            }
+            Some(_) => {}
+            None => self.set_meta("locker_id", &config.locker.id)?,
+        }
+        let before = self.compartments()?;
+        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        let result = (|| -> rusqlite::Result<Option<(u32, String)>> {
+            // Out of the wiring index first, so that swapped channels do
+            // not collide half-way.
+            tx.execute("UPDATE compartments SET in_layout = 0", [])?;
+            for c in &config.compartments {
+                tx.execute(
+                    "INSERT INTO compartments (number, size, board, channel, col, row, height_mm, in_layout, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?8)
+                     ON CONFLICT (number) DO UPDATE SET size = excluded.size, board = excluded.board,
+                         channel = excluded.channel, col = excluded.col, row = excluded.row,
+                         height_mm = excluded.height_mm, in_layout = 1",
+                    params![
+                        c.number,
+                        c.size.label(),
+                        c.board,
+                        c.channel,
+                        c.position.column,
+                        c.position.row,
+                        c.position.height_mm,
+                        now.0
+                    ],
+                )?;
+            }
+            tx.query_row(
+                "SELECT c.number, p.tracking FROM compartments c JOIN parcels p ON p.compartment = c.number
+                 WHERE c.in_layout = 0 AND p.status IN ('deposited', 'expired') LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })();
+        match result {
+            Ok(Some((number, tracking))) => {
+                return Err(StoreError::LayoutDropsParcel { number, tracking });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(sql_error(&self.file)(e)),
+        }
+        let changed: Vec<CompartmentNumber> = config
+            .compartments
+            .iter()
+            .filter(|c| {
+                !before.iter().any(|b| {
+                    b.number == c.number
+                        && b.size == c.size
+                        && b.board == c.board
+                        && b.channel == c.channel
+                        && b.position == c.position
+                })
+            })
+            .map(|c| c.number)
+            .collect();
+        let removed: Vec<CompartmentNumber> = before
+            .iter()
+            .filter(|b| config.compartment(b.number).is_none())
+            .map(|b| b.number)
+            .collect();
+        if !changed.is_empty() || !removed.is_empty() {
+            let event = NewEvent::new("layout_changed", "kiosk").detail(json!({
+                "source": config.source.describe(),
+                "added_or_changed": changed,
+                "removed": removed,
+            }));
+            events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
+        }
+        tx.commit().map_err(sql_error(&self.file))
+    }
+
+    /// The compartments of the current layout, by number.
+    pub fn compartments(&self) -> Result<Vec<StoredCompartment>> {
+        let sql = format!("SELECT {COLUMNS} FROM compartments WHERE in_layout = 1 ORDER BY number");
+        let mut stmt = self.conn.prepare(&sql).map_err(sql_error(&self.file))?;
+        stmt.query_map([], from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(&self.file))
+    }
+
+    pub fn compartment(&self, number: CompartmentNumber) -> Result<Option<StoredCompartment>> {
+        let sql = format!("SELECT {COLUMNS} FROM compartments WHERE number = ?1 AND in_layout = 1");
+        self.conn
+            .query_row(&sql, [number], from_row)
+            .optional()
+            .map_err(sql_error(&self.file))
+    }
+
+    /// Changes a compartment's state and records who did it and why.
+    pub fn set_compartment_state(
+        &mut self,
+        number: CompartmentNumber,
+        state: &CompartmentState,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let current = self
+            .compartment(number)?
+            .ok_or_else(|| StoreError::Rule(format!("there is no compartment {number}")))?;
+        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        tx.execute(
+            "UPDATE compartments SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE number = ?1",
+            params![number, state.name(), state.reason(), now.0],
+        )
+        .map_err(sql_error(&self.file))?;
+        let event = NewEvent::new("compartment_state", actor)
+            .compartment(number)
+            .detail(json!({
+                "from": current.state.name(),
+                "to": state.name(),
+                "reason": state.reason(),
+            }));
+        events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
+        tx.commit().map_err(sql_error(&self.file))
+    }
+}

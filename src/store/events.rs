@@ -1,0 +1,125 @@
+//! The append-only event and audit log, and its sync outbox.
+
+use rusqlite::{Connection, params};
+use serde_json::Value;
+
+use super::{Result, Store, sql_error};
+use crate::domain::{CompartmentNumber, Timestamp};
+
+/// An event to record. `actor` says who: `kiosk`, `courier:3`,
+/// `recipient`, `staff:<name>`, `cli:<user>`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub actor: String,
+    pub compartment: Option<CompartmentNumber>,
+    pub parcel: Option<i64>,
+    pub detail: Value,
+}
+
+impl NewEvent {
+    pub fn new(kind: &'static str, actor: impl Into<String>) -> Self {
+        Self {
+            kind,
+            actor: actor.into(),
+            compartment: None,
+            parcel: None,
+            detail: Value::Object(Default::default()),
+        }
+    }
+
+    pub fn compartment(mut self, number: CompartmentNumber) -> Self {
+        self.compartment = Some(number);
+        self
+    }
+
+    pub fn parcel(mut self, id: i64) -> Self {
+        self.parcel = Some(id);
+        self
+    }
+
+    pub fn detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub id: i64,
+    pub at: Timestamp,
+    pub kind: String,
+    pub actor: String,
+    pub compartment: Option<CompartmentNumber>,
+    pub parcel: Option<i64>,
+    pub detail: Value,
+}
+
+/// Writes an event and its outbox row. Callers pass their transaction so
+/// that the event commits together with the change it describes.
+pub(super) fn insert(conn: &Connection, at: Timestamp, event: &NewEvent) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO events (at, kind, actor, compartment, parcel_id, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            at.0,
+            event.kind,
+            event.actor,
+            event.compartment,
+            event.parcel,
+            event.detail.to_string()
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    conn.execute("INSERT INTO outbox (event_id) VALUES (?1)", [id])?;
+    Ok(id)
+}
+
+impl Store {
+    /// Records an event on its own (door alarms, logins, reports).
+    pub fn record_event(&mut self, at: Timestamp, event: &NewEvent) -> Result<i64> {
+        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        let id = insert(&tx, at, event).map_err(sql_error(&self.file))?;
+        tx.commit().map_err(sql_error(&self.file))?;
+        Ok(id)
+    }
+
+    /// The newest events first, optionally of one kind.
+    pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
+                 WHERE ?1 IS NULL OR kind = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(sql_error(&self.file))?;
+        let rows = stmt
+            .query_map(params![kind, limit], |row| {
+                let detail: String = row.get(6)?;
+                Ok(EventRecord {
+                    id: row.get(0)?,
+                    at: Timestamp(row.get(1)?),
+                    kind: row.get(2)?,
+                    actor: row.get(3)?,
+                    compartment: row.get(4)?,
+                    parcel: row.get(5)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(sql_error(&self.file))?;
+        Ok(rows)
+    }
+
+    /// Events recorded but not yet acknowledged by the fleet backend.
+    pub fn outbox_pending(&self) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(sql_error(&self.file))
+    }
+}

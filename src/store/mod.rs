@@ -1,0 +1,300 @@
+//! The local SQLite store: the locker works fully offline from it.
+//!
+//! Invariants:
+//! - one writer: [`Store::open`] takes an exclusive lock on the data
+//!   directory; a second process gets [`StoreError::Locked`];
+//! - never silently empty: an existing database that is unreadable, damaged
+//!   or foreign stops the start with a message naming the file. A new
+//!   database is built under a temporary name and renamed into place, so a
+//!   crash during creation cannot leave an empty `locker.db` behind;
+//! - durable: WAL with `synchronous=FULL`, because most writes record a
+//!   physical action (a door opened, a parcel put in) that must survive a
+//!   power cut the moment after;
+//! - every state change writes its event in the same transaction, and every
+//!   event gets an outbox row for the fleet sync.
+
+mod compartments;
+mod events;
+mod lock;
+pub mod migrations;
+mod parcels;
+mod people;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use compartments::StoredCompartment;
+pub use events::{EventRecord, NewEvent};
+pub use lock::{DataDirLock, LOCK_FILE};
+pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};
+pub use people::{Courier, Recipient};
+
+pub const DATABASE_FILE: &str = "locker.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("another locker-kiosk{} is already using the data directory {}; stop it first, or give this one its own --data-dir", holder.map(|pid| format!(" (process {pid})")).unwrap_or_default(), data_dir.display())]
+    Locked {
+        data_dir: PathBuf,
+        holder: Option<u32>,
+    },
+    #[error("the database {} is damaged ({detail}); locker-kiosk will not start with an empty one in its place: restore it from a backup, or move it aside to start afresh", file.display())]
+    Corrupt { file: PathBuf, detail: String },
+    #[error("{} is not a locker-kiosk database ({detail}); refusing to use it", file.display())]
+    Foreign { file: PathBuf, detail: String },
+    #[error("the database {} has schema version {found}, newer than this program understands ({supported}); install the newer locker-kiosk that wrote it", file.display())]
+    TooNew {
+        file: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("the database {} belongs to locker `{found}`, but the configuration is for locker `{expected}`; use that locker's data directory", file.display())]
+    OtherLocker {
+        file: PathBuf,
+        found: String,
+        expected: String,
+    },
+    #[error(
+        "compartment {number} holds parcel {tracking} but is missing from the configuration; put it back, or empty it first"
+    )]
+    LayoutDropsParcel { number: u32, tracking: String },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database {}: {source}", file.display())]
+    Sqlite {
+        file: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("{0}")]
+    Rule(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// The open store. Not `Sync`: it lives on one thread (the application
+/// service's database worker), never on the UI thread.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    file: PathBuf,
+    _lock: DataDirLock,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, taking the writer lock,
+    /// checking integrity and applying migrations.
+    pub fn open(data_dir: &Path) -> Result<Store> {
+        Store::open_with(data_dir, false)
+    }
+
+    /// Like [`Store::open`], but throws the existing database away first
+    /// (under the lock). Only the demo does this.
+    pub fn open_fresh(data_dir: &Path) -> Result<Store> {
+        Store::open_with(data_dir, true)
+    }
+
+    fn open_with(data_dir: &Path, fresh: bool) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let lock = DataDirLock::acquire(data_dir)?;
+        let file = data_dir.join(DATABASE_FILE);
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] {
+                let path = PathBuf::from(format!("{}{suffix}", file.display()));
+                if path.exists() {
+                    std::fs::remove_file(&path)
+                        .map_err(|source| StoreError::Io { path, source })?;
+                }
+            }
+        }
+        if !file.exists() {
+            create_fresh(&file)?;
+        }
+        let mut conn = open_existing(&file, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let sql = |source| StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(sql)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(%mode, "could not switch the database to WAL");
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(sql)?;
+        migrations::migrate_to(&mut conn, migrations::LATEST_VERSION).map_err(sql)?;
+        Ok(Store {
+            conn,
+            file,
+            _lock: lock,
+        })
+    }
+
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    pub fn schema_version(&self) -> Result<u32> {
+        migrations::version(&self.conn).map_err(sql_error(&self.file))
+    }
+
+    /// The raw connection, for tests that need to look under the hood.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(sql_error(&self.file))
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(sql_error(&self.file))
+    }
+}
+
+/// Wraps SQLite errors with the file they came from. Takes the path rather
+/// than `&self` so that it can be used while a transaction borrows the
+/// connection.
+fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sqlite {
+        file: file.to_path_buf(),
+        source,
+    }
+}
+
+/// Checks a database without opening it for writing and without the
+/// writer lock: what `doctor` does while the kiosk may be running.
+pub fn inspect(file: &Path) -> Result<Inspection> {
+    let conn = open_existing(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let sql = sql_error(file);
+    let version = migrations::version(&conn).map_err(&sql)?;
+    let locker_id = if version >= 1 {
+        use rusqlite::OptionalExtension;
+        conn.query_row("SELECT value FROM meta WHERE key = 'locker_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(&sql)?
+    } else {
+        None
+    };
+    Ok(Inspection { version, locker_id })
+}
+
+/// What [`inspect`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    pub version: u32,
+    pub locker_id: Option<String>,
+}
+
+/// Opens an existing database file and proves it is ours and intact.
+fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        file: file.to_path_buf(),
+        detail,
+    };
+    let size = std::fs::metadata(file)
+        .map_err(|source| StoreError::Io {
+            path: file.to_path_buf(),
+            source,
+        })?
+        .len();
+    if size == 0 {
+        return Err(corrupt("the file is empty".into()));
+    }
+    let conn = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| corrupt(e.to_string()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|e| corrupt(e.to_string()))?;
+    let problems: Vec<String> = conn
+        .prepare("PRAGMA integrity_check")
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()
+        })
+        .map_err(|e| corrupt(e.to_string()))?;
+    if problems != ["ok"] {
+        return Err(corrupt(problems.join("; ")));
+    }
+    let version = migrations::version(&conn).map_err(|e| corrupt(e.to_string()))?;
+    if version > migrations::LATEST_VERSION {
+        return Err(StoreError::TooNew {
+            file: file.to_path_buf(),
+            found: version,
+            supported: migrations::LATEST_VERSION,
+        });
+    }
+    if version == 0 {
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| corrupt(e.to_string()))?;
+        if tables > 0 {
+            return Err(StoreError::Foreign {
+                file: file.to_path_buf(),
+                detail: format!("it has {tables} tables but no locker-kiosk schema version"),
+            });
+        }
+    }
+    Ok(conn)
+}
+
+/// Builds a new database beside `file` and renames it into place.
+fn create_fresh(file: &Path) -> Result<()> {
+    let temp = file.with_extension("db.new");
+    let io = |path: &Path, source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    for leftover in [temp.clone(), temp.with_extension("new-journal")] {
+        if leftover.exists() {
+            std::fs::remove_file(&leftover).map_err(|e| io(&leftover, e))?;
+        }
+    }
+    {
+        let mut conn = Connection::open(&temp).map_err(|source| StoreError::Sqlite {
+            file: temp.clone(),
+            source,
+        })?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .and_then(|_| migrations::migrate_to(&mut conn, migrations::LATEST_VERSION))
+            .map_err(|source| StoreError::Sqlite {
+                file: temp.clone(),
+                source,
+            })?;
+    }
+    std::fs::rename(&temp, file).map_err(|e| io(file, e))?;
+    if let Some(dir) = file.parent() {
+        // Make the rename itself durable.
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io(dir, e))?;
+    }
+    tracing::info!(file = %file.display(), "created a new database");
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! Parcels, their pickup codes, and the lifecycle transitions that move
+//! them. Every transition is checked by the domain's lifecycle, changes the
+//! compartment with it, and records its event, in one transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+
+use super::events::{self, NewEvent};
+use super::{Result, Store, StoreError, sql_error};
+use crate::domain::codes::{Entropy, generate_pin, generate_token};
+use crate::domain::dropoff::ParcelMatch;
+use crate::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
+use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelRecord {
+    pub id: i64,
+    pub tracking: String,
+    pub recipient: i64,
+    pub compartment: Option<CompartmentNumber>,
+    pub status: ParcelStatus,
+    pub expires_at: Option<Timestamp>,
+    pub confirmed: bool,
+}
+
+/// A parcel going into a compartment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeposit<'a> {
+    pub tracking: &'a str,
+    pub carrier: Option<&'a str>,
+    pub recipient: i64,
+    /// The announced record, when the manifest had one.
+    pub announced: Option<i64>,
+    pub compartment: CompartmentNumber,
+    pub size: SizeClass,
+    pub courier: Option<i64>,
+    /// False when the courier left without confirming.
+    pub confirmed: bool,
+    pub storage_hours: u32,
+    pub pin_length: u32,
+    /// A code chosen elsewhere (the fleet backend, the demo data) instead
+    /// of a new random one. Ignored when the recipient already has a code.
+    pub preset_code: Option<&'a IssuedCode>,
+}
+
+/// The code a recipient uses; shared by all their parcels in the locker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCode {
+    pub pin: String,
+    pub qr_token: String,
+}
+
+const PARCEL_COLUMNS: &str =
+    "id, tracking, recipient_id, compartment, status, expires_at, confirmed";
+
+fn parcel_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ParcelRecord> {
+    let status: String = r.get(4)?;
+    Ok(ParcelRecord {
+        id: r.get(0)?,
+        tracking: r.get(1)?,
+        recipient: r.get(2)?,
+        compartment: r.get(3)?,
+        status: ParcelStatus::from_name(&status).unwrap_or(ParcelStatus::Deposited),
+        expires_at: r.get::<_, Option<i64>>(5)?.map(Timestamp),
+        confirmed: r.get(6)?,
+    })
+}
+
+/// Moves a parcel along its lifecycle, refusing what the domain refuses.
+fn transition(
+    conn: &Connection,
+    file: &std::path::Path,
+    parcel: i64,
+    event: ParcelEvent,
+    now: Timestamp,
+) -> std::result::Result<ParcelStatus, StoreError> {
+    let current: String = conn
+        .query_row("SELECT status FROM parcels WHERE id = ?1", [parcel], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql_error(file))?
+        .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?;
+    let current = ParcelStatus::from_name(&current)
+        .ok_or_else(|| StoreError::Rule(format!("parcel {parcel} has an unknown status")))?;
+    let next = current
+        .apply(event)
+        .map_err(|e| StoreError::Rule(e.to_string()))?;
+    let closes = next.is_final() && current.is_in_locker();
+    conn.execute(
+        "UPDATE parcels SET status = ?2, updated_at = ?3,
+             closed_at = CASE WHEN ?4 THEN ?3 ELSE closed_at END
+         WHERE id = ?1",
+        params![parcel, next.name(), now.0, closes],
+    )
+    .map_err(sql_error(file))?;
+    Ok(next)
+}
+
+/// A compartment whose last parcel left is free again, unless staff or a
+/// fault took it out of use meanwhile.
+fn free_if_empty(
+    conn: &Connection,
+    compartment: CompartmentNumber,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE compartments SET state = 'free', state_reason = NULL, updated_at = ?2
+         WHERE number = ?1 AND state IN ('occupied', 'reserved')
+           AND NOT EXISTS (SELECT 1 FROM parcels WHERE compartment = ?1 AND status IN ('deposited', 'expired'))",
+        params![compartment, now.0],
+    )?;
+    Ok(())
+}
+
+/// A code is spent once none of its parcels is waiting any more.
+fn spend_code_if_done(conn: &Connection, code: i64, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE pickup_codes SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM parcels WHERE pickup_code_id = ?1 AND status = 'deposited')",
+        params![code, now.0],
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Records a parcel announced by a carrier's manifest.
+    pub fn announce_parcel(
+        &mut self,
+        tracking: &str,
+        carrier: Option<&str>,
+        recipient: i64,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        tx.execute(
+            "INSERT INTO parcels (tracking, carrier, recipient_id, status, announced_at, updated_at)
+             VALUES (?1, ?2, ?3, 'announced', ?4, ?4)",
+            params![tracking, carrier, recipient, now.0],
+        )
+        .map_err(sql_error(&self.file))?;
+        let id = tx.last_insert_rowid();
+        let event = NewEvent::new("parcel_announced", "kiosk")
+            .parcel(id)
+            .detail(json!({ "tracking": tracking, "carrier": carrier }));
+        events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
+        tx.commit().map_err(sql_error(&self.file))?;
+        Ok(id)
+    }
+
+    /// What a courier's scan of `tracking` refers to.
+    pub fn match_tracking(&self, tracking: &str) -> Result<ParcelMatch> {
+        let found: Option<(i64, i64, String, Option<u32>, bool)> = self
+            .conn
+            .query_row(
+                "SELECT p.id, p.recipient_id, p.status, p.compartment, r.needs_accessible
+                 FROM parcels p JOIN recipients r ON r.id = p.recipient_id
+                 WHERE p.tracking = ?1 AND p.status IN ('announced', 'deposited', 'expired')
+                 ORDER BY p.status = 'announced' LIMIT 1",
+                [tracking],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(sql_error(&self.file))?;
+        Ok(match found {
+            None => ParcelMatch::Unknown,
+            Some((parcel, recipient, status, _, accessible)) if status == "announced" => {
+                ParcelMatch::Announced {
+                    parcel,
+                    recipient,
+                    accessible,
+                }
+            }
+            Some((_, _, _, compartment, _)) => ParcelMatch::AlreadyInLocker {
+                compartment: compartment.unwrap_or_default(),
+            },
+        })
+    }
+
+    /// Puts a parcel into a compartment and gives its recipient a code (the
+    /// one they already have, when other parcels of theirs are waiting).
+    pub fn deposit(
+        &mut self,
+        deposit: &NewDeposit<'_>,
+        entropy: &mut dyn Entropy,
+        now: Timestamp,
+    ) -> Result<(i64, IssuedCode)> {
+        let file = self.file.clone();
+        let sql = sql_error(&file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let state: Option<String> = tx
+            .query_row(
+                "SELECT state FROM compartments WHERE number = ?1 AND in_layout = 1",
+                [deposit.compartment],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        match state.as_deref() {
+            None => {
+                return Err(StoreError::Rule(format!(
+                    "there is no compartment {}",
+                    deposit.compartment
+                )));
+            }
+            Some("free" | "reserved" | "occupied") => {}
+            Some(other) => {
+                return Err(StoreError::Rule(format!(
+                    "compartment {} is {other} and takes no parcels",
+                    deposit.compartment
+                )));
+            }
+        }
+        let (code_id, issued) = match live_code(&tx, deposit.recipient).map_err(&sql)? {
+            Some(found) => found,
+            None => {
+                let issued = match deposit.preset_code {
+                    Some(preset) => preset.clone(),
+                    None => {
+                        let taken = |pin: &str| -> bool {
+                            tx.query_row(
+                                "SELECT 1 FROM pickup_codes WHERE pin = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+                                [pin],
+                                |_| Ok(()),
+                            )
+                            .optional()
+                            .map(|found| found.is_some())
+                            .unwrap_or(true)
+                        };
+                        IssuedCode {
+                            pin: generate_pin(deposit.pin_length as usize, entropy, &taken),
+                            qr_token: generate_token(entropy),
+                        }
+                    }
+                };
+                tx.execute(
+                    "INSERT INTO pickup_codes (pin, qr_token, recipient_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![issued.pin, issued.qr_token, deposit.recipient, now.0],
+                )
+                .map_err(&sql)?;
+                (tx.last_insert_rowid(), issued)
+            }
+        };
+        let parcel = match deposit.announced {
+            Some(id) => id,
+            None => {
+                tx.execute(
+                    "INSERT INTO parcels (tracking, carrier, recipient_id, status, updated_at)
+                     VALUES (?1, ?2, ?3, 'announced', ?4)",
+                    params![deposit.tracking, deposit.carrier, deposit.recipient, now.0],
+                )
+                .map_err(&sql)?;
+                tx.last_insert_rowid()
+            }
+        };
+        transition(&tx, &file, parcel, ParcelEvent::Deposit, now)?;
+        let expires = now.plus_secs(i64::from(deposit.storage_hours) * 3600);
+        tx.execute(
+            "UPDATE parcels SET compartment = ?2, size = ?3, courier_id = ?4, pickup_code_id = ?5,
+                 confirmed = ?6, deposited_at = ?7, expires_at = ?8
+             WHERE id = ?1",
+            params![
+                parcel,
+                deposit.compartment,
+                deposit.size.label(),
+                deposit.courier,
+                code_id,
+                deposit.confirmed,
+                now.0,
+                expires.0
+            ],
+        )
+        .map_err(&sql)?;
+        tx.execute(
+            "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2 WHERE number = ?1",
+            params![deposit.compartment, now.0],
+        )
+        .map_err(&sql)?;
+        let actor = deposit
+            .courier
+            .map_or("kiosk".to_string(), |c| format!("courier:{c}"));
+        let event = NewEvent::new("parcel_deposited", actor)
+            .compartment(deposit.compartment)
+            .parcel(parcel)
+            .detail(json!({
+                "tracking": deposit.tracking,
+                "recipient": deposit.recipient,
+                "confirmed": deposit.confirmed,
+                "expires_at": expires.0,
+            }));
+        events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok((parcel, issued))
+    }
+
+    /// What a typed PIN or scanned QR token opens.
+    pub fn look_up_code(&self, input: &CodeInput) -> Result<CodeLookup> {
+        let sql = sql_error(&self.file);
+        let (column, value) = match input {
+            CodeInput::Pin(pin) => ("pin", pin),
+            CodeInput::QrToken(token) => ("qr_token", token),
+        };
+        // A PIN is only unique among live codes; prefer the live one.
+        let query = format!(
+            "SELECT id, used_at IS NOT NULL OR revoked_at IS NOT NULL FROM pickup_codes
+             WHERE {column} = ?1 ORDER BY (used_at IS NULL AND revoked_at IS NULL) DESC, id DESC LIMIT 1"
+        );
+        let code: Option<(i64, bool)> = self
+            .conn
+            .query_row(&query, [value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(&sql)?;
+        let Some((code, spent)) = code else {
+            return Ok(CodeLookup::Unknown);
+        };
+        if spent {
+            return Ok(CodeLookup::AlreadyUsed);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, compartment, status FROM parcels
+                 WHERE pickup_code_id = ?1 AND status IN ('deposited', 'expired') ORDER BY compartment, id",
+            )
+            .map_err(&sql)?;
+        let parcels: Vec<(i64, u32, String)> = stmt
+            .query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(&sql)?;
+        let waiting: Vec<WaitingParcel> = parcels
+            .iter()
+            .filter(|(_, _, status)| status == "deposited")
+            .map(|(parcel, compartment, _)| WaitingParcel {
+                parcel: *parcel,
+                compartment: *compartment,
+            })
+            .collect();
+        Ok(if !waiting.is_empty() {
+            CodeLookup::Valid(waiting)
+        } else if !parcels.is_empty() {
+            CodeLookup::Expired
+        } else {
+            CodeLookup::AlreadyUsed
+        })
+    }
+
+    /// The recipient has opened the door: the parcel is handed over.
+    pub fn collect(&mut self, parcel: i64, now: Timestamp) -> Result<()> {
+        self.leave_locker(
+            parcel,
+            ParcelEvent::Collect,
+            "recipient",
+            "parcel_collected",
+            now,
+        )
+    }
+
+    /// A courier took an expired parcel back.
+    pub fn retrieve(&mut self, parcel: i64, courier: i64, now: Timestamp) -> Result<()> {
+        self.leave_locker(
+            parcel,
+            ParcelEvent::Retrieve,
+            &format!("courier:{courier}"),
+            "parcel_retrieved",
+            now,
+        )
+    }
+
+    fn leave_locker(
+        &mut self,
+        parcel: i64,
+        event: ParcelEvent,
+        actor: &str,
+        kind: &'static str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let file = self.file.clone();
+        let sql = sql_error(&file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let (compartment, code): (Option<u32>, Option<i64>) = tx
+            .query_row(
+                "SELECT compartment, pickup_code_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(&sql)?
+            .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?;
+        transition(&tx, &file, parcel, event, now)?;
+        if let Some(compartment) = compartment {
+            free_if_empty(&tx, compartment, now).map_err(&sql)?;
+        }
+        if let Some(code) = code {
+            spend_code_if_done(&tx, code, now).map_err(&sql)?;
+        }
+        let mut record = NewEvent::new(kind, actor).parcel(parcel);
+        record.compartment = compartment;
+        events::insert(&tx, now, &record).map_err(&sql)?;
+        tx.commit().map_err(&sql)
+    }
+
+    /// Marks every deposited parcel past its deadline as expired.
+    pub fn expire_due(&mut self, now: Timestamp) -> Result<Vec<i64>> {
+        let file = self.file.clone();
+        let sql = sql_error(&file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let due: Vec<(i64, Option<u32>)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, compartment FROM parcels WHERE status = 'deposited' AND expires_at <= ?1")
+                .map_err(&sql)?;
+            stmt.query_map([now.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(&sql)?
+        };
+        for (parcel, compartment) in &due {
+            transition(&tx, &file, *parcel, ParcelEvent::Expire, now)?;
+            let mut event = NewEvent::new("parcel_expired", "kiosk").parcel(*parcel);
+            event.compartment = *compartment;
+            events::insert(&tx, now, &event).map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        Ok(due.into_iter().map(|(id, _)| id).collect())
+    }
+
+    pub fn parcel(&self, id: i64) -> Result<Option<ParcelRecord>> {
+        let query = format!("SELECT {PARCEL_COLUMNS} FROM parcels WHERE id = ?1");
+        self.conn
+            .query_row(&query, [id], parcel_from_row)
+            .optional()
+            .map_err(sql_error(&self.file))
+    }
+
+    /// Parcels physically in the locker (deposited or expired).
+    pub fn parcels_in_locker(&self) -> Result<Vec<ParcelRecord>> {
+        let query = format!(
+            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE status IN ('deposited', 'expired') ORDER BY compartment, id"
+        );
+        let mut stmt = self.conn.prepare(&query).map_err(sql_error(&self.file))?;
+        stmt.query_map([], parcel_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(&self.file))
+    }
+}
+
+/// The recipient's code that still opens something, if any.
+fn live_code(conn: &Connection, recipient: i64) -> rusqlite::Result<Option<(i64, IssuedCode)>> {
+    conn.query_row(
+        "SELECT c.id, c.pin, c.qr_token FROM pickup_codes c
+         WHERE c.recipient_id = ?1 AND c.used_at IS NULL AND c.revoked_at IS NULL
+           AND EXISTS (SELECT 1 FROM parcels p WHERE p.pickup_code_id = c.id AND p.status = 'deposited')
+         ORDER BY c.id DESC LIMIT 1",
+        [recipient],
+        |r| {
+            Ok((
+                r.get(0)?,
+                IssuedCode {
+                    pin: r.get(1)?,
+                    qr_token: r.get(2)?,
+                },
+            ))
+        },
+    )
+    .optional()
+}

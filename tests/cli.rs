@@ -1,0 +1,170 @@
+//! The binary as an operator uses it.
+
+mod common;
+
+use common::binary;
+use locker_kiosk::store::{DATABASE_FILE, Store};
+
+fn output(cmd: &mut std::process::Command) -> (i32, String, String) {
+    let out = cmd.output().expect("running locker-kiosk");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let (code, stdout, _) = output(binary().arg("--help"));
+    assert_eq!(code, 0);
+    for subcommand in ["run", "doctor"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(subcommand)),
+            "{subcommand} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn doctor_passes_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = output(
+        binary()
+            .args(["doctor", "--demo", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("OK    config: built-in demo"), "{stdout}");
+    assert!(stdout.contains("OK    lock board A"), "{stdout}");
+    assert!(stdout.contains("OK    camera: none configured"), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+}
+
+#[test]
+fn doctor_checks_an_existing_database_while_the_kiosk_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let _running = common::seeded_store(dir.path());
+    let (code, stdout, _) = output(
+        binary()
+            .args(["doctor", "--demo", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("is intact, schema v2"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_broken_config_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("locker.toml");
+    std::fs::write(&config, "[locker]\nid = \"x\"\nname = \"X\"\nbogus = 1\n").unwrap();
+    let (code, stdout, _) = output(
+        binary()
+            .args(["doctor", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data")),
+    );
+    assert_ne!(code, 0);
+    let expected = format!("FAIL  config: {}:4:", config.display());
+    assert!(stdout.contains(&expected), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_damaged_database() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(DATABASE_FILE), b"definitely not sqlite").unwrap();
+    let (code, stdout, _) = output(
+        binary()
+            .args(["doctor", "--demo", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_ne!(code, 0);
+    assert!(stdout.contains("FAIL  database:"), "{stdout}");
+    assert!(stdout.contains("is damaged"), "{stdout}");
+}
+
+#[test]
+fn doctor_fails_on_a_missing_serial_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/locker-kiosk.example.toml");
+    let text = std::fs::read_to_string(example)
+        .unwrap()
+        .replace("/dev/ttyUSB0", "/dev/does-not-exist-0");
+    let config = dir.path().join("locker.toml");
+    std::fs::write(&config, text).unwrap();
+    let (code, stdout, _) = output(
+        binary()
+            .args(["doctor", "--config"])
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data")),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stdout.contains("FAIL  lock board left: cannot open /dev/does-not-exist-0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_second_kiosk_on_the_same_data_exits_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open(dir.path()).unwrap();
+    let (code, _, stderr) = output(
+        binary()
+            .args(["--demo", "--data-dir"])
+            .arg(dir.path())
+            .arg("run"),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("another locker-kiosk"), "{stderr}");
+    assert!(
+        stderr.contains("already using the data directory"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("process {}", std::process::id())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_refuses_a_damaged_database_instead_of_starting_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(DATABASE_FILE);
+    std::fs::write(&file, b"definitely not sqlite").unwrap();
+    let config = dir.path().join("locker.toml");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/hardware/layouts/demo-24.toml"),
+        &config,
+    )
+    .unwrap();
+    let (code, _, stderr) = output(
+        binary()
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path()),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"definitely not sqlite");
+}
+
+#[test]
+fn log_lines_can_be_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = Store::open(dir.path()).unwrap();
+    // Fails fast on the lock, after logging has started.
+    let (_, _, stderr) = output(
+        binary()
+            .args(["--log-json", "--demo", "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "debug"),
+    );
+    assert!(stderr.contains("another locker-kiosk"), "{stderr}");
+}

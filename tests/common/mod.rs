@@ -1,0 +1,30 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::Timestamp;
+use locker_kiosk::store::Store;
+
+pub const NOW: Timestamp = Timestamp(1_780_000_000_000);
+
+/// A store in `dir` bound to the demo locker, without demo data.
+pub fn demo_store(dir: &Path) -> Store {
+    let mut store = Store::open(dir).expect("opening the store");
+    store
+        .sync_layout(&Config::demo(), NOW)
+        .expect("syncing the layout");
+    store
+}
+
+/// A store in `dir` with the demo locker and its demo data.
+pub fn seeded_store(dir: &Path) -> Store {
+    let mut store = demo_store(dir);
+    locker_kiosk::app::demo::seed(&mut store, &Config::demo(), NOW).expect("seeding");
+    store
+}
+
+pub fn binary() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_locker-kiosk"))
+}

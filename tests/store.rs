@@ -1,0 +1,543 @@
+//! The SQLite store against real database files.
+
+mod common;
+
+use std::fs;
+
+use common::{NOW, demo_store, seeded_store};
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::codes::Entropy;
+use locker_kiosk::domain::dropoff::ParcelMatch;
+use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
+use locker_kiosk::domain::{CompartmentState, ParcelStatus, SizeClass};
+use locker_kiosk::store::{DATABASE_FILE, NewDeposit, Store, StoreError, migrations};
+use rusqlite::Connection;
+
+struct FixedEntropy(u64);
+
+impl Entropy for FixedEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (self.0 >> 33) as u8;
+        }
+    }
+}
+
+/// Rows that exist from schema version `version` on, to prove that a
+/// migration keeps what was there.
+fn insert_rows_of_version(conn: &Connection, version: u32) {
+    if version >= 1 {
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('locker_id', 'demo-1');
+             INSERT INTO compartments (number, size, board, channel, col, row, height_mm, state, updated_at)
+                 VALUES (2, 'S', 'A', 2, 1, 2, 1510, 'occupied', 0);
+             INSERT INTO recipients (id, name, created_at) VALUES (1, 'Old Resident', 0);
+             INSERT INTO pickup_codes (id, pin, qr_token, recipient_id, created_at) VALUES (1, '583920', 'OLDTOKEN', 1, 0);
+             INSERT INTO parcels (tracking, recipient_id, compartment, status, pickup_code_id, deposited_at, expires_at, updated_at)
+                 VALUES ('OLD-PARCEL', 1, 2, 'deposited', 1, 0, 9999999999999, 0);",
+        )
+        .unwrap();
+    }
+    if version >= 2 {
+        conn.execute_batch(
+            "INSERT INTO events (at, kind, actor) VALUES (0, 'old_event', 'kiosk');
+             INSERT INTO outbox (event_id) VALUES (1);",
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn migrates_from_every_earlier_version_keeping_the_data() {
+    for version in 0..=migrations::LATEST_VERSION {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            // A real (non-empty) file even at version 0.
+            conn.execute_batch("CREATE TABLE scratch (x); DROP TABLE scratch;")
+                .unwrap();
+            migrations::migrate_to(&mut conn, version).unwrap();
+            insert_rows_of_version(&conn, version);
+        }
+        let mut store = Store::open(dir.path()).unwrap_or_else(|e| panic!("from v{version}: {e}"));
+        assert_eq!(store.schema_version().unwrap(), migrations::LATEST_VERSION);
+        store.sync_layout(&Config::demo(), NOW).unwrap();
+        if version >= 1 {
+            let lookup = store
+                .look_up_code(&CodeInput::Pin("583920".into()))
+                .unwrap();
+            let CodeLookup::Valid(parcels) = lookup else {
+                panic!("from v{version}: the old parcel's code no longer works: {lookup:?}");
+            };
+            assert_eq!(parcels[0].compartment, 2);
+            assert_eq!(
+                store.compartment(2).unwrap().unwrap().state,
+                CompartmentState::Occupied
+            );
+        }
+        if version >= 2 {
+            assert_eq!(store.recent_events(Some("old_event"), 10).unwrap().len(), 1);
+        }
+    }
+}
+
+#[test]
+fn a_database_from_a_newer_program_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(demo_store(dir.path()));
+    let file = dir.path().join(DATABASE_FILE);
+    Connection::open(&file)
+        .unwrap()
+        .pragma_update(None, "user_version", migrations::LATEST_VERSION + 1)
+        .unwrap();
+    let error = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(error, StoreError::TooNew { .. }), "{error}");
+    assert!(error.to_string().contains(&file.display().to_string()));
+}
+
+#[test]
+fn a_damaged_database_stops_the_start_and_is_left_as_it_was() {
+    type Damage = Box<dyn Fn(&std::path::Path)>;
+    let cases: [(&str, Damage); 3] = [
+        (
+            "garbage",
+            Box::new(|file| fs::write(file, b"this is not a database at all, just text").unwrap()),
+        ),
+        ("empty", Box::new(|file| fs::write(file, b"").unwrap())),
+        (
+            "damaged page",
+            Box::new(|file| {
+                let mut bytes = fs::read(file).unwrap();
+                assert!(bytes.len() > 8192, "expected several pages");
+                // Scribble over the second page (a b-tree page of the schema).
+                for b in &mut bytes[4096 + 8..4096 + 200] {
+                    *b = 0xA5;
+                }
+                fs::write(file, bytes).unwrap();
+            }),
+        ),
+    ];
+    for (name, damage) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = seeded_store(dir.path());
+            // Fold the WAL into the main file so that the damage hits real data.
+            store
+                .connection()
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+        }
+        let file = dir.path().join(DATABASE_FILE);
+        damage(&file);
+        let before = fs::read(&file).unwrap();
+        let error = Store::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Corrupt { .. }),
+            "{name}: expected Corrupt, got {error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains(&file.display().to_string()),
+            "{name}: {message}"
+        );
+        assert!(
+            message.contains("will not start with an empty one"),
+            "{name}: {message}"
+        );
+        assert_eq!(
+            fs::read(&file).unwrap(),
+            before,
+            "{name}: the file was changed"
+        );
+    }
+}
+
+#[test]
+fn another_programs_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(DATABASE_FILE);
+    Connection::open(&file)
+        .unwrap()
+        .execute_batch("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL);")
+        .unwrap();
+    let error = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error}");
+}
+
+#[test]
+fn one_writer_per_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Store::open(dir.path()).unwrap();
+    let error = Store::open(dir.path()).unwrap_err();
+    match &error {
+        StoreError::Locked { holder, .. } => assert_eq!(*holder, Some(std::process::id())),
+        other => panic!("expected Locked, got {other}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .contains("already using the data directory")
+    );
+    drop(first);
+    Store::open(dir.path()).expect("the lock is released with the store");
+}
+
+#[test]
+fn the_store_is_durable_and_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let conn = store.connection();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    let sync: i64 = conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    let keys: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(sync, 2, "synchronous=FULL");
+    assert_eq!(keys, 1);
+}
+
+#[test]
+fn the_event_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(dir.path());
+    let conn = store.connection();
+    let update = conn
+        .execute("UPDATE events SET kind = 'x'", [])
+        .unwrap_err();
+    assert!(update.to_string().contains("append-only"), "{update}");
+    let delete = conn.execute("DELETE FROM events", []).unwrap_err();
+    assert!(delete.to_string().contains("append-only"), "{delete}");
+}
+
+#[test]
+fn a_database_of_another_locker_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(demo_store(dir.path()));
+    let mut other = Config::demo();
+    other.locker.id = "elsewhere".into();
+    let mut store = Store::open(dir.path()).unwrap();
+    let error = store.sync_layout(&other, NOW).unwrap_err();
+    assert!(matches!(error, StoreError::OtherLocker { .. }), "{error}");
+}
+
+#[test]
+fn a_layout_that_drops_an_occupied_compartment_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let mut smaller = Config::demo();
+    smaller.compartments.retain(|c| c.number != 2);
+    let error = store.sync_layout(&smaller, NOW).unwrap_err();
+    assert!(
+        matches!(error, StoreError::LayoutDropsParcel { number: 2, .. }),
+        "{error}"
+    );
+    // Nothing changed: compartment 2 is still there and occupied.
+    assert_eq!(
+        store.compartment(2).unwrap().unwrap().state,
+        CompartmentState::Occupied
+    );
+    // Dropping an empty one is fine and recorded.
+    let mut without_24 = Config::demo();
+    without_24.compartments.retain(|c| c.number != 24);
+    store.sync_layout(&without_24, NOW).unwrap();
+    assert_eq!(store.compartments().unwrap().len(), 23);
+    assert_eq!(
+        store
+            .recent_events(Some("layout_changed"), 5)
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn rewiring_two_compartments_onto_each_others_channels_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let mut swapped = Config::demo();
+    let (a, b) = (
+        swapped.compartments[0].channel,
+        swapped.compartments[1].channel,
+    );
+    swapped.compartments[0].channel = b;
+    swapped.compartments[1].channel = a;
+    store.sync_layout(&swapped, NOW).unwrap();
+    assert_eq!(store.compartment(1).unwrap().unwrap().channel, b);
+    assert_eq!(store.compartment(2).unwrap().unwrap().channel, a);
+}
+
+fn deposit(tracking: &str, recipient: i64, compartment: u32) -> NewDeposit<'_> {
+    NewDeposit {
+        tracking,
+        carrier: None,
+        recipient,
+        announced: None,
+        compartment,
+        size: SizeClass::S,
+        courier: None,
+        confirmed: true,
+        storage_hours: 72,
+        pin_length: 6,
+        preset_code: None,
+    }
+}
+
+#[test]
+fn a_parcel_goes_in_and_comes_out_with_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store
+        .add_recipient("Rita Resident", Some("7A"), false, NOW)
+        .unwrap();
+    let (parcel, code) = store
+        .deposit(&deposit("1ZTEST", resident, 5), &mut FixedEntropy(7), NOW)
+        .unwrap();
+    assert_eq!(code.pin.len(), 6);
+    assert_eq!(code.qr_token.len(), 26);
+    assert_eq!(
+        store.compartment(5).unwrap().unwrap().state,
+        CompartmentState::Occupied
+    );
+    assert_eq!(
+        store.match_tracking("1ZTEST").unwrap(),
+        ParcelMatch::AlreadyInLocker { compartment: 5 }
+    );
+    let expected = CodeLookup::Valid(vec![WaitingParcel {
+        parcel,
+        compartment: 5,
+    }]);
+    assert_eq!(
+        store
+            .look_up_code(&CodeInput::Pin(code.pin.clone()))
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .look_up_code(&CodeInput::QrToken(code.qr_token.clone()))
+            .unwrap(),
+        expected
+    );
+    assert_eq!(
+        store
+            .look_up_code(&CodeInput::Pin("000001".into()))
+            .unwrap(),
+        CodeLookup::Unknown
+    );
+
+    store.collect(parcel, NOW.plus_secs(60)).unwrap();
+    assert_eq!(
+        store.parcel(parcel).unwrap().unwrap().status,
+        ParcelStatus::Collected
+    );
+    assert_eq!(
+        store.compartment(5).unwrap().unwrap().state,
+        CompartmentState::Free
+    );
+    assert_eq!(
+        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        CodeLookup::AlreadyUsed
+    );
+    // Collecting twice is refused by the lifecycle.
+    assert!(store.collect(parcel, NOW).is_err());
+
+    let kinds: Vec<String> = store
+        .recent_events(None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert!(
+        kinds.starts_with(&[
+            "parcel_collected".to_string(),
+            "parcel_deposited".to_string()
+        ]),
+        "{kinds:?}"
+    );
+    assert_eq!(store.outbox_pending().unwrap() as usize, kinds.len());
+}
+
+#[test]
+fn parcels_for_one_recipient_share_one_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store
+        .add_recipient("Rita Resident", None, false, NOW)
+        .unwrap();
+    let (first, a) = store
+        .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
+        .unwrap();
+    let (second, b) = store
+        .deposit(&deposit("P2", resident, 4), &mut FixedEntropy(2), NOW)
+        .unwrap();
+    assert_eq!(a, b);
+    let CodeLookup::Valid(parcels) = store.look_up_code(&CodeInput::Pin(a.pin.clone())).unwrap()
+    else {
+        panic!("code does not open");
+    };
+    assert_eq!(
+        parcels.iter().map(|p| p.parcel).collect::<Vec<_>>(),
+        vec![first, second]
+    );
+    // The code stays valid until the last parcel is out.
+    store.collect(first, NOW).unwrap();
+    assert!(
+        matches!(store.look_up_code(&CodeInput::Pin(a.pin.clone())).unwrap(), CodeLookup::Valid(p) if p.len() == 1)
+    );
+    store.collect(second, NOW).unwrap();
+    assert_eq!(
+        store.look_up_code(&CodeInput::Pin(a.pin)).unwrap(),
+        CodeLookup::AlreadyUsed
+    );
+}
+
+#[test]
+fn expired_parcels_say_so_and_wait_for_the_courier() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store
+        .add_recipient("Rita Resident", None, false, NOW)
+        .unwrap();
+    let courier = store
+        .add_courier("Dana", "Demo", Some("4711"), None, NOW)
+        .unwrap();
+    let (parcel, code) = store
+        .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
+        .unwrap();
+    assert!(
+        store
+            .expire_due(NOW.plus_secs(71 * 3600))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.expire_due(NOW.plus_secs(72 * 3600)).unwrap(),
+        vec![parcel]
+    );
+    assert_eq!(
+        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        CodeLookup::Expired
+    );
+    assert!(
+        store.collect(parcel, NOW).is_err(),
+        "an expired parcel is not handed to the recipient"
+    );
+    store.retrieve(parcel, courier, NOW).unwrap();
+    assert_eq!(
+        store.parcel(parcel).unwrap().unwrap().status,
+        ParcelStatus::Retrieved
+    );
+    assert_eq!(
+        store.compartment(3).unwrap().unwrap().state,
+        CompartmentState::Free
+    );
+}
+
+#[test]
+fn faulty_compartments_take_no_parcels_and_stay_faulty() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store
+        .add_recipient("Rita Resident", None, false, NOW)
+        .unwrap();
+    let jammed = CompartmentState::Faulty {
+        reason: "door did not open".into(),
+    };
+    store
+        .set_compartment_state(3, &jammed, "kiosk", NOW)
+        .unwrap();
+    let error = store
+        .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
+        .unwrap_err();
+    assert!(error.to_string().contains("faulty"), "{error}");
+    assert_eq!(store.compartment(3).unwrap().unwrap().state, jammed);
+    let events = store.recent_events(Some("compartment_state"), 1).unwrap();
+    assert_eq!(events[0].detail["reason"], "door did not open");
+}
+
+#[test]
+fn the_same_parcel_cannot_be_in_the_locker_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store
+        .add_recipient("Rita Resident", None, false, NOW)
+        .unwrap();
+    store
+        .deposit(&deposit("SAME", resident, 3), &mut FixedEntropy(1), NOW)
+        .unwrap();
+    assert!(
+        store
+            .deposit(&deposit("SAME", resident, 4), &mut FixedEntropy(1), NOW)
+            .is_err()
+    );
+    // The failed deposit changed nothing.
+    assert_eq!(
+        store.compartment(4).unwrap().unwrap().state,
+        CompartmentState::Free
+    );
+}
+
+#[test]
+fn announced_parcels_are_matched_for_drop_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let resident = store.add_recipient("Bea", None, true, NOW).unwrap();
+    let parcel = store
+        .announce_parcel("ANN-1", Some("UPS"), resident, NOW)
+        .unwrap();
+    assert_eq!(
+        store.match_tracking("ANN-1").unwrap(),
+        ParcelMatch::Announced {
+            parcel,
+            recipient: resident,
+            accessible: true
+        }
+    );
+    assert_eq!(store.match_tracking("NOPE").unwrap(), ParcelMatch::Unknown);
+}
+
+#[test]
+fn weak_courier_codes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let error = store
+        .add_courier("Weak", "Co", Some("1234"), None, NOW)
+        .unwrap_err();
+    assert!(error.to_string().contains("too easy"), "{error}");
+    let id = store
+        .add_courier("Good", "Co", Some("4711"), Some("BADGE-1"), NOW)
+        .unwrap();
+    assert_eq!(store.courier_by_credential("4711").unwrap().unwrap().id, id);
+    assert_eq!(
+        store.courier_by_credential("BADGE-1").unwrap().unwrap().id,
+        id
+    );
+    assert!(store.courier_by_credential("9999").unwrap().is_none());
+}
+
+#[test]
+fn residents_are_found_by_name_or_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = seeded_store(dir.path());
+    let names = |q: &str| -> Vec<String> {
+        store
+            .search_recipients(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    };
+    assert_eq!(names("ali"), vec!["Alice Adams"]);
+    assert_eq!(names("Brown"), vec!["Bob Brown"]);
+    assert_eq!(names("3C"), vec!["Carla Cruz"]);
+    assert!(names("%").len() <= 10);
+}

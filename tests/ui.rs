@@ -1,0 +1,78 @@
+//! The real Slint UI, headless (Slint's testing backend), bound to the real
+//! service and store exactly as `main` binds it.
+//!
+//! One test function: the testing backend can be set up once per process.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use locker_kiosk::app::Service;
+use locker_kiosk::config::Config;
+use locker_kiosk::ui::{self, AppWindow, Kiosk, StatusLevel, UiContext};
+use slint::ComponentHandle;
+
+/// Runs the event loop until `done` holds or a few seconds pass.
+fn pump_until(window: &AppWindow, done: impl Fn(&AppWindow) -> bool + 'static) -> bool {
+    let done = std::rc::Rc::new(done);
+    let check = done.clone();
+    let weak = window.as_weak();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(5),
+        move || {
+            let window = weak.unwrap();
+            if check(&window) || Instant::now() > deadline {
+                slint::quit_event_loop().unwrap();
+            }
+        },
+    );
+    slint::run_event_loop_until_quit().unwrap();
+    done(window)
+}
+
+#[test]
+fn home_screen_shows_the_locker_and_its_state() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::seeded_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let context = UiContext {
+        service: Service::start(store, Config::demo()),
+        runtime: runtime.handle().clone(),
+    };
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    window.show().unwrap();
+    ui::bind(&window, &context);
+
+    let kiosk = window.global::<Kiosk>();
+    assert_eq!(kiosk.get_locker_name(), "Demo Locker");
+    // The overview arrives from the store thread, not from a blocking read.
+    assert!(
+        pump_until(&window, |w| w.global::<Kiosk>().get_total_compartments()
+            == 24),
+        "the overview never arrived"
+    );
+    assert_eq!(kiosk.get_free_compartments(), 20);
+    assert_eq!(kiosk.get_status_text(), "20 of 24 compartments free.");
+    assert_eq!(kiosk.get_status_level(), StatusLevel::Ok);
+
+    // Both choices are on screen as buttons a person (or a screen reader) can press.
+    for label in ["Pick up a parcel", "Deliver parcels"] {
+        let found: Vec<_> = ElementHandle::find_by_accessible_label(&window, label)
+            .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+            .collect();
+        assert_eq!(found.len(), 1, "{label}");
+        let size = found[0].size();
+        assert!(
+            size.height >= 56.0,
+            "{label} is too small to touch: {size:?}"
+        );
+    }
+}
