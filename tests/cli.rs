@@ -18,7 +18,7 @@ fn output(cmd: &mut std::process::Command) -> (i32, String, String) {
 fn help_lists_the_subcommands() {
     let (code, stdout, _) = output(binary().arg("--help"));
     assert_eq!(code, 0);
-    for subcommand in ["run", "doctor"] {
+    for subcommand in ["run", "doctor", "doors", "sim"] {
         assert!(
             stdout
                 .lines()

@@ -41,7 +41,7 @@ fn home_screen_shows_the_locker_and_its_state() {
     let store = common::seeded_store(dir.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let context = UiContext {
-        service: Service::start(store, Config::demo()),
+        service: Service::start(store, Config::demo(), runtime.handle()),
         runtime: runtime.handle().clone(),
     };
     let window = AppWindow::new().unwrap();

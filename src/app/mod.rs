@@ -4,6 +4,7 @@
 
 pub mod data_dir;
 pub mod demo;
+pub mod door_log;
 pub mod service;
 pub mod system;
 

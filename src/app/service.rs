@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 
 use crate::config::Config;
 use crate::domain::CompartmentState;
+use crate::hardware::doors::DoorSystem;
 use crate::store::{Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
@@ -19,6 +20,7 @@ type Job = Box<dyn FnOnce(&mut Store) + Send>;
 pub struct Service {
     jobs: mpsc::Sender<Job>,
     config: Arc<Config>,
+    doors: Arc<DoorSystem>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,8 @@ pub struct Overview {
     pub out_of_service: usize,
     pub parcels_waiting: usize,
     pub outbox_pending: u64,
+    /// Lock boards that do not answer: their compartments cannot be used.
+    pub boards_offline: Vec<String>,
 }
 
 impl Overview {
@@ -55,6 +59,7 @@ impl Overview {
             out_of_service: count(&|s| matches!(s, CompartmentState::OutOfService { .. })),
             parcels_waiting: store.parcels_in_locker()?.len(),
             outbox_pending: store.outbox_pending()?,
+            boards_offline: Vec::new(),
         })
     }
 
@@ -64,8 +69,14 @@ impl Overview {
 }
 
 impl Service {
-    /// Moves the store onto its worker thread.
-    pub fn start(store: Store, config: Config) -> Service {
+    /// Moves the store onto its worker thread, starts the lock boards, and
+    /// records what the doors do in the event log (on `runtime`).
+    pub fn start(store: Store, config: Config, runtime: &tokio::runtime::Handle) -> Service {
+        let doors = Arc::new(DoorSystem::start(
+            &config.boards,
+            &config.compartments,
+            &config.doors,
+        ));
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("store".into())
@@ -77,10 +88,20 @@ impl Service {
                 tracing::debug!("store worker stopped");
             })
             .expect("spawning the store worker thread");
-        Service {
+        let service = Service {
             jobs,
             config: Arc::new(config),
-        }
+            doors,
+        };
+        runtime.spawn(super::door_log::record_door_events(
+            service.clone(),
+            service.doors.subscribe(),
+        ));
+        service
+    }
+
+    pub fn doors(&self) -> &DoorSystem {
+        &self.doors
     }
 
     pub fn config(&self) -> &Config {
@@ -102,6 +123,14 @@ impl Service {
     }
 
     pub async fn overview(&self) -> Result<Overview, ServiceError> {
-        self.call(|store| Overview::read(store)).await
+        let mut overview = self.call(|store| Overview::read(store)).await?;
+        overview.boards_offline = self
+            .config
+            .boards
+            .iter()
+            .filter(|b| self.doors.board_offline(&b.id))
+            .map(|b| b.id.clone())
+            .collect();
+        Ok(overview)
     }
 }

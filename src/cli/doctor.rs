@@ -5,9 +5,11 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use super::GlobalArgs;
 use crate::config::{BoardPort, CameraDevice, Config, ScannerConfig};
+use crate::hardware::doors::DoorSystem;
 use crate::store::{self, DATABASE_FILE, migrations};
 
 /// One check's outcome: what was checked, and OK or FAIL with why.
@@ -129,22 +131,27 @@ fn check_database(file: &Path, config: Option<&Config>) -> Result<String, String
 }
 
 fn check_hardware(config: &Config, checks: &mut Vec<Check>) {
+    let doors = DoorSystem::start(&config.boards, &config.compartments, &config.doors);
+    // Three polls' worth: a first reply, or enough silence to call it.
+    doors.wait_first_poll(config.doors.reply_timeout * 3 + Duration::from_secs(1));
     for board in &config.boards {
         let name = format!("lock board {}", board.id);
-        let result = match &board.port {
-            BoardPort::Simulated => Ok(format!(
-                "{} at address {}, {} channels, simulated in-process",
-                board.protocol, board.address, board.channels
+        let status = doors.board_status(&board.id);
+        let (online, port, port_error) = status.map_or((false, String::new(), None), |s| {
+            (s.online, s.port, s.port_error)
+        });
+        let what = format!(
+            "{} at address {}, {} channels",
+            board.protocol, board.address, board.channels
+        );
+        let result = match (&board.port, online, port_error) {
+            (BoardPort::Simulated, true, _) => Ok(format!("{what}, simulated in-process, answers")),
+            (_, true, _) => Ok(format!("{what} on {port} ({} baud) answers", board.baud)),
+            (_, false, Some(error)) => Err(error),
+            (_, false, None) => Err(format!(
+                "{what} on {port} does not answer: check its address switches, wiring, power and baud rate ({})",
+                board.baud
             )),
-            BoardPort::Serial(path) => open_serial(path).map(|_| {
-                format!(
-                    "{} at address {} on {} ({} baud): the port opens; the board itself is not queried yet",
-                    board.protocol,
-                    board.address,
-                    path.display(),
-                    board.baud
-                )
-            }),
         };
         checks.push(Check::new(name, result));
     }

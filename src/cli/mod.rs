@@ -2,7 +2,9 @@
 //! are for staff and installers. Each subcommand lives in its own module.
 
 mod doctor;
+mod doors;
 mod run;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,11 @@ pub enum Command {
     Run(run::RunArgs),
     /// Check the configuration, database, lock boards and camera; non-zero exit on any failure
     Doctor,
+    /// Door states and opens, from the configuration or a bare board (--port)
+    #[command(subcommand)]
+    Doors(doors::DoorsCommand),
+    /// Simulate lock boards on a pseudo-terminal (prints its path)
+    Sim(sim::SimArgs),
 }
 
 impl GlobalArgs {
@@ -68,6 +75,8 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
         Command::Run(args) => run::run(&global, &args),
         Command::Doctor => doctor::doctor(&global),
+        Command::Doors(command) => doors::doors(&global, &command),
+        Command::Sim(args) => sim::sim(&args),
     }
 }
 

@@ -87,7 +87,7 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("starting the service runtime: {e}"))?;
     let context = UiContext {
-        service: Service::start(store, config),
+        service: Service::start(store, config, runtime.handle()),
         runtime: runtime.handle().clone(),
     };
     let window = AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;

@@ -10,6 +10,7 @@ mod raw;
 mod validate;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
 
@@ -43,6 +44,7 @@ pub struct Config {
     pub source: ConfigSource,
     pub locker: LockerInfo,
     pub policies: Policies,
+    pub doors: DoorSettings,
     pub languages: Languages,
     pub camera: CameraConfig,
     pub scanners: Vec<ScannerConfig>,
@@ -92,6 +94,36 @@ impl Policies {
             close_reminder_secs: self.close_reminder_secs,
             lockout: self.lockout,
             ..PickupPolicy::default()
+        }
+    }
+}
+
+/// Timing of the lock boards and door sensors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorSettings {
+    /// How long a pulsed door has to be seen open before it counts as jammed.
+    pub open_window: Duration,
+    /// A door open this long raises the `left_open` alarm.
+    pub left_open_after: Duration,
+    /// One query-all per board per this period.
+    pub poll_interval: Duration,
+    pub reply_timeout: Duration,
+    /// Between opens when doors open one after another.
+    pub open_spacing: Duration,
+    /// Simulated boards: a pulsed door closes again after this long (the
+    /// demo's "person"); `None`: it stays open.
+    pub simulated_close_after: Option<Duration>,
+}
+
+impl Default for DoorSettings {
+    fn default() -> Self {
+        Self {
+            open_window: Duration::from_millis(3000),
+            left_open_after: Duration::from_secs(120),
+            poll_interval: Duration::from_millis(200),
+            reply_timeout: Duration::from_millis(500),
+            open_spacing: Duration::from_millis(300),
+            simulated_close_after: Some(Duration::from_millis(5000)),
         }
     }
 }

@@ -14,6 +14,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub languages: Option<Spanned<RawLanguages>>,
     #[serde(default)]
+    pub doors: Option<Spanned<RawDoors>>,
+    #[serde(default)]
     pub camera: Option<Spanned<RawCamera>>,
     #[serde(default)]
     pub scanners: Vec<Spanned<RawScanner>>,
@@ -45,6 +47,17 @@ pub struct RawPolicies {
     pub maintenance_idle_timeout_secs: Option<Spanned<u32>>,
     pub close_reminder_secs: Option<Spanned<u32>>,
     pub open_doors_together: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawDoors {
+    pub open_window_ms: Option<Spanned<u32>>,
+    pub left_open_alarm_secs: Option<Spanned<u32>>,
+    pub poll_interval_ms: Option<Spanned<u32>>,
+    pub reply_timeout_ms: Option<Spanned<u32>>,
+    pub open_spacing_ms: Option<Spanned<u32>>,
+    pub simulated_close_after_ms: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

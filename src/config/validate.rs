@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use toml::Spanned;
 
@@ -28,6 +29,7 @@ pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
     let config = Config {
         locker: locker(&raw.locker, &mut report),
         policies: policies(raw.policies.as_ref(), &mut report),
+        doors: doors(raw.doors.as_ref(), &mut report),
         languages: languages(raw.languages.as_ref(), &mut report),
         camera: camera(raw.camera.as_ref(), &mut report),
         scanners: raw
@@ -190,6 +192,59 @@ fn policies(raw: Option<&Spanned<RawPolicies>>, report: &mut Reporter) -> Polici
     }
 }
 
+fn doors(raw: Option<&Spanned<RawDoors>>, report: &mut Reporter) -> DoorSettings {
+    let d = DoorSettings::default();
+    let Some(raw) = raw else { return d };
+    let r = raw.get_ref();
+    let ms = |v: u32| Duration::from_millis(u64::from(v));
+    let millis = |d: Duration| d.as_millis() as u32;
+    let close_after = bounded(
+        &r.simulated_close_after_ms,
+        0..=600_000,
+        d.simulated_close_after.map_or(0, millis),
+        "simulated_close_after_ms",
+        report,
+    );
+    DoorSettings {
+        open_window: ms(bounded(
+            &r.open_window_ms,
+            500..=30_000,
+            millis(d.open_window),
+            "open_window_ms",
+            report,
+        )),
+        left_open_after: Duration::from_secs(u64::from(bounded(
+            &r.left_open_alarm_secs,
+            10..=86_400,
+            d.left_open_after.as_secs() as u32,
+            "left_open_alarm_secs",
+            report,
+        ))),
+        poll_interval: ms(bounded(
+            &r.poll_interval_ms,
+            20..=10_000,
+            millis(d.poll_interval),
+            "poll_interval_ms",
+            report,
+        )),
+        reply_timeout: ms(bounded(
+            &r.reply_timeout_ms,
+            50..=5_000,
+            millis(d.reply_timeout),
+            "reply_timeout_ms",
+            report,
+        )),
+        open_spacing: ms(bounded(
+            &r.open_spacing_ms,
+            0..=5_000,
+            millis(d.open_spacing),
+            "open_spacing_ms",
+            report,
+        )),
+        simulated_close_after: (close_after > 0).then(|| ms(close_after)),
+    }
+}
+
 fn languages(raw: Option<&Spanned<RawLanguages>>, report: &mut Reporter) -> Languages {
     let Some(raw) = raw else {
         return Languages::default();
@@ -299,7 +354,7 @@ fn baud(raw: &Option<Spanned<u32>>, default: u32, report: &mut Reporter) -> u32 
 fn boards(raw: &[Spanned<RawBoard>], report: &mut Reporter) -> Vec<BoardConfig> {
     let mut seen_ids = HashSet::new();
     let mut seen_addresses: HashMap<(String, u32), usize> = HashMap::new();
-    let mut out = Vec::new();
+    let mut out: Vec<BoardConfig> = Vec::new();
     for entry in raw {
         let b = entry.get_ref();
         let id = b.id.get_ref().trim().to_string();
@@ -361,6 +416,21 @@ fn boards(raw: &[Spanned<RawBoard>], report: &mut Reporter) -> Vec<BoardConfig> 
                 );
             }
         }
+        let this_baud = baud(&b.baud, profile.default_baud, report);
+        if let Some(other) = out
+            .iter()
+            // Simulated boards get a bus per protocol.
+            .filter(|o| matches!(o.port, BoardPort::Serial(_)) && o.port == port)
+            .find(|o| o.protocol != protocol || o.baud != this_baud)
+        {
+            report.error(
+                b.port.span(),
+                format!(
+                    "board `{id}` shares {port_text} with board `{}` but not its protocol and baud rate: one bus speaks one protocol at one speed",
+                    other.id
+                ),
+            );
+        }
         let parity = match b.parity.as_ref().map(|p| p.get_ref().as_str()) {
             None | Some("none") => Parity::None,
             Some("even") => Parity::Even,
@@ -388,7 +458,7 @@ fn boards(raw: &[Spanned<RawBoard>], report: &mut Reporter) -> Vec<BoardConfig> 
             id,
             port,
             protocol,
-            baud: baud(&b.baud, profile.default_baud, report),
+            baud: this_baud,
             parity,
             address: address.min(255) as u8,
             channels: channels.min(u32::from(u16::MAX)) as u16,

@@ -1,10 +1,21 @@
-//! Lock-board drivers.
+//! Lock boards, from bytes to doors.
 //!
-//! Today this holds the board profiles (what each protocol allows: address
-//! range, channel count, default baud) used to validate the configuration.
-//! The sans-IO protocol codecs, the serial bus task, the door-state tracker
-//! and the board simulator come with the lock-board work (issue 3).
+//! - `profile`: what each protocol allows (address range, channels, baud),
+//!   from `hardware/profiles/*.toml`;
+//! - `protocol`: each protocol as a pure encoder/decoder, host and board
+//!   side, with byte-exact tests;
+//! - `link`: the byte pipe (a serial port, or simulated boards);
+//! - `bus`: one transaction at a time: gaps, timeouts, echo, resync, retries;
+//! - `tracker`: door states, open outcomes and alarms, pure;
+//! - `doors`: a thread per bus that polls, opens and publishes events;
+//! - `sim`: the board simulator, on a pty or in-process.
 
+pub mod bus;
+pub mod doors;
+pub mod link;
 pub mod profile;
+pub mod protocol;
+pub mod sim;
+pub mod tracker;
 
 pub use profile::{BoardProfile, Protocol, SensorPolarity};

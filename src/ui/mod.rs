@@ -8,6 +8,7 @@
 slint::include_modules!();
 
 use crate::app::{Overview, Service};
+use crate::hardware::doors::DoorEvent;
 
 /// Everything the UI needs from the outside world.
 pub struct UiContext {
@@ -24,14 +25,31 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     kiosk.set_status_text("Starting…".into());
     kiosk.on_pickup_chosen(|| tracing::info!("pickup chosen"));
     kiosk.on_deliver_chosen(|| tracing::info!("delivery chosen"));
-    refresh_overview(window, context);
+    let weak = window.as_weak();
+    let service = context.service.clone();
+    context
+        .runtime
+        .spawn(refresh_overview(weak.clone(), service.clone()));
+    // A board going offline or coming back changes what the strip says.
+    let mut doors = service.doors().subscribe();
+    context.runtime.spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            match doors.recv().await {
+                Ok(DoorEvent::BoardOffline { .. } | DoorEvent::BoardOnline { .. })
+                | Err(RecvError::Lagged(_)) => {
+                    refresh_overview(weak.clone(), service.clone()).await
+                }
+                Ok(_) => {}
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 /// Reads the overview off the UI thread and shows it.
-pub fn refresh_overview(window: &AppWindow, context: &UiContext) {
-    let weak = window.as_weak();
-    let service = context.service.clone();
-    context.runtime.spawn(async move {
+pub async fn refresh_overview(weak: slint::Weak<AppWindow>, service: Service) {
+    {
         let (text, level, overview) = match service.overview().await {
             Ok(overview) => {
                 let (text, level) = status_line(&overview);
@@ -53,7 +71,7 @@ pub fn refresh_overview(window: &AppWindow, context: &UiContext) {
             kiosk.set_free_compartments(overview.free as i32);
             kiosk.set_total_compartments(overview.compartments as i32);
         });
-    });
+    }
 }
 
 /// The status strip in plain words.
@@ -72,6 +90,10 @@ pub fn status_line(overview: &Overview) -> (String, StatusLevel) {
             overview.free, overview.compartments
         )
     };
+    if !overview.boards_offline.is_empty() {
+        text.push_str(" Some compartments cannot be opened right now: staff have been told.");
+        return (text, StatusLevel::Fault);
+    }
     let broken = overview.faulty + overview.out_of_service;
     let level = if broken > 0 {
         text.push_str(&format!(
