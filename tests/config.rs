@@ -72,7 +72,10 @@ fn the_documented_example_is_valid_and_means_what_it_says() {
             .iter()
             .any(|c| matches!(c.size, SizeClass::Custom(_)))
     );
-    assert_eq!(config.doors.open_window, std::time::Duration::from_millis(3000));
+    assert_eq!(
+        config.doors.open_window,
+        std::time::Duration::from_millis(3000)
+    );
 }
 
 #[test]
@@ -80,7 +83,10 @@ fn boards_sharing_a_port_must_share_protocol_and_speed() {
     let second = "\n[[boards]]\nid = \"B\"\nport = \"/dev/ttyUSB0\"\nprotocol = \"kerong-cu\"\naddress = 2\nchannels = 8\n";
     let text = format!("{BOARDS}{second}{}", compartment(1, "A", 1, 1));
     let error = parse(&text).unwrap_err();
-    assert!(error.contains("one bus speaks one protocol at one speed"), "{error}");
+    assert!(
+        error.contains("one bus speaks one protocol at one speed"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;
+pub mod pickup;
 pub mod service;
 pub mod system;
 

@@ -19,6 +19,7 @@ mod lock;
 pub mod migrations;
 mod parcels;
 mod people;
+mod reports;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use events::{EventRecord, NewEvent};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};
 pub use people::{Courier, Recipient};
+pub use reports::Report;
 
 pub const DATABASE_FILE: &str = "locker.db";
 

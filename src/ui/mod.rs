@@ -7,7 +7,15 @@
 
 slint::include_modules!();
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
+
+use crate::app::pickup::{CodeNotice, DoorView, PickupDriver, PickupInput, PickupView, Screen};
 use crate::app::{Overview, Service};
+use crate::config::Config;
+use crate::domain::pickup::ProblemKind;
 use crate::hardware::doors::DoorEvent;
 
 /// Everything the UI needs from the outside world.
@@ -23,8 +31,8 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_locker_name(context.service.config().locker.name.clone().into());
     kiosk.set_status_text("Starting…".into());
-    kiosk.on_pickup_chosen(|| tracing::info!("pickup chosen"));
     kiosk.on_deliver_chosen(|| tracing::info!("delivery chosen"));
+    bind_pickup(window, context);
     let weak = window.as_weak();
     let service = context.service.clone();
     context
@@ -45,6 +53,151 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
             }
         }
     });
+}
+
+/// The pickup screens: keypad handling on the UI thread (instant), the
+/// flow itself in the pickup task.
+fn bind_pickup(window: &AppWindow, context: &UiContext) {
+    let config = context.service.config();
+    let kiosk = window.global::<Kiosk>();
+    kiosk.set_code_length(config.policies.pin_length as i32);
+    let grid = Rc::new(grid_of(config));
+    kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
+    kiosk.set_grid_rows(grid.iter().map(|d| d.row).max().unwrap_or(1));
+    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
+
+    let weak = window.as_weak();
+    let driver = PickupDriver::spawn(context.service.clone(), &context.runtime, move |view| {
+        let _ = weak.upgrade_in_event_loop(move |window| show_pickup(&window, &view));
+    });
+    let typed = Rc::new(RefCell::new(String::new()));
+
+    let (d, w) = (driver.clone(), window.as_weak());
+    kiosk.on_pickup_chosen(move || {
+        if let Some(window) = w.upgrade() {
+            window.global::<Kiosk>().set_page(Page::PickupCode);
+        }
+        d.send(PickupInput::Start);
+    });
+    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
+    kiosk.on_keypad_digit(move |digit| {
+        let mut typed = t.borrow_mut();
+        if typed.len() < 10 {
+            typed.push_str(&digit);
+        }
+        set_typed(&w, &typed);
+        d.send(PickupInput::Touch);
+    });
+    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
+    kiosk.on_keypad_erase(move || {
+        let mut typed = t.borrow_mut();
+        typed.pop();
+        set_typed(&w, &typed);
+        d.send(PickupInput::Touch);
+    });
+    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
+    kiosk.on_keypad_ok(move || {
+        let code = std::mem::take(&mut *t.borrow_mut());
+        set_typed(&w, "");
+        if !code.is_empty() {
+            d.send(PickupInput::Typed(code));
+        }
+    });
+    let d = driver.clone();
+    kiosk.on_pickup_report(move |compartment, kind| {
+        let kind = if kind == "damaged" {
+            ProblemKind::Damaged
+        } else {
+            ProblemKind::Missing
+        };
+        d.send(PickupInput::Report {
+            compartment: compartment.max(0) as u32,
+            kind,
+        });
+    });
+    let (d, w, t) = (driver, window.as_weak(), typed);
+    kiosk.on_leave(move || {
+        t.borrow_mut().clear();
+        set_typed(&w, "");
+        if let Some(window) = w.upgrade() {
+            window.global::<Kiosk>().set_page(Page::Home);
+        }
+        d.send(PickupInput::Leave);
+    });
+}
+
+fn set_typed(window: &slint::Weak<AppWindow>, typed: &str) {
+    if let Some(window) = window.upgrade() {
+        window.global::<Kiosk>().set_code_typed(typed.into());
+    }
+}
+
+/// Every compartment on the drawing of the locker's front.
+fn grid_of(config: &Config) -> Vec<GridDoor> {
+    config
+        .compartments
+        .iter()
+        .map(|c| GridDoor {
+            compartment: c.number as i32,
+            column: c.position.column.max(1) as i32,
+            row: c.position.row.max(1) as i32,
+            highlighted: false,
+        })
+        .collect()
+}
+
+fn show_pickup(window: &AppWindow, view: &PickupView) {
+    let kiosk = window.global::<Kiosk>();
+    let pickup_pages = [Page::PickupCode, Page::PickupDoors, Page::PickupDone];
+    let page = match view.screen {
+        Screen::Home if pickup_pages.contains(&kiosk.get_page()) => Page::Home,
+        Screen::Home => kiosk.get_page(),
+        Screen::Code => Page::PickupCode,
+        Screen::Doors => Page::PickupDoors,
+        Screen::Done => Page::PickupDone,
+    };
+    let (notice, attempts, seconds) = match view.notice {
+        CodeNotice::None => (PickupNotice::None, 0, 0),
+        CodeNotice::Checking => (PickupNotice::Checking, 0, 0),
+        CodeNotice::WrongCode { attempts_left } => {
+            (PickupNotice::WrongCode, attempts_left as i32, 0)
+        }
+        CodeNotice::LockedOut { seconds } => (PickupNotice::LockedOut, 0, seconds as i32),
+        CodeNotice::Expired => (PickupNotice::Expired, 0, 0),
+        CodeNotice::AlreadyUsed => (PickupNotice::AlreadyUsed, 0, 0),
+    };
+    kiosk.set_pickup_notice(notice);
+    kiosk.set_attempts_left(attempts);
+    kiosk.set_lockout_seconds(seconds);
+    let doors: Vec<PickupDoor> = view
+        .doors
+        .iter()
+        .map(|(compartment, door)| PickupDoor {
+            compartment: *compartment as i32,
+            progress: match door {
+                DoorView::Waiting => DoorProgress::Waiting,
+                DoorView::Opening => DoorProgress::Opening,
+                DoorView::Open { .. } => DoorProgress::Open,
+                DoorView::Closed => DoorProgress::Closed,
+                DoorView::Failed => DoorProgress::Failed,
+            },
+            reminder: matches!(door, DoorView::Open { reminder: true }),
+        })
+        .collect();
+    // The person's doors stand out on the drawing of the locker.
+    let grid: Vec<GridDoor> = kiosk
+        .get_door_grid()
+        .iter()
+        .map(|mut d| {
+            d.highlighted = view.doors.iter().any(|(c, _)| *c as i32 == d.compartment);
+            d
+        })
+        .collect();
+    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid)));
+    kiosk.set_pickup_doors(ModelRc::new(VecModel::from(doors)));
+    kiosk.set_failed_doors(view.failed as i32);
+    kiosk.set_report_recorded(view.report_recorded);
+    kiosk.set_page(page);
 }
 
 /// Reads the overview off the UI thread and shows it.

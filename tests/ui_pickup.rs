@@ -1,0 +1,221 @@
+//! A recipient's pickup, end to end and headless: the real Slint UI under
+//! the testing backend, the real application service and store, and the
+//! demo's simulated lock boards. Keys are pressed by their accessible
+//! labels, as a screen reader would.
+//!
+//! One test function: the testing backend can be set up once per process.
+
+mod common;
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+use locker_kiosk::app::Service;
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
+use locker_kiosk::domain::{CompartmentState, ParcelStatus};
+use locker_kiosk::ui::{self, AppWindow, DoorProgress, Kiosk, Page, PickupNotice, UiContext};
+use slint::{ComponentHandle, Model};
+
+/// Runs the event loop until `done` holds; fails after `secs`.
+fn pump_until(
+    window: &AppWindow,
+    what: &str,
+    secs: u64,
+    done: impl Fn(&AppWindow) -> bool + 'static,
+) {
+    let done = Rc::new(done);
+    let check = done.clone();
+    let weak = window.as_weak();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(5),
+        move || {
+            if check(&weak.unwrap()) || Instant::now() > deadline {
+                slint::quit_event_loop().unwrap();
+            }
+        },
+    );
+    slint::run_event_loop_until_quit().unwrap();
+    assert!(done(window), "timed out waiting for: {what}");
+}
+
+fn press(window: &AppWindow, label: &str) {
+    let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .collect();
+    assert_eq!(
+        buttons.len(),
+        1,
+        "expected one button `{label}` on {:?}",
+        window.global::<Kiosk>().get_page()
+    );
+    buttons[0].invoke_accessible_default_action();
+}
+
+fn type_code(window: &AppWindow, code: &str) {
+    for digit in code.chars() {
+        press(window, &digit.to_string());
+    }
+    assert_eq!(window.global::<Kiosk>().get_code_typed(), code);
+    press(window, "Open");
+}
+
+fn page(window: &AppWindow) -> Page {
+    window.global::<Kiosk>().get_page()
+}
+
+fn doors(window: &AppWindow) -> Vec<(i32, DoorProgress)> {
+    window
+        .global::<Kiosk>()
+        .get_pickup_doors()
+        .iter()
+        .map(|d| (d.compartment, d.progress))
+        .collect()
+}
+
+#[test]
+fn pickups_from_code_to_thank_you() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::seeded_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    // The simulated person closes each door 1.5 s after it opens.
+    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
+    config.doors.open_window = Duration::from_millis(800);
+    let service = Service::start(store, config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let context = UiContext {
+        service: service.clone(),
+        runtime: runtime.handle().clone(),
+    };
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    window.show().unwrap();
+    ui::bind(&window, &context);
+    let store = |f: fn(&mut locker_kiosk::store::Store) -> String| -> String {
+        runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
+    };
+
+    // A wrong code: told how many tries are left, and nothing opens.
+    press(&window, "Pick up a parcel");
+    assert_eq!(
+        page(&window),
+        Page::PickupCode,
+        "the page changes within the touch"
+    );
+    type_code(&window, "111222");
+    pump_until(&window, "the wrong-code notice", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::WrongCode
+    });
+    assert_eq!(window.global::<Kiosk>().get_attempts_left(), 4);
+    assert_eq!(
+        window.global::<Kiosk>().get_code_typed(),
+        "",
+        "the keypad is cleared"
+    );
+
+    // Alice's code: compartment 2 opens, is shown on the locker drawing,
+    // closes, "Thank you", home.
+    press(&window, "Delete");
+    type_code(&window, "583920");
+    pump_until(&window, "compartment 2 open", 5, |w| {
+        doors(w) == vec![(2, DoorProgress::Open)]
+    });
+    assert_eq!(page(&window), Page::PickupDoors);
+    let highlighted: Vec<i32> = window
+        .global::<Kiosk>()
+        .get_door_grid()
+        .iter()
+        .filter(|d| d.highlighted)
+        .map(|d| d.compartment)
+        .collect();
+    assert_eq!(highlighted, vec![2]);
+    assert_eq!(
+        ElementHandle::find_by_accessible_label(&window, "Your compartment 2").count(),
+        1
+    );
+    pump_until(&window, "thank you", 5, |w| page(w) == Page::PickupDone);
+    assert_eq!(window.global::<Kiosk>().get_failed_doors(), 0);
+    let alice = store(|s| {
+        let code = s.look_up_code(&CodeInput::Pin("583920".into())).unwrap();
+        let parcels = s.parcels_in_locker().unwrap();
+        let compartment = s.compartment(2).unwrap().unwrap().state;
+        format!(
+            "{code:?} {} {compartment:?}",
+            parcels.iter().any(|p| p.compartment == Some(2))
+        )
+    });
+    assert_eq!(
+        alice,
+        format!(
+            "{:?} false {:?}",
+            CodeLookup::AlreadyUsed,
+            CompartmentState::Free
+        )
+    );
+    pump_until(&window, "back home after thank you", 8, |w| {
+        page(w) == Page::Home
+    });
+
+    // Bob's two parcels open one after another (one pulse at a time), with
+    // one code.
+    press(&window, "Pick up a parcel");
+    type_code(&window, "246813");
+    pump_until(&window, "compartments 10 and 16 open", 5, |w| {
+        doors(w) == vec![(10, DoorProgress::Open), (16, DoorProgress::Open)]
+    });
+    // "My parcel is damaged" is recorded for the staff.
+    press(&window, "Parcel damaged");
+    pump_until(&window, "report acknowledged", 2, |w| {
+        w.global::<Kiosk>().get_report_recorded()
+    });
+    pump_until(&window, "thank you", 8, |w| page(w) == Page::PickupDone);
+    press(&window, "Back to the start");
+    assert_eq!(page(&window), Page::Home);
+
+    // Carla's parcel expired: told what to do, nothing opens.
+    press(&window, "Pick up a parcel");
+    type_code(&window, "907531");
+    pump_until(&window, "the expired notice", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::Expired
+    });
+    press(&window, "Back");
+    assert_eq!(page(&window), Page::Home);
+
+    // A code used already says so.
+    press(&window, "Pick up a parcel");
+    type_code(&window, "583920");
+    pump_until(&window, "the already-used notice", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::AlreadyUsed
+    });
+    press(&window, "Back");
+
+    // What the store recorded: both of Bob's parcels collected, the report,
+    // and every event waiting in the outbox.
+    let summary = store(|s| {
+        let collected = s.recent_events(Some("parcel_collected"), 10).unwrap().len();
+        let reports: Vec<_> = s
+            .open_reports()
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.kind, r.compartment, r.parcel))
+            .collect();
+        let outcomes = s
+            .recent_events(Some("door_open_outcome"), 10)
+            .unwrap()
+            .len();
+        let pending = s.outbox_pending().unwrap() as usize;
+        let total = s.recent_events(None, 1000).unwrap().len();
+        format!("{collected} {reports:?} {outcomes} {}", pending == total)
+    });
+    assert_eq!(summary, "3 [(\"damaged\", Some(10), Some(2))] 3 true");
+    let bob = store(|s| format!("{:?}", s.parcel(3).unwrap().unwrap().status));
+    assert_eq!(bob, format!("{:?}", ParcelStatus::Collected));
+}
