@@ -168,3 +168,39 @@ fn log_lines_can_be_json() {
     );
     assert!(stderr.contains("another locker-kiosk"), "{stderr}");
 }
+
+#[test]
+fn screenshots_render_every_screen_at_every_panel_size() {
+    let (code, list, _) = output(binary().args(["screenshot", "--screen", "list"]));
+    assert_eq!(code, 0);
+    let screens: Vec<&str> = list.lines().collect();
+    assert!(
+        screens.contains(&"home") && screens.contains(&"pickup-doors"),
+        "{list}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for size in ["800x480", "1280x800", "1080x1920"] {
+        for screen in &screens {
+            let out = dir.path().join(format!("{screen}-{size}.png"));
+            let (code, _, stderr) = output(
+                binary()
+                    .args(["screenshot", "--screen", screen, "--size", size, "--out"])
+                    .arg(&out),
+            );
+            assert_eq!(code, 0, "{screen} {size}: {stderr}");
+            let decoder =
+                png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&out).unwrap()));
+            let mut reader = decoder.read_info().unwrap();
+            let (w, h) = (reader.info().width, reader.info().height);
+            assert_eq!(format!("{w}x{h}"), size);
+            let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+            reader.next_frame(&mut pixels).unwrap();
+            // Something was drawn: more than the background colour.
+            let distinct: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+            assert!(distinct.len() > 10, "{screen} {size} looks blank");
+        }
+    }
+    let (code, _, stderr) = output(binary().args(["screenshot", "--screen", "nope"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("unknown screen"), "{stderr}");
+}

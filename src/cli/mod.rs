@@ -4,6 +4,7 @@
 mod doctor;
 mod doors;
 mod run;
+mod screenshot;
 mod sim;
 
 use std::path::PathBuf;
@@ -54,6 +55,8 @@ pub enum Command {
     Doors(doors::DoorsCommand),
     /// Simulate lock boards on a pseudo-terminal (prints its path)
     Sim(sim::SimArgs),
+    /// Render a screen with demo data to a PNG, headlessly (`--screen list` for the names)
+    Screenshot(screenshot::ScreenshotArgs),
 }
 
 impl GlobalArgs {
@@ -77,6 +80,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Doctor => doctor::doctor(&global),
         Command::Doors(command) => doors::doors(&global, &command),
         Command::Sim(args) => sim::sim(&args),
+        Command::Screenshot(args) => screenshot::screenshot(&args),
     }
 }
 

@@ -7,6 +7,8 @@
 
 slint::include_modules!();
 
+pub mod screenshot;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -63,7 +65,6 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_code_length(config.policies.pin_length as i32);
     let grid = Rc::new(grid_of(config));
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
-    kiosk.set_grid_rows(grid.iter().map(|d| d.row).max().unwrap_or(1));
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
     let weak = window.as_weak();
@@ -132,16 +133,32 @@ fn set_typed(window: &slint::Weak<AppWindow>, typed: &str) {
     }
 }
 
-/// Every compartment on the drawing of the locker's front.
+/// Every compartment on the drawing of the locker's front, each door as
+/// tall as its compartment and as high above the floor as it is.
 fn grid_of(config: &Config) -> Vec<GridDoor> {
+    // Doors are a little taller than their compartment's inside.
+    const FRAME_MM: u32 = 20;
+    let door_height =
+        |c: &crate::config::CompartmentConfig| c.size.dimensions().height_mm + FRAME_MM;
+    let top_mm = config
+        .compartments
+        .iter()
+        .map(|c| c.position.height_mm + door_height(c))
+        .max()
+        .unwrap_or(1)
+        .max(1);
     config
         .compartments
         .iter()
-        .map(|c| GridDoor {
-            compartment: c.number as i32,
-            column: c.position.column.max(1) as i32,
-            row: c.position.row.max(1) as i32,
-            highlighted: false,
+        .map(|c| {
+            let upper_edge = c.position.height_mm + door_height(c);
+            GridDoor {
+                compartment: c.number as i32,
+                column: c.position.column.max(1) as i32,
+                top: ((top_mm - upper_edge) * 1000 / top_mm) as i32,
+                height: (door_height(c) * 1000 / top_mm) as i32,
+                highlighted: false,
+            }
         })
         .collect()
 }

@@ -1,0 +1,132 @@
+//! Renders a screen to a PNG with Slint's software renderer and no display
+//! at all, with demo data: for the README, reviews, and checking layouts
+//! at every panel size.
+
+use std::path::Path;
+use std::rc::Rc;
+
+use slint::Rgb8Pixel;
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, PlatformError};
+
+use super::{AppWindow, Kiosk, Page, grid_of, show_pickup, status_line};
+use crate::app::Overview;
+use crate::app::pickup::{CodeNotice, DoorView, PickupView, Screen};
+use crate::config::Config;
+
+/// The screens `screenshot` can render.
+pub const SCREENS: [&str; 6] = [
+    "home",
+    "pickup-code",
+    "pickup-wrong-code",
+    "pickup-locked-out",
+    "pickup-doors",
+    "pickup-done",
+];
+
+struct Headless {
+    window: Rc<MinimalSoftwareWindow>,
+}
+
+impl Platform for Headless {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(self.window.clone())
+    }
+}
+
+/// Renders `screen` at `width` x `height` into `out` (PNG).
+pub fn render(screen: &str, width: u32, height: u32, out: &Path) -> Result<(), String> {
+    if !SCREENS.contains(&screen) {
+        return Err(format!(
+            "unknown screen `{screen}`; try one of: {}",
+            SCREENS.join(", ")
+        ));
+    }
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(Headless {
+        window: window.clone(),
+    }))
+    .map_err(|e| format!("cannot set up headless rendering: {e}"))?;
+    let app = AppWindow::new().map_err(|e| e.to_string())?;
+    window.set_size(PhysicalSize::new(width, height));
+    stage(&app, screen);
+    app.show().map_err(|e| e.to_string())?;
+    slint::platform::update_timers_and_animations();
+    let mut pixels = vec![Rgb8Pixel::default(); (width * height) as usize];
+    window.request_redraw();
+    window.draw_if_needed(|renderer| {
+        renderer.render(&mut pixels, width as usize);
+    });
+    let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+    write_png(out, width, height, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))
+}
+
+/// Fills the UI with the demo locker's data as the screen would show it.
+fn stage(app: &AppWindow, screen: &str) {
+    let config = Config::demo();
+    let kiosk = app.global::<Kiosk>();
+    kiosk.set_locker_name(config.locker.name.clone().into());
+    let overview = Overview {
+        compartments: 24,
+        free: 20,
+        occupied: 4,
+        ..Overview::default()
+    };
+    let (text, level) = status_line(&overview);
+    kiosk.set_status_text(text.into());
+    kiosk.set_status_level(level);
+    let grid = grid_of(&config);
+    kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
+    kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
+    let view = |screen: Screen, notice: CodeNotice, doors: Vec<(u32, DoorView)>| PickupView {
+        screen,
+        notice,
+        doors,
+        failed: 0,
+        report_recorded: false,
+    };
+    match screen {
+        "pickup-code" => {
+            show_pickup(app, &view(Screen::Code, CodeNotice::None, vec![]));
+            kiosk.set_code_typed("5839".into());
+        }
+        "pickup-wrong-code" => show_pickup(
+            app,
+            &view(
+                Screen::Code,
+                CodeNotice::WrongCode { attempts_left: 4 },
+                vec![],
+            ),
+        ),
+        "pickup-locked-out" => show_pickup(
+            app,
+            &view(Screen::Code, CodeNotice::LockedOut { seconds: 60 }, vec![]),
+        ),
+        "pickup-doors" => show_pickup(
+            app,
+            &view(
+                Screen::Doors,
+                CodeNotice::None,
+                vec![
+                    (10, DoorView::Open { reminder: false }),
+                    (16, DoorView::Opening),
+                ],
+            ),
+        ),
+        "pickup-done" => show_pickup(app, &view(Screen::Done, CodeNotice::None, vec![])),
+        _ => kiosk.set_page(Page::Home),
+    }
+}
+
+fn write_png(out: &Path, width: u32, height: u32, rgb: &[u8]) -> std::io::Result<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let mut encoder = png::Encoder::new(file, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(std::io::Error::other)?;
+    writer
+        .write_image_data(rgb)
+        .map_err(std::io::Error::other)?;
+    writer.finish().map_err(std::io::Error::other)
+}
