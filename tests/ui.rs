@@ -61,6 +61,10 @@ fn home_screen_shows_the_locker_and_its_state() {
     );
     assert_eq!(kiosk.get_free_compartments(), 20);
     assert_eq!(kiosk.get_status_text(), "20 of 24 compartments free.");
+    // The same facts in German.
+    ui::set_language(&window, "de");
+    assert_eq!(kiosk.get_status_text(), "20 von 24 Fächern frei.");
+    ui::set_language(&window, "en");
     assert_eq!(kiosk.get_status_level(), StatusLevel::Ok);
 
     // Both choices are on screen as buttons a person (or a screen reader) can press.

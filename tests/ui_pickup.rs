@@ -218,4 +218,16 @@ fn pickups_from_code_to_thank_you() {
     assert_eq!(summary, "3 [(\"damaged\", Some(10), Some(2))] 3 true");
     let bob = store(|s| format!("{:?}", s.parcel(3).unwrap().unwrap().status));
     assert_eq!(bob, format!("{:?}", ParcelStatus::Collected));
+
+    // A language chosen at home lasts for that person's session only.
+    let german: Vec<_> = ElementHandle::find_by_accessible_label(&window, "Deutsch")
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Checkbox))
+        .collect();
+    german[0].invoke_accessible_default_action();
+    assert_eq!(window.global::<Kiosk>().get_language(), "de");
+    press(&window, "Paket abholen");
+    press(&window, "Zurück");
+    assert_eq!(page(&window), Page::Home);
+    assert_eq!(window.global::<Kiosk>().get_language(), "en");
+    press(&window, "Pick up a parcel");
 }

@@ -16,6 +16,9 @@ pub struct ScreenshotArgs {
     /// Panel size in pixels, e.g. 800x480, 1280x800, 1080x1920
     #[arg(long, default_value = "1280x800", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// Language of the screen: en, de or es
+    #[arg(long, default_value = "en")]
+    pub lang: String,
     /// Where to write the PNG
     #[arg(long, default_value = "screenshot.png")]
     pub out: PathBuf,
@@ -40,7 +43,13 @@ pub fn screenshot(args: &ScreenshotArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    match render(&args.screen, args.size.0, args.size.1, &args.out) {
+    match render(
+        &args.screen,
+        args.size.0,
+        args.size.1,
+        &args.lang,
+        &args.out,
+    ) {
         Ok(()) => {
             println!("{}", args.out.display());
             ExitCode::SUCCESS

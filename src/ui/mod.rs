@@ -32,8 +32,18 @@ pub struct UiContext {
 pub fn bind(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_locker_name(context.service.config().locker.name.clone().into());
-    kiosk.set_status_text("Starting…".into());
     kiosk.on_deliver_chosen(|| tracing::info!("delivery chosen"));
+    let languages = &context.service.config().languages;
+    let available: Vec<slint::SharedString> =
+        languages.available.iter().map(|l| l.into()).collect();
+    kiosk.set_languages(ModelRc::new(VecModel::from(available)));
+    set_language(window, &languages.default);
+    let w = window.as_weak();
+    kiosk.on_language_chosen(move |language| {
+        if let Some(window) = w.upgrade() {
+            set_language(&window, &language);
+        }
+    });
     bind_pickup(window, context);
     let weak = window.as_weak();
     let service = context.service.clone();
@@ -68,8 +78,16 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
     let weak = window.as_weak();
+    let default_language = config.languages.default.clone();
     let driver = PickupDriver::spawn(context.service.clone(), &context.runtime, move |view| {
-        let _ = weak.upgrade_in_event_loop(move |window| show_pickup(&window, &view));
+        let default_language = default_language.clone();
+        let _ = weak.upgrade_in_event_loop(move |window| {
+            let was_in_pickup = window.global::<Kiosk>().get_page() != Page::Home;
+            show_pickup(&window, &view);
+            if was_in_pickup && window.global::<Kiosk>().get_page() == Page::Home {
+                end_session(&window, &default_language);
+            }
+        });
     });
     let typed = Rc::new(RefCell::new(String::new()));
 
@@ -117,11 +135,13 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
         });
     });
     let (d, w, t) = (driver, window.as_weak(), typed);
+    let default_language = config.languages.default.clone();
     kiosk.on_leave(move || {
         t.borrow_mut().clear();
         set_typed(&w, "");
         if let Some(window) = w.upgrade() {
             window.global::<Kiosk>().set_page(Page::Home);
+            end_session(&window, &default_language);
         }
         d.send(PickupInput::Leave);
     });
@@ -131,6 +151,23 @@ fn set_typed(window: &slint::Weak<AppWindow>, typed: &str) {
     if let Some(window) = window.upgrade() {
         window.global::<Kiosk>().set_code_typed(typed.into());
     }
+}
+
+/// Switches every visible word to `language` (a bundled translation).
+pub fn set_language(window: &AppWindow, language: &str) {
+    match slint::select_bundled_translation(language) {
+        Ok(()) => window.global::<Kiosk>().set_language(language.into()),
+        Err(e) => tracing::warn!(%language, error = %e, "no such translation"),
+    }
+}
+
+/// The end of a person's session: their language and display choices go,
+/// so the next person starts from the locker's defaults.
+fn end_session(window: &AppWindow, default_language: &str) {
+    set_language(window, default_language);
+    let theme = window.global::<Theme>();
+    theme.set_large_text(false);
+    theme.set_high_contrast(false);
 }
 
 /// Every compartment on the drawing of the locker's front, each door as
@@ -219,66 +256,22 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
 
 /// Reads the overview off the UI thread and shows it.
 pub async fn refresh_overview(weak: slint::Weak<AppWindow>, service: Service) {
-    {
-        let (text, level, overview) = match service.overview().await {
-            Ok(overview) => {
-                let (text, level) = status_line(&overview);
-                (text, level, overview)
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "reading the locker overview failed");
-                (
-                    "This locker has a problem with its records. Staff have been told.".to_string(),
-                    StatusLevel::Fault,
-                    Overview::default(),
-                )
-            }
-        };
-        let _ = weak.upgrade_in_event_loop(move |window| {
-            let kiosk = window.global::<Kiosk>();
-            kiosk.set_status_text(text.into());
-            kiosk.set_status_level(level);
-            kiosk.set_free_compartments(overview.free as i32);
-            kiosk.set_total_compartments(overview.compartments as i32);
-        });
-    }
+    let overview = service.overview().await;
+    let _ = weak.upgrade_in_event_loop(move |window| match overview {
+        Ok(overview) => show_overview(&window, &overview),
+        Err(e) => {
+            tracing::error!(error = %e, "reading the locker overview failed");
+            window.global::<Kiosk>().set_records_problem(true);
+        }
+    });
 }
 
-/// The status strip in plain words.
-pub fn status_line(overview: &Overview) -> (String, StatusLevel) {
-    if overview.compartments == 0 {
-        return (
-            "This locker has no compartments configured.".into(),
-            StatusLevel::Fault,
-        );
-    }
-    let mut text = if overview.is_full() {
-        "The locker is full: no compartment is free for deliveries right now.".to_string()
-    } else {
-        format!(
-            "{} of {} compartments free.",
-            overview.free, overview.compartments
-        )
-    };
-    if !overview.boards_offline.is_empty() {
-        text.push_str(" Some compartments cannot be opened right now: staff have been told.");
-        return (text, StatusLevel::Fault);
-    }
-    let broken = overview.faulty + overview.out_of_service;
-    let level = if broken > 0 {
-        text.push_str(&format!(
-            " {broken} {} out of use.",
-            if broken == 1 {
-                "compartment is"
-            } else {
-                "compartments are"
-            }
-        ));
-        StatusLevel::Warning
-    } else if overview.is_full() {
-        StatusLevel::Warning
-    } else {
-        StatusLevel::Ok
-    };
-    (text, level)
+/// The locker's state for the status strip (which words it in `api.slint`).
+pub fn show_overview(window: &AppWindow, overview: &Overview) {
+    let kiosk = window.global::<Kiosk>();
+    kiosk.set_records_problem(false);
+    kiosk.set_free_compartments(overview.free as i32);
+    kiosk.set_total_compartments(overview.compartments as i32);
+    kiosk.set_broken_compartments((overview.faulty + overview.out_of_service) as i32);
+    kiosk.set_offline_boards(overview.boards_offline.len() as i32);
 }

@@ -10,7 +10,7 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
-use super::{AppWindow, Kiosk, Page, grid_of, show_pickup, status_line};
+use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
 use crate::app::Overview;
 use crate::app::pickup::{CodeNotice, DoorView, PickupView, Screen};
 use crate::config::Config;
@@ -36,7 +36,13 @@ impl Platform for Headless {
 }
 
 /// Renders `screen` at `width` x `height` into `out` (PNG).
-pub fn render(screen: &str, width: u32, height: u32, out: &Path) -> Result<(), String> {
+pub fn render(
+    screen: &str,
+    width: u32,
+    height: u32,
+    language: &str,
+    out: &Path,
+) -> Result<(), String> {
     if !SCREENS.contains(&screen) {
         return Err(format!(
             "unknown screen `{screen}`; try one of: {}",
@@ -51,6 +57,9 @@ pub fn render(screen: &str, width: u32, height: u32, out: &Path) -> Result<(), S
     let app = AppWindow::new().map_err(|e| e.to_string())?;
     window.set_size(PhysicalSize::new(width, height));
     stage(&app, screen);
+    slint::select_bundled_translation(language)
+        .map_err(|e| format!("language `{language}`: {e}"))?;
+    app.global::<Kiosk>().set_language(language.into());
     app.show().map_err(|e| e.to_string())?;
     slint::platform::update_timers_and_animations();
     let mut pixels = vec![Rgb8Pixel::default(); (width * height) as usize];
@@ -73,9 +82,7 @@ fn stage(app: &AppWindow, screen: &str) {
         occupied: 4,
         ..Overview::default()
     };
-    let (text, level) = status_line(&overview);
-    kiosk.set_status_text(text.into());
-    kiosk.set_status_level(level);
+    show_overview(app, &overview);
     let grid = grid_of(&config);
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
