@@ -204,3 +204,23 @@ fn screenshots_render_every_screen_at_every_panel_size() {
     assert_ne!(code, 0);
     assert!(stderr.contains("unknown screen"), "{stderr}");
 }
+
+#[test]
+fn decode_prints_one_line_or_one_json_object_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(64, 64, image::Luma([255u8]))
+        .save(&blank)
+        .unwrap();
+    let (code, stdout, _) = output(binary().arg("decode").arg(&blank));
+    assert_eq!(code, 0);
+    assert_eq!(stdout.trim(), format!("{}\tnone", blank.display()));
+    let (code, stdout, _) = output(binary().args(["decode", "--json"]).arg(&blank));
+    assert_eq!(code, 0);
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(line["kind"], "unknown");
+    assert!(line["symbology"].is_null() && line["micros"].is_u64());
+    let (code, _, stderr) = output(binary().arg("decode").arg(dir.path().join("missing.png")));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("missing.png"), "{stderr}");
+}

@@ -90,7 +90,7 @@ pub const PARCELS: [DemoParcel; 4] = [
     },
     DemoParcel {
         resident: 1,
-        tracking: "00340123450000000018",
+        tracking: "00340123450000000017",
         compartment: 10,
         pin: "246813",
         qr_token: "DEMOBOBBBBBBBBBBBBBBBBBBBB",
@@ -115,7 +115,7 @@ pub const PARCELS: [DemoParcel; 4] = [
 ];
 
 /// Announced by a carrier's manifest, for trying a drop-off.
-pub const ANNOUNCED: [(usize, &str); 1] = [(3, "9400111899223197428490")];
+pub const ANNOUNCED: [(usize, &str); 1] = [(3, "9400111899223197428497")];
 
 /// Fills a new demo database. Deterministic: the same codes every time.
 pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {

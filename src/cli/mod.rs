@@ -1,6 +1,7 @@
 //! The command line. `locker-kiosk` alone runs the kiosk; the subcommands
 //! are for staff and installers. Each subcommand lives in its own module.
 
+mod decode;
 mod doctor;
 mod doors;
 mod run;
@@ -55,6 +56,8 @@ pub enum Command {
     Doors(doors::DoorsCommand),
     /// Simulate lock boards on a pseudo-terminal (prints its path)
     Sim(sim::SimArgs),
+    /// Decode barcodes in image files with the kiosk's scanning pipeline
+    Decode(decode::DecodeArgs),
     /// Render a screen with demo data to a PNG, headlessly (`--screen list` for the names)
     Screenshot(screenshot::ScreenshotArgs),
 }
@@ -81,6 +84,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Doors(command) => doors::doors(&global, &command),
         Command::Sim(args) => sim::sim(&args),
         Command::Screenshot(args) => screenshot::screenshot(&args),
+        Command::Decode(args) => decode::decode(&args),
     }
 }
 
