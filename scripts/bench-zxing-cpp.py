@@ -59,6 +59,16 @@ def theirs(images):
     return result
 
 
+def read_expected(path):
+    """The expected text: UTF-8 where it is, else Latin-1 (as some of the
+    corpus's binary QR payloads are), like the decoders' own output."""
+    raw = open(path, "rb").read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "corpus", "zxing")
     ensure_zxing()
@@ -69,7 +79,7 @@ def main():
         if not os.path.isdir(folder):
             continue
         images = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".png"))
-        expected = {p: open(p[:-4] + ".txt", encoding="utf-8", errors="replace").read() for p in images}
+        expected = {p: read_expected(p[:-4] + ".txt") for p in images}
         a, b = ours(images), theirs(images)
         ok_a = sum(1 for p in images if a[p][1] == expected[p])
         ok_b = sum(1 for p in images if b[p][1] == expected[p])
