@@ -5,34 +5,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use locker_kiosk::app::Service;
 use locker_kiosk::config::Config;
 use locker_kiosk::ui::{self, AppWindow, Kiosk, StatusLevel, UiContext};
 use slint::ComponentHandle;
-
-/// Runs the event loop until `done` holds or a few seconds pass.
-fn pump_until(window: &AppWindow, done: impl Fn(&AppWindow) -> bool + 'static) -> bool {
-    let done = std::rc::Rc::new(done);
-    let check = done.clone();
-    let weak = window.as_weak();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let timer = slint::Timer::default();
-    timer.start(
-        slint::TimerMode::Repeated,
-        Duration::from_millis(5),
-        move || {
-            let window = weak.unwrap();
-            if check(&window) || Instant::now() > deadline {
-                slint::quit_event_loop().unwrap();
-            }
-        },
-    );
-    slint::run_event_loop_until_quit().unwrap();
-    done(window)
-}
 
 #[test]
 fn home_screen_shows_the_locker_and_its_state() {
@@ -54,11 +31,9 @@ fn home_screen_shows_the_locker_and_its_state() {
     let kiosk = window.global::<Kiosk>();
     assert_eq!(kiosk.get_locker_name(), "Demo Locker");
     // The overview arrives from the store thread, not from a blocking read.
-    assert!(
-        pump_until(&window, |w| w.global::<Kiosk>().get_total_compartments()
-            == 24),
-        "the overview never arrived"
-    );
+    common::pump_until(&window, "the overview", 10, |w| {
+        w.global::<Kiosk>().get_total_compartments() == 24
+    });
     assert_eq!(kiosk.get_free_compartments(), 20);
     assert_eq!(kiosk.get_status_text(), "20 of 24 compartments free.");
     // The same facts in German.

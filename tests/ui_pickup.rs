@@ -7,8 +7,9 @@
 
 mod common;
 
-use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use common::pump_until;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use locker_kiosk::app::Service;
@@ -17,31 +18,6 @@ use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::{CompartmentState, ParcelStatus};
 use locker_kiosk::ui::{self, AppWindow, DoorProgress, Kiosk, Page, PickupNotice, UiContext};
 use slint::{ComponentHandle, Model};
-
-/// Runs the event loop until `done` holds; fails after `secs`.
-fn pump_until(
-    window: &AppWindow,
-    what: &str,
-    secs: u64,
-    done: impl Fn(&AppWindow) -> bool + 'static,
-) {
-    let done = Rc::new(done);
-    let check = done.clone();
-    let weak = window.as_weak();
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let timer = slint::Timer::default();
-    timer.start(
-        slint::TimerMode::Repeated,
-        Duration::from_millis(5),
-        move || {
-            if check(&weak.unwrap()) || Instant::now() > deadline {
-                slint::quit_event_loop().unwrap();
-            }
-        },
-    );
-    slint::run_event_loop_until_quit().unwrap();
-    assert!(done(window), "timed out waiting for: {what}");
-}
 
 fn press(window: &AppWindow, label: &str) {
     let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)

@@ -28,3 +28,30 @@ pub fn seeded_store(dir: &Path) -> Store {
 pub fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_locker-kiosk"))
 }
+
+/// Runs the Slint event loop until `done` holds; fails after `secs`.
+/// For the UI tests, under the testing backend with an event loop.
+pub fn pump_until<W: slint::ComponentHandle + 'static>(
+    window: &W,
+    what: &str,
+    secs: u64,
+    done: impl Fn(&W) -> bool + 'static,
+) {
+    use std::time::{Duration, Instant};
+    let done = std::rc::Rc::new(done);
+    let check = done.clone();
+    let weak = window.as_weak();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(5),
+        move || {
+            if weak.upgrade().is_none_or(|w| check(&w)) || Instant::now() > deadline {
+                slint::quit_event_loop().unwrap();
+            }
+        },
+    );
+    slint::run_event_loop_until_quit().unwrap();
+    assert!(done(window), "timed out waiting for: {what}");
+}
