@@ -138,9 +138,9 @@ impl DoorTracker {
         Vec::new()
     }
 
-    /// Neither the open nor the query after it was answered.
+    /// Neither the open nor the query after it was answered. The door may
+    /// still have opened: seen open within the window, it is no alarm.
     pub fn open_unanswered(&mut self, key: DoorKey) -> Vec<TrackerEvent> {
-        self.commanded.remove(&key);
         match self.pending.remove(&key) {
             Some(_) => vec![TrackerEvent::OpenResolved {
                 key,
@@ -370,6 +370,20 @@ mod tests {
         assert!(!t.board_online(0));
         let events = t.doors_seen(0, &[Door::Closed; 8], now);
         assert_eq!(events, vec![TrackerEvent::BoardOnline { board: 0 }]);
+    }
+
+    #[test]
+    fn a_door_seen_open_after_an_unanswered_open_is_no_alarm() {
+        let (mut t, now) = tracker();
+        t.open_sent(KEY, now);
+        t.open_unanswered(KEY);
+        let events = t.door_seen(KEY, Door::Open, now + ms(500));
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, TrackerEvent::UncommandedOpen { .. })),
+            "{events:?}"
+        );
     }
 
     #[test]
