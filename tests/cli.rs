@@ -224,3 +224,18 @@ fn decode_prints_one_line_or_one_json_object_per_file() {
     assert_ne!(code, 0);
     assert!(stderr.contains("missing.png"), "{stderr}");
 }
+
+#[test]
+fn run_options_work_without_the_subcommand_and_a_missing_screen_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = output(
+        binary()
+            .args(["--windowed", "--backend", "winit", "--demo", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY"),
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("cannot use the winit backend"), "{stderr}");
+    assert!(stderr.contains("the kiosk needs a screen"), "{stderr}");
+}

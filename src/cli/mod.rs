@@ -25,6 +25,9 @@ use crate::config::{Config, ConfigErrors};
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// `locker-kiosk --windowed` means `locker-kiosk run --windowed`.
+    #[command(flatten)]
+    pub run: run::RunArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -78,7 +81,7 @@ impl GlobalArgs {
 
 pub fn main(cli: Cli) -> ExitCode {
     let global = cli.global;
-    match cli.command.unwrap_or(Command::Run(run::RunArgs::default())) {
+    match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Run(args) => run::run(&global, &args),
         Command::Doctor => doctor::doctor(&global),
         Command::Doors(command) => doors::doors(&global, &command),

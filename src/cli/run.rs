@@ -115,5 +115,9 @@ fn select_backend(backend: Backend) -> Result<(), String> {
         .backend_name(name.into())
         .renderer_name("software".into())
         .select()
-        .map_err(|e| format!("cannot use the {name} backend: {e}"))
+        .map_err(|e| {
+            format!(
+                "cannot use the {name} backend: {e}\n(the kiosk needs a screen: a desktop session (DISPLAY or WAYLAND_DISPLAY) for winit, or the panel's /dev/dri device for linuxkms)"
+            )
+        })
 }
