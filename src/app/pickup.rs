@@ -20,6 +20,8 @@ use crate::domain::pickup::{
 use crate::domain::{CompartmentState, Timestamp};
 use crate::hardware::doors::DoorEvent;
 use crate::hardware::protocol::Door;
+use crate::scanning::Payload;
+use crate::scanning::camera::ScanEvent;
 
 /// How long "Thank you" stays before the home screen returns.
 const THANK_YOU_FOR: Duration = Duration::from_secs(5);
@@ -101,6 +103,7 @@ impl PickupDriver {
     ) -> PickupDriver {
         let (inputs, receiver) = mpsc::unbounded_channel();
         let doors = service.doors().subscribe();
+        let scans = service.scans();
         let task = PickupTask {
             flow: PickupFlow::new(service.config().policies.pickup_policy()),
             pin_length: service.config().policies.pin_length as usize,
@@ -114,7 +117,7 @@ impl PickupDriver {
             done_at: None,
             report_recorded: false,
         };
-        runtime.spawn(task.run(receiver, doors, publish));
+        runtime.spawn(task.run(receiver, doors, scans, publish));
         PickupDriver { inputs }
     }
 
@@ -140,11 +143,26 @@ impl PickupTask {
         mut self,
         mut inputs: mpsc::UnboundedReceiver<PickupInput>,
         mut doors: broadcast::Receiver<DoorEvent>,
+        mut scans: Option<broadcast::Receiver<ScanEvent>>,
         publish: impl Fn(PickupView),
     ) {
         loop {
             let wake = self.next_wake();
             tokio::select! {
+                scan = next_scan(&mut scans) => match scan {
+                    Some(Payload::Pickup { locker, token }) if locker == self.service.config().locker.id => {
+                        self.on_input(PickupInput::Scanned(token));
+                    }
+                    Some(Payload::Pickup { locker, .. }) => {
+                        tracing::info!(%locker, "a pickup code for another locker was shown");
+                        continue;
+                    }
+                    Some(_) => continue,
+                    None => {
+                        scans = None;
+                        continue;
+                    }
+                },
                 input = inputs.recv() => match input {
                     Some(input) => self.on_input(input),
                     None => break,
@@ -418,6 +436,20 @@ fn record(
             tracing::error!(error = %e, "{what} failed");
         }
     });
+}
+
+/// The next recognised scan; pends forever without a camera.
+async fn next_scan(scans: &mut Option<broadcast::Receiver<ScanEvent>>) -> Option<Payload> {
+    let Some(receiver) = scans else {
+        return std::future::pending().await;
+    };
+    loop {
+        match receiver.recv().await {
+            Ok(event) => return Some(event.payload),
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+    }
 }
 
 async fn sleep_until(wake: Option<Instant>) {

@@ -8,9 +8,11 @@ use std::thread;
 
 use tokio::sync::oneshot;
 
+use crate::config::CameraDevice;
 use crate::config::Config;
 use crate::domain::CompartmentState;
 use crate::hardware::doors::DoorSystem;
+use crate::scanning::camera::{ScanEvent, Scanner};
 use crate::store::{Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
@@ -21,6 +23,7 @@ pub struct Service {
     jobs: mpsc::Sender<Job>,
     config: Arc<Config>,
     doors: Arc<DoorSystem>,
+    scanner: Option<Arc<Scanner>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,10 +91,12 @@ impl Service {
                 tracing::debug!("store worker stopped");
             })
             .expect("spawning the store worker thread");
+        let scanner = start_scanner(&config);
         let service = Service {
             jobs,
             config: Arc::new(config),
             doors,
+            scanner,
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -102,6 +107,11 @@ impl Service {
 
     pub fn doors(&self) -> &DoorSystem {
         &self.doors
+    }
+
+    /// Scans from the camera, when there is one.
+    pub fn scans(&self) -> Option<tokio::sync::broadcast::Receiver<ScanEvent>> {
+        self.scanner.as_ref().map(|s| s.subscribe())
     }
 
     pub fn config(&self) -> &Config {
@@ -132,5 +142,30 @@ impl Service {
             .map(|b| b.id.clone())
             .collect();
         Ok(overview)
+    }
+}
+
+/// The same code held in view counts once within this time.
+const SCAN_HOLD_OFF: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Starts decoding camera frames, when a camera is configured. Without one
+/// the kiosk works with typed codes (and says so).
+fn start_scanner(config: &Config) -> Option<Arc<Scanner>> {
+    match &config.camera.device {
+        CameraDevice::None => None,
+        CameraDevice::Replay(dir) => {
+            let mut scanner = Scanner::start(SCAN_HOLD_OFF);
+            match scanner.replay(dir, 10) {
+                Ok(count) => {
+                    tracing::info!(images = count, dir = %dir.display(), "replaying images as camera frames")
+                }
+                Err(e) => tracing::error!(error = %e, "camera replay unavailable"),
+            }
+            Some(Arc::new(scanner))
+        }
+        CameraDevice::Device(path) => {
+            tracing::warn!(device = %path.display(), "V4L2 cameras are not supported yet; camera scanning is off");
+            None
+        }
     }
 }

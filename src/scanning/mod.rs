@@ -7,6 +7,7 @@
 //!
 //! Camera and scanner frame sources come with the rest of the scanning work.
 
+pub mod camera;
 pub mod decode;
 pub mod payload;
 

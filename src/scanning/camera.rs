@@ -1,0 +1,218 @@
+//! Frames in, scans out: a frame source (today the replay of a folder of
+//! images; the V4L2 camera comes next) feeding a decoder thread that always
+//! works on the newest frame, drops stale ones, and reports each code once
+//! while it stays in view (debounce).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+
+use super::{Decoded, Decoder, Payload, recognise};
+
+/// One 8-bit luma frame.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub luma: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Something scanned: what the decoder read and what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanEvent {
+    pub code: Decoded,
+    pub payload: Payload,
+}
+
+/// The newest frame, waiting for the decoder. A new frame replaces one
+/// not yet taken: decoding never falls behind the camera.
+#[derive(Default)]
+struct Slot {
+    frame: Mutex<(Option<Frame>, bool)>,
+    ready: Condvar,
+}
+
+/// Reports a code once, then not again while it stays in view; after
+/// `hold_off` without it, it counts as new again. Remembers every code
+/// recently seen, so that two codes in view taking turns in the decoder's
+/// output are not reported again and again.
+pub struct Debounce {
+    hold_off: Duration,
+    seen: HashMap<String, Instant>,
+}
+
+impl Debounce {
+    pub fn new(hold_off: Duration) -> Debounce {
+        Debounce {
+            hold_off,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Whether `text`, seen at `now`, is a new scan.
+    pub fn is_new(&mut self, text: &str, now: Instant) -> bool {
+        let hold_off = self.hold_off;
+        self.seen
+            .retain(|_, last| now.duration_since(*last) <= hold_off);
+        self.seen.insert(text.to_string(), now).is_none()
+    }
+}
+
+pub struct Scanner {
+    slot: Arc<Slot>,
+    events: broadcast::Sender<ScanEvent>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl Scanner {
+    /// Starts the decoder thread.
+    pub fn start(hold_off: Duration) -> Scanner {
+        let slot = Arc::new(Slot::default());
+        let (events, _) = broadcast::channel(64);
+        let decoder_thread = {
+            let (slot, events) = (slot.clone(), events.clone());
+            thread::Builder::new()
+                .name("decoder".into())
+                .spawn(move || decode_loop(&slot, &events, hold_off))
+                .expect("spawning the decoder thread")
+        };
+        Scanner {
+            slot,
+            events,
+            threads: vec![decoder_thread],
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<ScanEvent> {
+        self.events.subscribe()
+    }
+
+    /// Hands a frame to the decoder, replacing any it has not taken yet.
+    pub fn push(&self, frame: Frame) {
+        push(&self.slot, frame);
+    }
+
+    /// Plays the images in `dir` (PNG or JPEG, in name order, looping) as
+    /// frames at `fps`: for demos, tests and field debugging.
+    pub fn replay(&mut self, dir: &Path, fps: u32) -> Result<usize, String> {
+        let frames = load_frames(dir)?;
+        let count = frames.len();
+        let slot = self.slot.clone();
+        let interval = Duration::from_secs(1) / fps.max(1);
+        let thread = thread::Builder::new()
+            .name("replay".into())
+            .spawn(move || {
+                for frame in frames.iter().cycle() {
+                    if slot.frame.lock().unwrap().1 {
+                        break;
+                    }
+                    push(&slot, frame.clone());
+                    thread::sleep(interval);
+                }
+            })
+            .expect("spawning the replay thread");
+        self.threads.push(thread);
+        Ok(count)
+    }
+}
+
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        self.slot.frame.lock().unwrap().1 = true;
+        self.slot.ready.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn push(slot: &Slot, frame: Frame) {
+    slot.frame.lock().unwrap().0 = Some(frame);
+    slot.ready.notify_one();
+}
+
+fn decode_loop(slot: &Slot, events: &broadcast::Sender<ScanEvent>, hold_off: Duration) {
+    let mut decoder = Decoder::default();
+    let mut debounce = Debounce::new(hold_off);
+    loop {
+        let frame = {
+            let mut guard = slot.frame.lock().unwrap();
+            loop {
+                if guard.1 {
+                    return;
+                }
+                if let Some(frame) = guard.0.take() {
+                    break frame;
+                }
+                guard = slot.ready.wait(guard).unwrap();
+            }
+        };
+        if let Some(code) = decoder.decode(&frame.luma, frame.width, frame.height)
+            && debounce.is_new(&code.text, Instant::now())
+        {
+            let payload = recognise(&code.text);
+            let _ = events.send(ScanEvent { code, payload });
+        }
+    }
+}
+
+fn load_frames(dir: &Path) -> Result<Vec<Frame>, String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| {
+                ["png", "jpg", "jpeg"].contains(&e.to_string_lossy().to_lowercase().as_str())
+            })
+        })
+        .collect();
+    paths.sort();
+    let frames: Vec<Frame> = paths
+        .iter()
+        .filter_map(|path| match image::open(path) {
+            Ok(image) => {
+                let luma = image.to_luma8();
+                Some(Frame {
+                    width: luma.width(),
+                    height: luma.height(),
+                    luma: luma.into_raw(),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "skipping an image that cannot be read");
+                None
+            }
+        })
+        .collect();
+    if frames.is_empty() {
+        return Err(format!("{} holds no readable images", dir.display()));
+    }
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_code_in_consecutive_frames_is_one_scan() {
+        let mut debounce = Debounce::new(Duration::from_millis(1500));
+        let t0 = Instant::now();
+        assert!(debounce.is_new("A", t0));
+        assert!(!debounce.is_new("A", t0 + Duration::from_millis(66)));
+        assert!(!debounce.is_new("A", t0 + Duration::from_millis(1400)));
+        // Held in view: each sighting extends the hold-off.
+        assert!(!debounce.is_new("A", t0 + Duration::from_millis(2800)));
+        // Two codes in view, taking turns: each is reported once.
+        assert!(debounce.is_new("B", t0 + Duration::from_millis(2900)));
+        assert!(!debounce.is_new("A", t0 + Duration::from_millis(3000)));
+        assert!(!debounce.is_new("B", t0 + Duration::from_millis(3100)));
+        // Gone for longer than the hold-off: new again.
+        assert!(debounce.is_new("A", t0 + Duration::from_millis(6000)));
+    }
+}

@@ -1,0 +1,88 @@
+//! Holding a pickup QR up to the camera, with nothing touched: the frames
+//! come from a replay folder (there is no camera here), everything else is
+//! real: decoder thread, pickup task, store, simulated boards, Slint UI.
+
+mod common;
+
+use std::time::Duration;
+
+use common::pump_until;
+use locker_kiosk::app::Service;
+use locker_kiosk::config::{CameraDevice, Config};
+use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
+use locker_kiosk::ui::{self, AppWindow, DoorProgress, Kiosk, Page, UiContext};
+use slint::{ComponentHandle, Model};
+
+/// A camera-like frame: the QR small in a large grey picture.
+fn save_qr_frame(text: &str, path: &std::path::Path) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let modules = code.width() as u32;
+    let colors = code.to_colors();
+    let scale = 5;
+    let image = image::GrayImage::from_fn(640, 480, |x, y| {
+        let (col, row) = (
+            (x as i64 - 200).div_euclid(scale),
+            (y as i64 - 120).div_euclid(scale),
+        );
+        let inside = (0..modules as i64).contains(&col) && (0..modules as i64).contains(&row);
+        if inside && colors[(row * modules as i64 + col) as usize] == qrcode::Color::Dark {
+            image::Luma([25])
+        } else {
+            image::Luma([190])
+        }
+    });
+    image.save(path).unwrap();
+}
+
+#[test]
+fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let frames = dir.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    // A QR for another locker first, then Alice's.
+    save_qr_frame(
+        "LK1:elsewhere:DEMOALICEAAAAAAAAAAAAAAAAA",
+        &frames.join("1.png"),
+    );
+    save_qr_frame(
+        "LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA",
+        &frames.join("2.png"),
+    );
+
+    let store = common::seeded_store(&dir.path().join("data"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.camera.device = CameraDevice::Replay(frames);
+    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
+    let service = Service::start(store, config, runtime.handle());
+    let context = UiContext {
+        service: service.clone(),
+        runtime: runtime.handle().clone(),
+    };
+    let window = AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    window.show().unwrap();
+    ui::bind(&window, &context);
+
+    pump_until(&window, "compartment 2 open", 10, |w| {
+        w.global::<Kiosk>()
+            .get_pickup_doors()
+            .iter()
+            .any(|d| d.compartment == 2 && d.progress == DoorProgress::Open)
+    });
+    assert_eq!(window.global::<Kiosk>().get_page(), Page::PickupDoors);
+    pump_until(&window, "thank you", 8, |w| {
+        w.global::<Kiosk>().get_page() == Page::PickupDone
+    });
+    let lookup = runtime
+        .block_on(service.call(|s| s.look_up_code(&CodeInput::Pin("583920".into()))))
+        .unwrap();
+    assert_eq!(lookup, CodeLookup::AlreadyUsed);
+    // The code stays in view: it is not scanned again (no "already used").
+    pump_until(&window, "back home", 10, |w| {
+        w.global::<Kiosk>().get_page() == Page::Home
+    });
+}
