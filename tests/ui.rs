@@ -6,9 +6,8 @@
 mod common;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use locker_kiosk::app::Service;
 use locker_kiosk::config::Config;
-use locker_kiosk::ui::{self, AppWindow, Kiosk, StatusLevel, UiContext};
+use locker_kiosk::ui::{self, Kiosk, StatusLevel};
 use slint::ComponentHandle;
 
 #[test]
@@ -17,16 +16,7 @@ fn home_screen_shows_the_locker_and_its_state() {
     let dir = tempfile::tempdir().unwrap();
     let store = common::seeded_store(dir.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let context = UiContext {
-        service: Service::start(store, Config::demo(), runtime.handle()),
-        runtime: runtime.handle().clone(),
-    };
-    let window = AppWindow::new().unwrap();
-    window
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 800));
-    window.show().unwrap();
-    ui::bind(&window, &context);
+    let (_service, window) = common::start_kiosk(store, Config::demo(), &runtime);
 
     let kiosk = window.global::<Kiosk>();
     assert_eq!(kiosk.get_locker_name(), "Demo Locker");

@@ -12,11 +12,10 @@ use std::time::Duration;
 use common::pump_until;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use locker_kiosk::app::Service;
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::{CompartmentState, ParcelStatus};
-use locker_kiosk::ui::{self, AppWindow, DoorProgress, Kiosk, Page, PickupNotice, UiContext};
+use locker_kiosk::ui::{AppWindow, DoorProgress, Kiosk, Page, PickupNotice};
 use slint::{ComponentHandle, Model};
 
 fn press(window: &AppWindow, label: &str) {
@@ -63,18 +62,8 @@ fn pickups_from_code_to_thank_you() {
     // The simulated person closes each door 1.5 s after it opens.
     config.doors.simulated_close_after = Some(Duration::from_millis(1500));
     config.doors.open_window = Duration::from_millis(800);
-    let service = Service::start(store, config, runtime.handle());
+    let (service, window) = common::start_kiosk(store, config, &runtime);
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
-    let context = UiContext {
-        service: service.clone(),
-        runtime: runtime.handle().clone(),
-    };
-    let window = AppWindow::new().unwrap();
-    window
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 800));
-    window.show().unwrap();
-    ui::bind(&window, &context);
     let store = |f: fn(&mut locker_kiosk::store::Store) -> String| -> String {
         runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
     };

@@ -7,10 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::pump_until;
-use locker_kiosk::app::Service;
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
-use locker_kiosk::ui::{self, AppWindow, DoorProgress, Kiosk, Page, UiContext};
+use locker_kiosk::ui::{DoorProgress, Kiosk, Page};
 use slint::{ComponentHandle, Model};
 
 /// A camera-like frame: the QR small in a large grey picture.
@@ -55,17 +54,7 @@ fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {
     let mut config = Config::demo();
     config.camera.device = CameraDevice::Replay(frames);
     config.doors.simulated_close_after = Some(Duration::from_millis(1500));
-    let service = Service::start(store, config, runtime.handle());
-    let context = UiContext {
-        service: service.clone(),
-        runtime: runtime.handle().clone(),
-    };
-    let window = AppWindow::new().unwrap();
-    window
-        .window()
-        .set_size(slint::PhysicalSize::new(1280, 800));
-    window.show().unwrap();
-    ui::bind(&window, &context);
+    let (service, window) = common::start_kiosk(store, config, &runtime);
 
     pump_until(&window, "compartment 2 open", 10, |w| {
         w.global::<Kiosk>()

@@ -55,3 +55,25 @@ pub fn pump_until<W: slint::ComponentHandle + 'static>(
     slint::run_event_loop_until_quit().unwrap();
     assert!(done(window), "timed out waiting for: {what}");
 }
+
+/// The kiosk as `main` builds it, headless: the service on `runtime`, the
+/// real UI at 1280x800, bound. Call after setting up the testing backend.
+pub fn start_kiosk(
+    store: Store,
+    config: locker_kiosk::config::Config,
+    runtime: &tokio::runtime::Runtime,
+) -> (locker_kiosk::app::Service, locker_kiosk::ui::AppWindow) {
+    use slint::ComponentHandle;
+    let service = locker_kiosk::app::Service::start(store, config, runtime.handle());
+    let context = locker_kiosk::ui::UiContext {
+        service: service.clone(),
+        runtime: runtime.handle().clone(),
+    };
+    let window = locker_kiosk::ui::AppWindow::new().unwrap();
+    window
+        .window()
+        .set_size(slint::PhysicalSize::new(1280, 800));
+    window.show().unwrap();
+    locker_kiosk::ui::bind(&window, &context);
+    (service, window)
+}
