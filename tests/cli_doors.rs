@@ -148,12 +148,15 @@ fn doctor_queries_every_configured_board() {
     let config = dir.path().join("locker.toml");
     std::fs::write(&config, &layout).unwrap();
     let data = dir.path().join("data");
-    let (code, out) = run(binary()
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("doctor"));
+    let doctor = || {
+        run(binary()
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("doctor"))
+    };
+    let (code, out) = doctor();
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("OK    lock board main: 8a at address 1, 12 channels on"),
@@ -162,12 +165,7 @@ fn doctor_queries_every_configured_board() {
 
     // The same locker with its board's address switches set wrong.
     std::fs::write(&config, layout.replace("address = 1", "address = 2")).unwrap();
-    let (code, out) = run(binary()
-        .arg("--config")
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("doctor"));
+    let (code, out) = doctor();
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains("FAIL  lock board main: 8a at address 2"),
