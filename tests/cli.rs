@@ -53,7 +53,11 @@ fn doctor_checks_an_existing_database_while_the_kiosk_holds_it() {
             .arg(dir.path()),
     );
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("is intact, schema v2"), "{stdout}");
+    let expected = format!(
+        "is intact, schema v{}",
+        locker_kiosk::store::migrations::LATEST_VERSION
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
 }
 
 #[test]

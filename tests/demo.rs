@@ -59,7 +59,7 @@ fn the_readme_lists_every_demo_code() {
             courier.login_code
         );
     }
-    for (_, tracking) in ANNOUNCED {
+    for (_, tracking, _) in ANNOUNCED {
         assert!(readme.contains(tracking), "README lacks {tracking}");
     }
 }

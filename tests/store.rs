@@ -8,9 +8,9 @@ use common::{NOW, demo_store, seeded_store};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::codes::Entropy;
 use locker_kiosk::domain::dropoff::ParcelMatch;
-use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
+use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, ProblemKind, WaitingParcel};
 use locker_kiosk::domain::{CompartmentState, ParcelStatus, SizeClass};
-use locker_kiosk::store::{DATABASE_FILE, NewDeposit, Store, StoreError, migrations};
+use locker_kiosk::store::{DATABASE_FILE, IssuedCode, NewDeposit, Store, StoreError, migrations};
 use rusqlite::Connection;
 
 struct FixedEntropy(u64);
@@ -492,14 +492,15 @@ fn announced_parcels_are_matched_for_drop_off() {
     let mut store = demo_store(dir.path());
     let resident = store.add_recipient("Bea", None, true, NOW).unwrap();
     let parcel = store
-        .announce_parcel("ANN-1", Some("UPS"), resident, NOW)
+        .announce_parcel("ANN-1", Some("UPS"), resident, Some(SizeClass::L), NOW)
         .unwrap();
     assert_eq!(
         store.match_tracking("ANN-1").unwrap(),
         ParcelMatch::Announced {
             parcel,
             recipient: resident,
-            accessible: true
+            accessible: true,
+            size: Some(SizeClass::L),
         }
     );
     assert_eq!(store.match_tracking("NOPE").unwrap(), ParcelMatch::Unknown);
@@ -540,4 +541,196 @@ fn residents_are_found_by_name_or_unit() {
     assert_eq!(names("Brown"), vec!["Bob Brown"]);
     assert_eq!(names("3C"), vec!["Carla Cruz"]);
     assert!(names("%").len() <= 10);
+}
+
+/// A deposit in compartment `compartment` for `recipient`, by courier 1.
+fn deposit_for(
+    store: &mut Store,
+    tracking: &str,
+    recipient: i64,
+    compartment: u32,
+    announced: Option<i64>,
+) -> (i64, IssuedCode) {
+    let deposit = NewDeposit {
+        tracking,
+        carrier: None,
+        recipient,
+        announced,
+        compartment,
+        size: SizeClass::S,
+        courier: Some(1),
+        confirmed: true,
+        storage_hours: 72,
+        pin_length: 6,
+        preset_code: None,
+    };
+    store
+        .deposit(&deposit, &mut locker_kiosk::app::system::OsEntropy, NOW)
+        .unwrap()
+}
+
+#[test]
+fn an_undone_deposit_frees_its_compartment_and_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    store
+        .add_courier("Dana", "Co", Some("4711"), None, NOW)
+        .unwrap();
+    let bea = store.add_recipient("Bea", None, false, NOW).unwrap();
+    let announced = store
+        .announce_parcel("ANN-1", None, bea, None, NOW)
+        .unwrap();
+    let (first, code) = deposit_for(&mut store, "ANN-1", bea, 1, Some(announced));
+    let (_, same_code) = deposit_for(&mut store, "LOOSE-1", bea, 3, None);
+    assert_eq!(code, same_code, "one code for one recipient's parcels");
+
+    // Undoing one of two keeps the code alive for the other.
+    store.undo_deposit("ANN-1", 1, 1, NOW).unwrap();
+    assert_eq!(
+        store.parcel(first).unwrap().unwrap().status,
+        ParcelStatus::Announced,
+        "a manifest parcel goes back to announced"
+    );
+    assert_eq!(
+        store.compartment(1).unwrap().unwrap().state,
+        CompartmentState::Free
+    );
+    assert!(matches!(
+        store.look_up_code(&CodeInput::Pin(code.pin.clone())).unwrap(),
+        CodeLookup::Valid(parcels) if parcels.len() == 1
+    ));
+    // The manifest parcel can be deposited again.
+    assert!(matches!(
+        store.match_tracking("ANN-1").unwrap(),
+        ParcelMatch::Announced { .. }
+    ));
+
+    // Undoing the last one revokes the code; the record is cancelled.
+    let loose = store.undo_deposit("LOOSE-1", 3, 1, NOW).unwrap();
+    assert_eq!(
+        store.parcel(loose).unwrap().unwrap().status,
+        ParcelStatus::Cancelled
+    );
+    assert_eq!(
+        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        CodeLookup::AlreadyUsed
+    );
+    // Nothing to undo twice.
+    assert!(store.undo_deposit("LOOSE-1", 3, 1, NOW).is_err());
+    let kinds: Vec<String> = store
+        .recent_events(None, 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "deposit_undone").count(),
+        2,
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn couriers_take_back_only_their_carriers_parcels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    // Demo: Dana's company brought every parcel; Carla's (door 20) expired.
+    let dana = 1;
+    let sam = 2;
+    let listed = |store: &Store, courier| -> Vec<u32> {
+        store
+            .retrievable_for(courier)
+            .unwrap()
+            .iter()
+            .map(|p| p.compartment)
+            .collect()
+    };
+    assert_eq!(listed(&store, dana), vec![20]);
+    assert_eq!(listed(&store, sam), Vec::<u32>::new());
+
+    // Staff mark Alice's parcel (door 2) for return: Dana takes it too.
+    let alice = store
+        .parcels_in_locker()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.compartment == Some(2))
+        .unwrap();
+    store
+        .request_return(alice.id, "sender asked", "staff:test", NOW)
+        .unwrap();
+    assert_eq!(listed(&store, dana), vec![2, 20]);
+    for parcel in store.retrievable_for(dana).unwrap() {
+        store.take_back(parcel.parcel, dana, NOW).unwrap();
+    }
+    assert_eq!(
+        store.parcel(alice.id).unwrap().unwrap().status,
+        ParcelStatus::Returned
+    );
+    assert!(listed(&store, dana).is_empty());
+    for door in [2, 20] {
+        assert_eq!(
+            store.compartment(door).unwrap().unwrap().state,
+            CompartmentState::Free
+        );
+    }
+}
+
+#[test]
+fn flagged_compartments_leave_service_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    assert!(store.reserve_compartment(5, NOW).unwrap());
+    assert!(
+        !store.reserve_compartment(5, NOW).unwrap(),
+        "a held compartment is not given twice"
+    );
+    store.release_compartment(5, NOW).unwrap();
+    assert_eq!(
+        store.compartment(5).unwrap().unwrap().state,
+        CompartmentState::Free
+    );
+    store
+        .flag_compartment(5, ProblemKind::Dirty, "courier:1", NOW)
+        .unwrap();
+    store
+        .flag_compartment(6, ProblemKind::DoorDidNotOpen, "courier:1", NOW)
+        .unwrap();
+    assert!(matches!(
+        store.compartment(5).unwrap().unwrap().state,
+        CompartmentState::OutOfService { .. }
+    ));
+    assert!(matches!(
+        store.compartment(6).unwrap().unwrap().state,
+        CompartmentState::Faulty { .. }
+    ));
+    let reports: Vec<(String, Option<u32>)> = store
+        .open_reports()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.kind, r.compartment))
+        .collect();
+    assert_eq!(
+        reports,
+        vec![
+            ("dirty".to_string(), Some(5)),
+            ("door_did_not_open".to_string(), Some(6))
+        ]
+    );
+}
+
+#[test]
+fn the_receipt_key_is_made_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let key = store
+        .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
+        .unwrap();
+    drop(store);
+    let mut store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store
+            .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
+            .unwrap(),
+        key
+    );
 }

@@ -114,8 +114,9 @@ pub const PARCELS: [DemoParcel; 4] = [
     },
 ];
 
-/// Announced by a carrier's manifest, for trying a drop-off.
-pub const ANNOUNCED: [(usize, &str); 1] = [(3, "9400111899223197428497")];
+/// Announced by a carrier's manifest (resident, tracking, size), for
+/// trying a drop-off.
+pub const ANNOUNCED: [(usize, &str, SizeClass); 1] = [(3, "9400111899223197428497", SizeClass::M)];
 
 /// Fills a new demo database. Deterministic: the same codes every time.
 pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {
@@ -162,8 +163,8 @@ pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {
         store.deposit(&deposit, &mut NoEntropy, deposited_at)?;
     }
     store.expire_due(now)?;
-    for (resident, tracking) in ANNOUNCED {
-        store.announce_parcel(tracking, Some("USPS"), residents[resident], now)?;
+    for (resident, tracking, size) in ANNOUNCED {
+        store.announce_parcel(tracking, Some("USPS"), residents[resident], Some(size), now)?;
     }
     Ok(())
 }

@@ -5,8 +5,10 @@
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;
+pub mod dropoff;
 pub mod pickup;
 pub mod service;
 pub mod system;
+mod wait;
 
-pub use service::{Overview, Service};
+pub use service::{Overview, ScreenOwner, Service};

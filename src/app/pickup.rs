@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::{Service, system};
+use super::wait::{next_scan, sleep_until};
+use super::{ScreenOwner, Service, system};
 use crate::domain::CompartmentNumber;
 use crate::domain::codes::normalize_typed_pin;
 use crate::domain::pickup::{
@@ -149,8 +150,12 @@ impl PickupTask {
         loop {
             let wake = self.next_wake();
             tokio::select! {
-                scan = next_scan(&mut scans) => match scan {
+                scan = next_scan(&mut scans) => match scan.map(|event| event.payload) {
                     Some(Payload::Pickup { locker, token }) if locker == self.service.config().locker.id => {
+                        if !self.service.claim_screen(ScreenOwner::Pickup) {
+                            tracing::info!("a pickup code was shown during a courier's session");
+                            continue;
+                        }
                         self.on_input(PickupInput::Scanned(token));
                     }
                     Some(Payload::Pickup { locker, .. }) => {
@@ -177,6 +182,9 @@ impl PickupTask {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = sleep_until(wake), if wake.is_some() => self.on_time(),
+            }
+            if self.screen == Screen::Home {
+                self.service.release_screen(ScreenOwner::Pickup);
             }
             publish(self.view());
         }
@@ -221,6 +229,7 @@ impl PickupTask {
     fn on_input(&mut self, input: PickupInput) {
         match input {
             PickupInput::Start => {
+                self.service.claim_screen(ScreenOwner::Pickup);
                 self.touch();
                 self.report_recorded = false;
                 self.screen = Screen::Code;
@@ -436,24 +445,4 @@ fn record(
             tracing::error!(error = %e, "{what} failed");
         }
     });
-}
-
-/// The next recognised scan; pends forever without a camera.
-async fn next_scan(scans: &mut Option<broadcast::Receiver<ScanEvent>>) -> Option<Payload> {
-    let Some(receiver) = scans else {
-        return std::future::pending().await;
-    };
-    loop {
-        match receiver.recv().await {
-            Ok(event) => return Some(event.payload),
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-            Err(broadcast::error::RecvError::Closed) => return None,
-        }
-    }
-}
-
-async fn sleep_until(wake: Option<Instant>) {
-    if let Some(wake) = wake {
-        tokio::time::sleep_until(wake.into()).await;
-    }
 }

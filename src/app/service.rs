@@ -3,6 +3,7 @@
 //! closures and await the answer; none of them ever waits on SQLite.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -24,6 +25,18 @@ pub struct Service {
     config: Arc<Config>,
     doors: Arc<DoorSystem>,
     scanner: Option<Arc<Scanner>>,
+    screen: Arc<AtomicU8>,
+}
+
+/// Which flow has the screen. A code shown to the camera belongs to the
+/// person at the screen: a pickup QR seen during a courier's session (or a
+/// badge during a pickup) is ignored rather than taking the screen over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ScreenOwner {
+    Nobody = 0,
+    Pickup = 1,
+    Courier = 2,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +110,7 @@ impl Service {
             config: Arc::new(config),
             doors,
             scanner,
+            screen: Arc::new(AtomicU8::new(ScreenOwner::Nobody as u8)),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -112,6 +126,36 @@ impl Service {
     /// Scans from the camera, when there is one.
     pub fn scans(&self) -> Option<tokio::sync::broadcast::Receiver<ScanEvent>> {
         self.scanner.as_ref().map(|s| s.subscribe())
+    }
+
+    /// Takes the screen for `owner` unless another flow has it.
+    pub fn claim_screen(&self, owner: ScreenOwner) -> bool {
+        let nobody = ScreenOwner::Nobody as u8;
+        match self
+            .screen
+            .compare_exchange(nobody, owner as u8, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(current) => current == owner as u8,
+        }
+    }
+
+    /// Gives the screen back (when `owner` has it).
+    pub fn release_screen(&self, owner: ScreenOwner) {
+        let _ = self.screen.compare_exchange(
+            owner as u8,
+            ScreenOwner::Nobody as u8,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    pub fn screen_owner(&self) -> ScreenOwner {
+        match self.screen.load(Ordering::Acquire) {
+            1 => ScreenOwner::Pickup,
+            2 => ScreenOwner::Courier,
+            _ => ScreenOwner::Nobody,
+        }
     }
 
     pub fn config(&self) -> &Config {

@@ -112,7 +112,7 @@ pub fn normalize_typed_pin(input: &str, length: usize) -> Option<String> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CourierCodeError {
-    #[error("a courier code has 4 to 6 digits")]
+    #[error("a courier code has 4 to 8 digits")]
     Length,
     #[error("a courier code has only digits")]
     NotDigits,
@@ -120,12 +120,12 @@ pub enum CourierCodeError {
     Weak,
 }
 
-/// Courier login codes: 4 to 6 digits, not weak.
+/// Courier login codes: 4 to 8 digits, not weak.
 pub fn validate_courier_code(code: &str) -> Result<(), CourierCodeError> {
     if !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CourierCodeError::NotDigits);
     }
-    if !(4..=6).contains(&code.len()) {
+    if !(4..=8).contains(&code.len()) {
         return Err(CourierCodeError::Length);
     }
     if is_weak(code) {
@@ -283,9 +283,10 @@ mod tests {
     #[test]
     fn courier_codes() {
         assert_eq!(validate_courier_code("4711"), Ok(()));
+        assert_eq!(validate_courier_code("47110815"), Ok(()));
         assert_eq!(validate_courier_code("123"), Err(CourierCodeError::Length));
         assert_eq!(
-            validate_courier_code("1234567"),
+            validate_courier_code("123456789"),
             Err(CourierCodeError::Length)
         );
         assert_eq!(

@@ -28,6 +28,8 @@ pub struct ParcelDraft {
     pub accessible: bool,
     /// The announced record, when the carrier's manifest had it.
     pub announced: Option<ParcelId>,
+    /// The size the manifest gave, preselected on the size screen.
+    pub size_hint: Option<SizeClass>,
 }
 
 /// What the store knows of a scanned tracking number.
@@ -37,6 +39,7 @@ pub enum ParcelMatch {
         parcel: ParcelId,
         recipient: RecipientId,
         accessible: bool,
+        size: Option<SizeClass>,
     },
     /// Not in any manifest: the courier picks the recipient.
     Unknown,
@@ -48,6 +51,8 @@ pub enum ParcelMatch {
 pub struct Deposit {
     pub parcel: ParcelDraft,
     pub compartment: CompartmentNumber,
+    /// When the door was seen closed on it (or the courier left).
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +70,33 @@ pub enum DropoffNotice {
     /// The parcel did not fit the biggest compartment there is.
     NothingBigger,
     NothingToRetrieve,
+    /// The scanned text is not a usable tracking number.
+    InvalidTracking(TrackingProblem),
+    /// No compartment of any size is free: the parcel stays with the courier.
+    LockerFull,
+    /// A door did not open; the parcel goes to another compartment.
+    DoorFailed {
+        compartment: CompartmentNumber,
+    },
+    /// A deposit was taken back: its door is open for the parcel.
+    Undone {
+        compartment: CompartmentNumber,
+    },
+    /// The door of a deposit to undo did not open; the parcel stays in.
+    UndoFailed {
+        compartment: CompartmentNumber,
+    },
+}
+
+/// Why a courier's tracking number was refused (decided by the scanning
+/// layer, which knows the carriers' formats).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackingProblem {
+    TooShort,
+    TooLong,
+    BadCharacters,
+    BadCheckDigit,
+    NotAParcel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +124,11 @@ pub enum DropoffState {
         session: Session,
         parcel: ParcelDraft,
         notice: Option<DropoffNotice>,
+    },
+    /// Opening the door of a deposit the courier takes back.
+    Undoing {
+        session: Session,
+        compartment: CompartmentNumber,
     },
     Allocating {
         session: Session,
@@ -164,6 +201,19 @@ pub enum DropoffEvent {
     },
     DoesNotFit,
     CompartmentDirty,
+    /// The courier says the door of the offered compartment did not open.
+    DoorDidNotOpen,
+    /// The tracking number was refused before any lookup.
+    TrackingRefused(TrackingProblem),
+    /// No compartment of any size is free.
+    LockerFull,
+    /// "Back" while choosing the recipient or size: the parcel stays with
+    /// the courier.
+    BackToScan,
+    /// Take back a deposit made in error in this session.
+    Undo {
+        compartment: CompartmentNumber,
+    },
     StartRetrieval,
     /// The answer to [`DropoffEffect::ListRetrievable`].
     RetrievableListed(Vec<WaitingParcel>),
@@ -195,6 +245,16 @@ pub enum DropoffEffect {
         confirmed: bool,
     },
     ListRetrievable(CourierId),
+    /// Record that a parcel could not be placed: the locker is full.
+    RecordLockerFull {
+        tracking: String,
+        courier: CourierId,
+    },
+    /// The door of an undone deposit is open: cancel the deposit and its code.
+    CancelDeposit {
+        deposit: Deposit,
+        courier: CourierId,
+    },
     OpenDoor(CompartmentNumber),
     RecordRetrieved {
         parcel: WaitingParcel,
@@ -264,7 +324,7 @@ impl DropoffFlow {
         use DropoffState as S;
         match (state, event) {
             (state, E::Leave) => {
-                leave(state, effects);
+                leave(state, now, effects);
                 match self.limiter.locked_until(now) {
                     Some(until) => S::LockedOut { until },
                     None => S::Login { notice: None },
@@ -305,6 +365,7 @@ impl DropoffFlow {
                     parcel,
                     recipient,
                     accessible,
+                    size,
                 } => S::ChooseSize {
                     session,
                     parcel: ParcelDraft {
@@ -312,6 +373,7 @@ impl DropoffFlow {
                         recipient,
                         accessible,
                         announced: Some(parcel),
+                        size_hint: size,
                     },
                     notice: None,
                 },
@@ -334,6 +396,7 @@ impl DropoffFlow {
                     recipient,
                     accessible,
                     announced: None,
+                    size_hint: None,
                 },
                 notice: None,
             },
@@ -407,6 +470,7 @@ impl DropoffFlow {
                 let deposit = Deposit {
                     parcel: job.parcel,
                     compartment,
+                    at: now,
                 };
                 effects.push(F::RecordDeposit {
                     deposit: deposit.clone(),
@@ -459,6 +523,105 @@ impl DropoffFlow {
                 job.tried.push(compartment);
                 effects.push(job.find());
                 S::Allocating { session, job }
+            }
+            (
+                S::Filling {
+                    session,
+                    mut job,
+                    compartment,
+                    ..
+                },
+                E::DoorDidNotOpen,
+            ) => {
+                effects.push(F::Flag {
+                    compartment,
+                    problem: ProblemKind::DoorDidNotOpen,
+                });
+                job.tried.push(compartment);
+                effects.push(job.find());
+                S::Allocating { session, job }
+            }
+            (S::ScanParcel { session, .. }, E::TrackingRefused(problem)) => S::ScanParcel {
+                session,
+                notice: Some(DropoffNotice::InvalidTracking(problem)),
+            },
+            (S::ChooseRecipient { session, tracking }, E::LockerFull) => {
+                effects.push(F::RecordLockerFull {
+                    tracking,
+                    courier: session.courier,
+                });
+                S::ScanParcel {
+                    session,
+                    notice: Some(DropoffNotice::LockerFull),
+                }
+            }
+            (
+                S::ChooseSize {
+                    session, parcel, ..
+                },
+                E::LockerFull,
+            ) => {
+                effects.push(F::RecordLockerFull {
+                    tracking: parcel.tracking,
+                    courier: session.courier,
+                });
+                S::ScanParcel {
+                    session,
+                    notice: Some(DropoffNotice::LockerFull),
+                }
+            }
+            (
+                S::LookingUp { session, .. }
+                | S::ChooseRecipient { session, .. }
+                | S::ChooseSize { session, .. },
+                E::BackToScan,
+            ) => S::ScanParcel {
+                session,
+                notice: None,
+            },
+            (S::ScanParcel { session, notice }, E::Undo { compartment }) => {
+                if session
+                    .deposits
+                    .iter()
+                    .any(|d| d.compartment == compartment)
+                {
+                    effects.push(F::OpenDoor(compartment));
+                    S::Undoing {
+                        session,
+                        compartment,
+                    }
+                } else {
+                    S::ScanParcel { session, notice }
+                }
+            }
+            (
+                S::Undoing {
+                    mut session,
+                    compartment,
+                },
+                E::DoorOutcome(outcome),
+            ) => {
+                if outcome.door_is_open() {
+                    let (undone, kept) = std::mem::take(&mut session.deposits)
+                        .into_iter()
+                        .partition(|d| d.compartment == compartment);
+                    session.deposits = kept;
+                    for deposit in undone {
+                        effects.push(F::CancelDeposit {
+                            deposit,
+                            courier: session.courier,
+                        });
+                    }
+                    S::ScanParcel {
+                        session,
+                        notice: Some(DropoffNotice::Undone { compartment }),
+                    }
+                } else {
+                    S::ScanParcel {
+                        session,
+                        notice: Some(DropoffNotice::UndoFailed { compartment }),
+                    }
+                }
             }
             (S::ScanParcel { session, .. }, E::StartRetrieval) => {
                 effects.push(F::ListRetrievable(session.courier));
@@ -539,7 +702,7 @@ fn next_retrieval(
 }
 
 /// What leaving does to a half-done step: nothing is dropped on the floor.
-fn leave(state: DropoffState, effects: &mut Vec<DropoffEffect>) {
+fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) {
     use DropoffEffect as F;
     match state {
         DropoffState::Opening { compartment, .. } => {
@@ -547,20 +710,24 @@ fn leave(state: DropoffState, effects: &mut Vec<DropoffEffect>) {
             effects.push(F::WatchDoors(vec![compartment]));
         }
         DropoffState::Filling {
-            session,
+            mut session,
             job,
             compartment,
             ..
         } => {
+            let deposit = Deposit {
+                parcel: job.parcel,
+                compartment,
+                at: now,
+            };
             effects.push(F::RecordDeposit {
-                deposit: Deposit {
-                    parcel: job.parcel,
-                    compartment,
-                },
+                deposit: deposit.clone(),
                 courier: session.courier,
                 confirmed: false,
             });
             effects.push(F::WatchDoors(vec![compartment]));
+            session.deposits.push(deposit);
+            effects.push(F::EndSession(session));
         }
         DropoffState::Retrieving {
             queue,
@@ -570,6 +737,15 @@ fn leave(state: DropoffState, effects: &mut Vec<DropoffEffect>) {
             effects.push(F::WatchDoors(vec![queue[0].compartment]));
         }
         DropoffState::ScanParcel { session, .. } if !session.deposits.is_empty() => {
+            effects.push(F::EndSession(session));
+        }
+        // The deposit stands until its door is seen open; the sensor is
+        // watched and the session's other deposits are reported.
+        DropoffState::Undoing {
+            session,
+            compartment,
+        } => {
+            effects.push(F::WatchDoors(vec![compartment]));
             effects.push(F::EndSession(session));
         }
         _ => {}
@@ -609,6 +785,7 @@ mod tests {
             recipient: 9,
             accessible: false,
             announced: None,
+            size_hint: None,
         }
     }
 
@@ -656,6 +833,7 @@ mod tests {
         let deposit = Deposit {
             parcel: draft("1Z999"),
             compartment: 12,
+            at: T0,
         };
         assert_eq!(
             f.handle(E::DoorClosed { compartment: 12 }, T0),
@@ -682,6 +860,7 @@ mod tests {
                 parcel: 4,
                 recipient: 9,
                 accessible: true,
+                size: Some(SizeClass::L),
             }),
             T0,
         );
@@ -689,6 +868,7 @@ mod tests {
             panic!("{:?}", f.state());
         };
         assert_eq!(parcel.announced, Some(4));
+        assert_eq!(parcel.size_hint, Some(SizeClass::L));
         assert!(parcel.accessible);
     }
 
@@ -794,12 +974,22 @@ mod tests {
                 F::RecordDeposit {
                     deposit: Deposit {
                         parcel: draft("1Z999"),
-                        compartment: 1
+                        compartment: 1,
+                        at: T0,
                     },
                     courier: 1,
                     confirmed: false
                 },
-                F::WatchDoors(vec![1])
+                F::WatchDoors(vec![1]),
+                F::EndSession(Session {
+                    courier: 1,
+                    deposits: vec![Deposit {
+                        parcel: draft("1Z999"),
+                        compartment: 1,
+                        at: T0,
+                    }],
+                    retrieved: vec![],
+                })
             ]
         );
         assert_eq!(f.state(), &DropoffState::Login { notice: None });
@@ -813,6 +1003,112 @@ mod tests {
         assert_eq!(
             f.handle(E::Leave, T0),
             vec![F::Release(1), F::WatchDoors(vec![1])]
+        );
+    }
+
+    /// Deposits one unannounced parcel in compartment 12.
+    fn with_one_deposit() -> DropoffFlow {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::M), T0);
+        f.handle(E::CompartmentFound(Some((12, SizeClass::M))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+        f.handle(E::DoorClosed { compartment: 12 }, T0);
+        f
+    }
+
+    #[test]
+    fn a_deposit_made_in_error_is_undone_once_its_door_opens() {
+        let mut f = with_one_deposit();
+        // Only this session's deposits can be undone.
+        assert!(f.handle(E::Undo { compartment: 3 }, T0).is_empty());
+        assert_eq!(
+            f.handle(E::Undo { compartment: 12 }, T0),
+            vec![F::OpenDoor(12)]
+        );
+        assert_eq!(
+            f.handle(E::DoorOutcome(OpenOutcome::Opened), T0),
+            vec![F::CancelDeposit {
+                deposit: Deposit {
+                    parcel: draft("1Z999"),
+                    compartment: 12,
+                    at: T0
+                },
+                courier: 1
+            }]
+        );
+        let DropoffState::ScanParcel { session, notice } = f.state() else {
+            panic!("{:?}", f.state());
+        };
+        assert!(session.deposits.is_empty());
+        assert_eq!(notice, &Some(DropoffNotice::Undone { compartment: 12 }));
+    }
+
+    #[test]
+    fn an_undo_whose_door_stays_shut_keeps_the_deposit() {
+        let mut f = with_one_deposit();
+        f.handle(E::Undo { compartment: 12 }, T0);
+        assert!(f.handle(E::DoorOutcome(OpenOutcome::Jammed), T0).is_empty());
+        let DropoffState::ScanParcel { session, notice } = f.state() else {
+            panic!("{:?}", f.state());
+        };
+        assert_eq!(session.deposits.len(), 1);
+        assert_eq!(notice, &Some(DropoffNotice::UndoFailed { compartment: 12 }));
+    }
+
+    #[test]
+    fn a_full_locker_is_said_before_any_door_and_recorded() {
+        let mut f = at_size_screen();
+        assert_eq!(
+            f.handle(E::LockerFull, T0),
+            vec![F::RecordLockerFull {
+                tracking: "1Z999".into(),
+                courier: 1
+            }]
+        );
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel {
+                notice: Some(DropoffNotice::LockerFull),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn back_keeps_the_parcel_with_the_courier() {
+        let mut f = at_size_screen();
+        assert!(f.handle(E::BackToScan, T0).is_empty());
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel { notice: None, .. }
+        ));
+        f.handle(E::TrackingRefused(TrackingProblem::BadCheckDigit), T0);
+        assert!(matches!(
+            f.state(),
+            DropoffState::ScanParcel {
+                notice: Some(DropoffNotice::InvalidTracking(
+                    TrackingProblem::BadCheckDigit
+                )),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_door_the_courier_says_did_not_open_is_replaced() {
+        let mut f = at_size_screen();
+        f.handle(E::SizeChosen(SizeClass::S), T0);
+        f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+        f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+        assert_eq!(
+            f.handle(E::DoorDidNotOpen, T0),
+            vec![
+                F::Flag {
+                    compartment: 1,
+                    problem: ProblemKind::DoorDidNotOpen
+                },
+                find(SizeClass::S, vec![1])
+            ]
         );
     }
 

@@ -12,6 +12,7 @@ pub mod compartment;
 pub mod dropoff;
 pub mod parcel;
 pub mod pickup;
+pub mod receipt;
 
 pub use allocation::{AllocationRequest, allocate};
 pub use compartment::{

@@ -7,8 +7,13 @@
 //!                          ▼   │
 //!                        expired ──retrieve──▶ retrieved
 //!        deposited / expired ──return──▶ returned
-//!        announced ──cancel──▶ cancelled
+//!        announced / deposited ──cancel──▶ cancelled
+//!        deposited ──take back──▶ announced
 //! ```
+//!
+//! `take back` and `cancel` from `deposited` undo a deposit made in error
+//! while the courier is still there: a parcel from the manifest goes back
+//! to being announced, any other record is cancelled.
 //!
 //! `collected`, `retrieved`, `returned` and `cancelled` are final: a parcel
 //! that has left the locker never comes back to it as the same record.
@@ -43,6 +48,8 @@ pub enum ParcelEvent {
     Retrieve,
     Return,
     Cancel,
+    /// The courier undid a deposit of an announced parcel.
+    TakeBack,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +68,7 @@ fn event_verb(event: ParcelEvent) -> &'static str {
         ParcelEvent::Retrieve => "retrieved",
         ParcelEvent::Return => "returned",
         ParcelEvent::Cancel => "cancelled",
+        ParcelEvent::TakeBack => "taken back",
     }
 }
 
@@ -80,7 +88,8 @@ impl ParcelStatus {
         use ParcelStatus as S;
         match (self, event) {
             (S::Announced, E::Deposit) => Ok(S::Deposited),
-            (S::Announced, E::Cancel) => Ok(S::Cancelled),
+            (S::Announced | S::Deposited, E::Cancel) => Ok(S::Cancelled),
+            (S::Deposited, E::TakeBack) => Ok(S::Announced),
             (S::Deposited, E::Collect) => Ok(S::Collected),
             (S::Deposited, E::Expire) => Ok(S::Expired),
             (S::Expired, E::Extend) => Ok(S::Deposited),
@@ -135,7 +144,7 @@ mod tests {
     use ParcelEvent as E;
     use ParcelStatus as S;
 
-    const EVENTS: [ParcelEvent; 7] = [
+    const EVENTS: [ParcelEvent; 8] = [
         E::Deposit,
         E::Collect,
         E::Expire,
@@ -143,6 +152,7 @@ mod tests {
         E::Retrieve,
         E::Return,
         E::Cancel,
+        E::TakeBack,
     ];
 
     #[test]

@@ -12,4 +12,4 @@ pub mod decode;
 pub mod payload;
 
 pub use decode::{Decoded, Decoder, Symbology};
-pub use payload::{Payload, recognise};
+pub use payload::{Payload, TrackingNumber, TrackingProblem, check_tracking, recognise};

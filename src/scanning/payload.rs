@@ -203,6 +203,88 @@ fn tracking(text: &str) -> Option<Payload> {
     }
 }
 
+/// Why a courier's tracking number is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackingProblem {
+    TooShort,
+    TooLong,
+    /// Letters and digits only (spaces and dashes are forgiven).
+    BadCharacters,
+    /// It has the shape of this carrier's numbers, but its check digit is wrong:
+    /// almost always a typing or scanning slip.
+    BadCheckDigit(Carrier),
+    /// A pickup code or courier badge, not a parcel label.
+    NotAParcel,
+}
+
+/// A tracking number as the locker keeps it: the carrier, when its format
+/// is known, and the number in one canonical form, so that a typed and a
+/// scanned copy of the same label compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingNumber {
+    pub carrier: Option<Carrier>,
+    pub number: String,
+}
+
+/// Checks a typed or scanned tracking number. Numbers of a known carrier
+/// must pass its check digit; other carriers' numbers are accepted when
+/// they are plausible (6 to 40 letters and digits).
+pub fn check_tracking(text: &str) -> Result<TrackingNumber, TrackingProblem> {
+    match recognise(text) {
+        Payload::Tracking { carrier, number } => {
+            let number = match carrier {
+                // Kept with its application identifier, as printed.
+                Carrier::Sscc => format!("00{number}"),
+                _ => number,
+            };
+            return Ok(TrackingNumber {
+                carrier: Some(carrier),
+                number,
+            });
+        }
+        Payload::Pickup { .. } | Payload::CourierBadge { .. } => {
+            return Err(TrackingProblem::NotAParcel);
+        }
+        Payload::Unknown => {}
+    }
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if !cleaned.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(TrackingProblem::BadCharacters);
+    }
+    if cleaned != text.trim() {
+        // Typed with spaces or dashes: judge the number itself.
+        if let Ok(found) = check_tracking(&cleaned) {
+            return Ok(found);
+        }
+    }
+    let all_digits = cleaned.bytes().all(|b| b.is_ascii_digit());
+    let shaped_like = if cleaned.len() == 18 && cleaned.starts_with("1Z") {
+        Some(Carrier::Ups)
+    } else if all_digits && cleaned.len() == 20 && cleaned.starts_with("00") {
+        Some(Carrier::Sscc)
+    } else if all_digits && matches!(cleaned.len(), 20 | 22) && cleaned.starts_with('9') {
+        Some(Carrier::Usps)
+    } else {
+        None
+    };
+    if let Some(carrier) = shaped_like {
+        return Err(TrackingProblem::BadCheckDigit(carrier));
+    }
+    match cleaned.len() {
+        0..6 => Err(TrackingProblem::TooShort),
+        41.. => Err(TrackingProblem::TooLong),
+        _ => Ok(TrackingNumber {
+            carrier: None,
+            number: cleaned,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +333,40 @@ mod tests {
     }
 
     #[test]
+    fn tracking_numbers_typed_by_a_courier() {
+        let ok = |text: &str| check_tracking(text).map(|t| (t.carrier, t.number));
+        assert_eq!(
+            ok("1z999aa1 0123 456784"),
+            Ok((Some(Carrier::Ups), "1Z999AA10123456784".into()))
+        );
+        assert_eq!(
+            ok("(00)340123450000000017"),
+            Ok((Some(Carrier::Sscc), "00340123450000000017".into()))
+        );
+        assert_eq!(
+            ok("00340123450000000017"),
+            Ok((Some(Carrier::Sscc), "00340123450000000017".into()))
+        );
+        assert_eq!(ok("JD0146-0000-6281"), Ok((None, "JD014600006281".into())));
+        assert_eq!(
+            ok("1Z999AA10123456785"),
+            Err(TrackingProblem::BadCheckDigit(Carrier::Ups))
+        );
+        assert_eq!(
+            ok("00340123450000000018"),
+            Err(TrackingProblem::BadCheckDigit(Carrier::Sscc))
+        );
+        assert_eq!(
+            ok("9400111899223197428490"),
+            Err(TrackingProblem::BadCheckDigit(Carrier::Usps))
+        );
+        assert_eq!(ok("AB12"), Err(TrackingProblem::TooShort));
+        assert_eq!(ok(&"7".repeat(41)), Err(TrackingProblem::TooLong));
+        assert_eq!(ok("ABC/12345"), Err(TrackingProblem::BadCharacters));
+        assert_eq!(ok("LKC1:demo-1:DANA"), Err(TrackingProblem::NotAParcel));
+    }
+
+    #[test]
     fn tracking_numbers_with_their_check_digits() {
         let carrier = |text: &str| match recognise(text) {
             Payload::Tracking { carrier, .. } => Some(carrier),
@@ -295,6 +411,10 @@ mod tests {
         #[test]
         fn any_text_gets_an_answer(text in ".*") {
             let _ = recognise(&text);
+            if let Ok(found) = check_tracking(&text) {
+                // The canonical form is stable.
+                prop_assert_eq!(check_tracking(&found.number), Ok(found.clone()));
+            }
         }
 
         #[test]

@@ -10,6 +10,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_core.sql"),
     include_str!("schema/002_event_log.sql"),
+    include_str!("schema/003_returns.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

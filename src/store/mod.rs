@@ -14,6 +14,7 @@
 //!   event gets an outbox row for the fleet sync.
 
 mod compartments;
+mod courier;
 mod events;
 mod lock;
 pub mod migrations;
@@ -163,7 +164,7 @@ impl Store {
             .map_err(sql_error(&self.file))
     }
 
-    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+    pub(super) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn
             .execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)

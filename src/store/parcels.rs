@@ -67,7 +67,7 @@ fn parcel_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ParcelRecord> {
 }
 
 /// Moves a parcel along its lifecycle, refusing what the domain refuses.
-fn transition(
+pub(super) fn transition(
     conn: &Connection,
     file: &std::path::Path,
     parcel: i64,
@@ -99,7 +99,7 @@ fn transition(
 
 /// A compartment whose last parcel left is free again, unless staff or a
 /// fault took it out of use meanwhile.
-fn free_if_empty(
+pub(super) fn free_if_empty(
     conn: &Connection,
     compartment: CompartmentNumber,
     now: Timestamp,
@@ -130,13 +130,14 @@ impl Store {
         tracking: &str,
         carrier: Option<&str>,
         recipient: i64,
+        size: Option<SizeClass>,
         now: Timestamp,
     ) -> Result<i64> {
         let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
         tx.execute(
-            "INSERT INTO parcels (tracking, carrier, recipient_id, status, announced_at, updated_at)
-             VALUES (?1, ?2, ?3, 'announced', ?4, ?4)",
-            params![tracking, carrier, recipient, now.0],
+            "INSERT INTO parcels (tracking, carrier, recipient_id, size, status, announced_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'announced', ?5, ?5)",
+            params![tracking, carrier, recipient, size.map(|s| s.label()), now.0],
         )
         .map_err(sql_error(&self.file))?;
         let id = tx.last_insert_rowid();
@@ -150,28 +151,39 @@ impl Store {
 
     /// What a courier's scan of `tracking` refers to.
     pub fn match_tracking(&self, tracking: &str) -> Result<ParcelMatch> {
-        let found: Option<(i64, i64, String, Option<u32>, bool)> = self
+        type Found = (i64, i64, String, Option<u32>, bool, Option<String>);
+        let found: Option<Found> = self
             .conn
             .query_row(
-                "SELECT p.id, p.recipient_id, p.status, p.compartment, r.needs_accessible
+                "SELECT p.id, p.recipient_id, p.status, p.compartment, r.needs_accessible, p.size
                  FROM parcels p JOIN recipients r ON r.id = p.recipient_id
                  WHERE p.tracking = ?1 AND p.status IN ('announced', 'deposited', 'expired')
                  ORDER BY p.status = 'announced' LIMIT 1",
                 [tracking],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()
             .map_err(sql_error(&self.file))?;
         Ok(match found {
             None => ParcelMatch::Unknown,
-            Some((parcel, recipient, status, _, accessible)) if status == "announced" => {
+            Some((parcel, recipient, status, _, accessible, size)) if status == "announced" => {
                 ParcelMatch::Announced {
                     parcel,
                     recipient,
                     accessible,
+                    size: size.and_then(|s| s.parse().ok()),
                 }
             }
-            Some((_, _, _, compartment, _)) => ParcelMatch::AlreadyInLocker {
+            Some((_, _, _, compartment, _, _)) => ParcelMatch::AlreadyInLocker {
                 compartment: compartment.unwrap_or_default(),
             },
         })
@@ -366,7 +378,7 @@ impl Store {
         )
     }
 
-    fn leave_locker(
+    pub(super) fn leave_locker(
         &mut self,
         parcel: i64,
         event: ParcelEvent,
@@ -427,6 +439,13 @@ impl Store {
         self.conn
             .query_row(&query, [id], parcel_from_row)
             .optional()
+            .map_err(sql_error(&self.file))
+    }
+
+    /// The code that opens the recipient's waiting parcels, if any.
+    pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
+        live_code(&self.conn, recipient)
+            .map(|found| found.map(|(_, code)| code))
             .map_err(sql_error(&self.file))
     }
 

@@ -22,7 +22,7 @@ pub struct Recipient {
 }
 
 impl Store {
-    /// Adds a courier who logs in with `login_code` (4 to 6 digits, not
+    /// Adds a courier who logs in with `login_code` (4 to 8 digits, not
     /// weak) and/or a badge QR.
     pub fn add_courier(
         &mut self,

@@ -7,7 +7,10 @@
 
 slint::include_modules!();
 
+mod courier;
 pub mod screenshot;
+
+pub use courier::qr_image;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,7 +35,6 @@ pub struct UiContext {
 pub fn bind(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_locker_name(context.service.config().locker.name.clone().into());
-    kiosk.on_deliver_chosen(|| tracing::info!("delivery chosen"));
     let languages = &context.service.config().languages;
     let available: Vec<slint::SharedString> =
         languages.available.iter().map(|l| l.into()).collect();
@@ -45,6 +47,7 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
         }
     });
     bind_pickup(window, context);
+    courier::bind_courier(window, context);
     let weak = window.as_weak();
     let service = context.service.clone();
     context
@@ -163,7 +166,7 @@ pub fn set_language(window: &AppWindow, language: &str) {
 
 /// The end of a person's session: their language and display choices go,
 /// so the next person starts from the locker's defaults.
-fn end_session(window: &AppWindow, default_language: &str) {
+pub(crate) fn end_session(window: &AppWindow, default_language: &str) {
     set_language(window, default_language);
     let theme = window.global::<Theme>();
     theme.set_large_text(false);
@@ -238,20 +241,28 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
             reminder: matches!(door, DoorView::Open { reminder: true }),
         })
         .collect();
-    // The person's doors stand out on the drawing of the locker.
-    let grid: Vec<GridDoor> = kiosk
-        .get_door_grid()
-        .iter()
-        .map(|mut d| {
-            d.highlighted = view.doors.iter().any(|(c, _)| *c as i32 == d.compartment);
-            d
-        })
-        .collect();
-    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid)));
+    if pickup_pages.contains(&page) {
+        let doors: Vec<i32> = view.doors.iter().map(|(c, _)| *c as i32).collect();
+        highlight_doors(window, &doors);
+    }
     kiosk.set_pickup_doors(ModelRc::new(VecModel::from(doors)));
     kiosk.set_failed_doors(view.failed as i32);
     kiosk.set_report_recorded(view.report_recorded);
     kiosk.set_page(page);
+}
+
+/// The person's doors stand out on the drawing of the locker.
+pub(crate) fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
+    let kiosk = window.global::<Kiosk>();
+    let grid: Vec<GridDoor> = kiosk
+        .get_door_grid()
+        .iter()
+        .map(|mut d| {
+            d.highlighted = compartments.contains(&d.compartment);
+            d
+        })
+        .collect();
+    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid)));
 }
 
 /// Reads the overview off the UI thread and shows it.

@@ -10,19 +10,36 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
-use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
+use super::courier::show_dropoff;
+use super::{AppWindow, Courier, Kiosk, Page, grid_of, show_overview, show_pickup};
 use crate::app::Overview;
+use crate::app::dropoff::{
+    CourierNotice, CourierScreen, DepositLine, DoorStep, DropoffView, SizeOption, Summary,
+};
 use crate::app::pickup::{CodeNotice, DoorView, PickupView, Screen};
 use crate::config::Config;
+use crate::domain::SizeClass;
+use crate::domain::receipt::{self, Receipt, ReceiptLine};
+use crate::store::Recipient;
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 6] = [
+pub const SCREENS: [&str; 16] = [
     "home",
     "pickup-code",
     "pickup-wrong-code",
     "pickup-locked-out",
     "pickup-doors",
     "pickup-done",
+    "courier-login",
+    "courier-scan",
+    "courier-scan-typing",
+    "courier-recipient",
+    "courier-size",
+    "courier-door",
+    "courier-door-failed",
+    "courier-locker-full",
+    "courier-retrieve",
+    "courier-done",
 ];
 
 struct Headless {
@@ -122,7 +139,122 @@ fn stage(app: &AppWindow, screen: &str) {
             ),
         ),
         "pickup-done" => show_pickup(app, &view(Screen::Done, CodeNotice::None, vec![])),
+        courier if courier.starts_with("courier-") => stage_courier(app, courier),
         _ => kiosk.set_page(Page::Home),
+    }
+}
+
+/// The courier's screens mid-visit: Dana has delivered two parcels.
+fn stage_courier(app: &AppWindow, screen: &str) {
+    let deposits = vec![
+        DepositLine {
+            compartment: 14,
+            tracking: "9400111899223197428497".into(),
+            recipient: "Deniz Demir".into(),
+        },
+        DepositLine {
+            compartment: 3,
+            tracking: "JD014600006299".into(),
+            recipient: "Emma Evans".into(),
+        },
+    ];
+    let mut view = DropoffView {
+        screen: CourierScreen::Scan,
+        notice: CourierNotice::None,
+        courier: "Dana Driver · Demo Parcel Co".into(),
+        tracking: "1Z999AA10123456784".into(),
+        recipient: "Alice Adams".into(),
+        sizes: [
+            (SizeClass::S, 6, true),
+            (SizeClass::M, 5, true),
+            (SizeClass::L, 0, true),
+            (SizeClass::Xl, 0, false),
+        ]
+        .into_iter()
+        .map(|(size, free, enabled)| SizeOption {
+            size,
+            free,
+            enabled,
+        })
+        .collect(),
+        preselected: Some(SizeClass::M),
+        recipients: Vec::new(),
+        door: None,
+        deposits,
+        retrieval_left: 0,
+        summary: None,
+    };
+    match screen {
+        "courier-login" => view.screen = CourierScreen::Login,
+        "courier-scan-typing" => {}
+        "courier-recipient" => {
+            view.screen = CourierScreen::Recipient;
+            view.recipients = ["Emma Evans", "Emmanuel Ekwueme"]
+                .iter()
+                .zip(["5B", "7A"])
+                .enumerate()
+                .map(|(i, (name, unit))| Recipient {
+                    id: i as i64 + 1,
+                    name: name.to_string(),
+                    unit: Some(unit.into()),
+                    needs_accessible: false,
+                })
+                .collect();
+        }
+        "courier-size" => view.screen = CourierScreen::Size,
+        "courier-door" | "courier-door-failed" => {
+            view.screen = CourierScreen::Door;
+            view.door = Some((14, DoorStep::Open));
+            if screen == "courier-door-failed" {
+                view.notice = CourierNotice::DoorFailed { compartment: 13 };
+            }
+        }
+        "courier-locker-full" => view.notice = CourierNotice::LockerFull,
+        "courier-retrieve" => {
+            view.screen = CourierScreen::Retrieve;
+            view.door = Some((20, DoorStep::Open));
+            view.retrieval_left = 2;
+        }
+        "courier-done" => {
+            view.screen = CourierScreen::Summary;
+            let proof = Receipt {
+                locker: "demo-1".into(),
+                courier: "Dana Driver".into(),
+                company: "Demo Parcel Co".into(),
+                issued_at: 1_780_000_000,
+                deposited: vec![
+                    ReceiptLine {
+                        tracking: "9400111899223197428497".into(),
+                        door: 14,
+                        at: 1_780_000_000,
+                    },
+                    ReceiptLine {
+                        tracking: "JD014600006299".into(),
+                        door: 3,
+                        at: 1_780_000_000,
+                    },
+                ],
+                retrieved: vec![],
+            };
+            view.summary = Some(Summary {
+                parcels: 2,
+                doors: vec![14, 3],
+                recipients: 2,
+                retrieved: 0,
+                receipt: receipt::sign(&proof, &[7; 32]),
+            });
+        }
+        _ => {}
+    }
+    // The page comes from the screen; pretend the courier was already on one.
+    app.global::<Kiosk>().set_page(Page::CourierLogin);
+    show_dropoff(app, &view);
+    let courier = app.global::<Courier>();
+    match screen {
+        "courier-login" => courier.set_typed("••••".into()),
+        "courier-scan-typing" => courier.set_typed("1Z999AA1".into()),
+        "courier-recipient" => courier.set_typed("EM".into()),
+        _ => {}
     }
 }
 

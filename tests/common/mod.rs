@@ -77,3 +77,35 @@ pub fn start_kiosk(
     locker_kiosk::ui::bind(&window, &context);
     (service, window)
 }
+
+/// Does `change` to the simulated board that drives `board` (by its
+/// configured id), with the board's address.
+pub fn on_sim_board(
+    service: &locker_kiosk::app::Service,
+    board: &str,
+    change: impl Fn(&mut locker_kiosk::hardware::sim::SimBoards, u8),
+) {
+    let address = service
+        .config()
+        .boards
+        .iter()
+        .find(|b| b.id == board)
+        .expect("a configured board")
+        .address;
+    for sim in service.doors().simulators() {
+        let mut sim = sim.lock().unwrap();
+        if sim.is_open(address, 1).is_some() {
+            change(&mut sim, address);
+        }
+    }
+}
+
+/// Presses the one button labelled `label` (as a screen reader would).
+pub fn press<W: slint::ComponentHandle>(window: &W, label: &str) {
+    use i_slint_backend_testing::{AccessibleRole, ElementHandle};
+    let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .collect();
+    assert_eq!(buttons.len(), 1, "expected one button `{label}`");
+    buttons[0].invoke_accessible_default_action();
+}

@@ -1,0 +1,201 @@
+//! The store writes of a courier's visit, as plain functions on a
+//! [`Store`]: the drop-off task runs them on the store's thread, and the
+//! property test runs the very same ones.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::json;
+
+use super::Summary;
+use crate::app::system::OsEntropy;
+use crate::config::Config;
+use crate::domain::codes::pickup_qr_payload;
+use crate::domain::dropoff::{DropoffEffect, Session};
+use crate::domain::pickup::ProblemKind;
+use crate::domain::receipt::{self, Receipt, ReceiptLine};
+use crate::domain::{CompartmentState, Timestamp};
+use crate::store::{Courier, NewDeposit, NewEvent, Result, Store, StoreError};
+
+/// The policies a deposit needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub storage_hours: u32,
+    pub pin_length: u32,
+}
+
+impl From<&Config> for Settings {
+    fn from(config: &Config) -> Self {
+        Settings {
+            storage_hours: config.policies.storage_hours,
+            pin_length: config.policies.pin_length,
+        }
+    }
+}
+
+/// Carries out an effect that only writes to the store. Effects that ask
+/// for an answer or move a door are the task's business and are ignored.
+pub fn write(
+    store: &mut Store,
+    effect: &DropoffEffect,
+    courier: i64,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<()> {
+    use DropoffEffect as F;
+    let actor = format!("courier:{courier}");
+    match effect {
+        F::Release(compartment) => store.release_compartment(*compartment, now),
+        F::Flag {
+            compartment,
+            problem,
+        } => store.flag_compartment(*compartment, *problem, &actor, now),
+        F::RecordDeposit {
+            deposit,
+            courier,
+            confirmed,
+        } => {
+            let size = store
+                .compartment(deposit.compartment)?
+                .ok_or_else(|| {
+                    StoreError::Rule(format!("there is no compartment {}", deposit.compartment))
+                })?
+                .size;
+            let company = store.courier(*courier)?.map(|c| c.company);
+            let new = NewDeposit {
+                tracking: &deposit.parcel.tracking,
+                carrier: company.as_deref(),
+                recipient: deposit.parcel.recipient,
+                announced: deposit.parcel.announced,
+                compartment: deposit.compartment,
+                size,
+                courier: Some(*courier),
+                confirmed: *confirmed,
+                storage_hours: settings.storage_hours,
+                pin_length: settings.pin_length,
+                preset_code: None,
+            };
+            store.deposit(&new, &mut OsEntropy, now).map(|_| ())
+        }
+        F::CancelDeposit { deposit, courier } => store
+            .undo_deposit(&deposit.parcel.tracking, deposit.compartment, *courier, now)
+            .map(|_| ()),
+        F::RecordRetrieved { parcel, courier } => store.take_back(parcel.parcel, *courier, now),
+        F::RecordDoorFailure { parcel, outcome } => {
+            let reason = format!("door did not open for a courier ({})", outcome.name());
+            store.set_compartment_state(
+                parcel.compartment,
+                &CompartmentState::Faulty { reason },
+                &actor,
+                now,
+            )?;
+            store
+                .add_report(
+                    ProblemKind::DoorDidNotOpen,
+                    Some(parcel.compartment),
+                    Some(parcel.parcel),
+                    &actor,
+                    now,
+                )
+                .map(|_| ())
+        }
+        F::RecordLockerFull { tracking, courier } => {
+            let event = NewEvent::new("locker_full", format!("courier:{courier}"))
+                .detail(json!({ "tracking": tracking }));
+            store.record_event(now, &event).map(|_| ())
+        }
+        F::WatchDoors(compartments) => {
+            // The door system watches every door; note the hand-over.
+            let event = NewEvent::new("dropoff_left_doors_open", actor)
+                .detail(json!({ "compartments": compartments }));
+            store.record_event(now, &event).map(|_| ())
+        }
+        F::CheckLogin(_)
+        | F::LookUpParcel(_)
+        | F::FindCompartment { .. }
+        | F::OpenForDeposit(_)
+        | F::ListRetrievable(_)
+        | F::OpenDoor(_)
+        | F::EndSession(_) => Ok(()),
+    }
+}
+
+/// The end of a visit: one message per recipient queued in the outbox
+/// (their parcels share one code), the visit recorded, and the signed
+/// proof of delivery made.
+pub fn end_session(
+    store: &mut Store,
+    locker: &str,
+    courier: Option<&Courier>,
+    session: &Session,
+    names: &HashMap<i64, String>,
+    now: Timestamp,
+) -> Result<Summary> {
+    let actor = format!("courier:{}", session.courier);
+    let recipients: BTreeSet<i64> = session
+        .deposits
+        .iter()
+        .map(|d| d.parcel.recipient)
+        .collect();
+    for recipient in &recipients {
+        let Some(code) = store.pickup_code_for(*recipient)? else {
+            continue; // Undone, or already collected.
+        };
+        let parcels: Vec<_> = session
+            .deposits
+            .iter()
+            .filter(|d| d.parcel.recipient == *recipient)
+            .map(|d| json!({ "tracking": d.parcel.tracking, "compartment": d.compartment }))
+            .collect();
+        let event = NewEvent::new("recipient_notification", actor.clone()).detail(json!({
+            "recipient": recipient,
+            "name": names.get(recipient),
+            "pin": code.pin,
+            "qr": pickup_qr_payload(locker, &code.qr_token),
+            "parcels": parcels,
+        }));
+        store.record_event(now, &event)?;
+    }
+    let mut retrieved = Vec::new();
+    for parcel in &session.retrieved {
+        let tracking = store
+            .parcel(parcel.parcel)?
+            .map_or_else(String::new, |p| p.tracking);
+        retrieved.push(ReceiptLine {
+            tracking,
+            door: parcel.compartment,
+            at: now.0 / 1000,
+        });
+    }
+    let proof = Receipt {
+        locker: locker.into(),
+        courier: courier.map_or_else(String::new, |c| c.name.clone()),
+        company: courier.map_or_else(String::new, |c| c.company.clone()),
+        issued_at: now.0 / 1000,
+        deposited: session
+            .deposits
+            .iter()
+            .map(|d| ReceiptLine {
+                tracking: d.parcel.tracking.clone(),
+                door: d.compartment,
+                at: d.at.0 / 1000,
+            })
+            .collect(),
+        retrieved,
+    };
+    let key = store.receipt_key(&mut OsEntropy)?;
+    let text = receipt::sign(&proof, &key);
+    let event = NewEvent::new("courier_visit_ended", actor).detail(json!({
+        "deposited": proof.deposited.len(),
+        "retrieved": proof.retrieved.len(),
+        "recipients": recipients.len(),
+        "receipt": text,
+    }));
+    store.record_event(now, &event)?;
+    Ok(Summary {
+        parcels: session.deposits.len(),
+        doors: session.deposits.iter().map(|d| d.compartment).collect(),
+        recipients: recipients.len(),
+        retrieved: session.retrieved.len(),
+        receipt: text,
+    })
+}
