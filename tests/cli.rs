@@ -243,3 +243,79 @@ fn run_options_work_without_the_subcommand_and_a_missing_screen_is_explained() {
     assert!(stderr.contains("cannot use the winit backend"), "{stderr}");
     assert!(stderr.contains("the kiosk needs a screen"), "{stderr}");
 }
+
+#[test]
+fn verify_receipt_checks_a_proof_of_delivery_against_the_lockers_key() {
+    use locker_kiosk::domain::receipt::{self, Receipt, ReceiptLine};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let public = locker_kiosk::app::data_dir::publish_receipt_key(&mut store, dir.path()).unwrap();
+    let secret = store
+        .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
+        .unwrap();
+    drop(store);
+    let proof = Receipt {
+        locker: "demo-1".into(),
+        courier: "Dana Driver".into(),
+        company: "Demo Parcel Co".into(),
+        issued_at: 1_795_641_296,
+        deposited: vec![ReceiptLine {
+            tracking: "1Z999AA10123456784".into(),
+            door: 14,
+            at: 1_795_641_200,
+        }],
+        retrieved: vec![],
+    };
+    let text = receipt::sign(&proof, &secret);
+
+    let (code, stdout, _) = output(
+        binary()
+            .args(["verify-receipt", "--show-key", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_eq!((code, stdout.trim()), (0, public.as_str()));
+
+    let (code, stdout, stderr) = output(
+        binary()
+            .args(["verify-receipt", &text, "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("valid: signed by locker demo-1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("deposited: 1Z999AA10123456784 in door 14 at 2026-11-25 21:13:20 UTC"),
+        "{stdout}"
+    );
+
+    // Another locker's key, or a changed receipt: refused, saying why.
+    let (code, _, stderr) = output(binary().args([
+        "verify-receipt",
+        &text,
+        "--key",
+        &receipt::to_hex(&receipt::public_key(&[1; 32])),
+    ]));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("signature does not match"), "{stderr}");
+    let forged = receipt::sign(
+        &Receipt {
+            courier: "Mallory".into(),
+            ..proof
+        },
+        &[1; 32],
+    );
+    let spliced = format!(
+        "{}.{}",
+        forged.rsplit_once('.').unwrap().0,
+        text.rsplit_once('.').unwrap().1
+    );
+    let (code, _, stderr) = output(
+        binary()
+            .args(["verify-receipt", &spliced, "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("signature does not match"), "{stderr}");
+}

@@ -25,3 +25,27 @@ pub fn resolve(explicit: Option<PathBuf>, demo: bool) -> PathBuf {
 fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
+
+/// The public half of the locker's receipt key, beside the database, so
+/// that `verify-receipt` works while the kiosk holds the database.
+pub const RECEIPT_PUBLIC_KEY_FILE: &str = "receipt-key.pub";
+
+/// Makes sure the locker has a receipt key and that its public half is
+/// published in `data_dir`. Returns the public key in hex.
+pub fn publish_receipt_key(
+    store: &mut crate::store::Store,
+    data_dir: &std::path::Path,
+) -> Result<String, String> {
+    use crate::domain::receipt;
+    let secret = store
+        .receipt_key(&mut super::system::OsEntropy)
+        .map_err(|e| e.to_string())?;
+    let public = receipt::to_hex(&receipt::public_key(&secret));
+    let path = data_dir.join(RECEIPT_PUBLIC_KEY_FILE);
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current.trim() != public {
+        std::fs::write(&path, format!("{public}\n"))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    Ok(public)
+}

@@ -7,6 +7,7 @@ mod doors;
 mod run;
 mod screenshot;
 mod sim;
+mod verify_receipt;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,6 +64,8 @@ pub enum Command {
     Decode(decode::DecodeArgs),
     /// Render a screen with demo data to a PNG, headlessly (`--screen list` for the names)
     Screenshot(screenshot::ScreenshotArgs),
+    /// Check a courier's proof-of-delivery receipt (the text of its QR code)
+    VerifyReceipt(verify_receipt::VerifyReceiptArgs),
 }
 
 impl GlobalArgs {
@@ -88,6 +91,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Sim(args) => sim::sim(&args),
         Command::Screenshot(args) => screenshot::screenshot(&args),
         Command::Decode(args) => decode::decode(&args),
+        Command::VerifyReceipt(args) => verify_receipt::verify_receipt(&global, &args),
     }
 }
 

@@ -70,6 +70,7 @@ pub fn open_locker(global: &GlobalArgs) -> Result<(Config, Store), String> {
     .map_err(|e| e.to_string())?;
     let now = system::now();
     store.sync_layout(&config, now).map_err(|e| e.to_string())?;
+    crate::app::data_dir::publish_receipt_key(&mut store, &data_dir)?;
     let blank = store.is_blank().map_err(|e| e.to_string())?;
     if config.is_demo_layout() && blank {
         demo::seed(&mut store, &config, now).map_err(|e| format!("seeding the demo data: {e}"))?;

@@ -704,12 +704,21 @@ fn next_retrieval(
 /// What leaving does to a half-done step: nothing is dropped on the floor.
 fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) {
     use DropoffEffect as F;
-    match state {
-        DropoffState::Opening { compartment, .. } => {
+    use DropoffState as S;
+    // First the step in hand, then the end of the visit: whatever was
+    // delivered or taken back is reported (notifications, proof), however
+    // the courier left.
+    let session = match state {
+        S::Opening {
+            session,
+            compartment,
+            ..
+        } => {
             effects.push(F::Release(compartment));
             effects.push(F::WatchDoors(vec![compartment]));
+            Some(session)
         }
-        DropoffState::Filling {
+        S::Filling {
             mut session,
             job,
             compartment,
@@ -727,28 +736,35 @@ fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) 
             });
             effects.push(F::WatchDoors(vec![compartment]));
             session.deposits.push(deposit);
-            effects.push(F::EndSession(session));
+            Some(session)
         }
-        DropoffState::Retrieving {
-            queue,
-            door: RetrievalDoor::Open | RetrievalDoor::Opening,
-            ..
-        } if !queue.is_empty() => {
-            effects.push(F::WatchDoors(vec![queue[0].compartment]));
-        }
-        DropoffState::ScanParcel { session, .. } if !session.deposits.is_empty() => {
-            effects.push(F::EndSession(session));
+        S::Retrieving { session, queue, .. } => {
+            if let Some(first) = queue.first() {
+                effects.push(F::WatchDoors(vec![first.compartment]));
+            }
+            Some(session)
         }
         // The deposit stands until its door is seen open; the sensor is
-        // watched and the session's other deposits are reported.
-        DropoffState::Undoing {
+        // watched.
+        S::Undoing {
             session,
             compartment,
         } => {
             effects.push(F::WatchDoors(vec![compartment]));
-            effects.push(F::EndSession(session));
+            Some(session)
         }
-        _ => {}
+        S::ScanParcel { session, .. }
+        | S::LookingUp { session, .. }
+        | S::ChooseRecipient { session, .. }
+        | S::ChooseSize { session, .. }
+        | S::Allocating { session, .. } => Some(session),
+        // A finished visit was reported when it finished.
+        S::Finished { .. } | S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
+    };
+    if let Some(session) = session
+        && (!session.deposits.is_empty() || !session.retrieved.is_empty())
+    {
+        effects.push(F::EndSession(session));
     }
 }
 
@@ -1014,6 +1030,18 @@ mod tests {
         f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
         f.handle(E::DoorClosed { compartment: 12 }, T0);
         f
+    }
+
+    #[test]
+    fn leaving_from_any_step_reports_the_visits_deposits() {
+        let mut f = with_one_deposit();
+        f.handle(E::ParcelScanned("X".into()), T0);
+        f.handle(E::ParcelLookedUp(ParcelMatch::Unknown), T0);
+        let effects = f.handle(E::Leave, T0);
+        assert!(
+            matches!(&effects[..], [F::EndSession(session)] if session.deposits.len() == 1),
+            "{effects:?}"
+        );
     }
 
     #[test]

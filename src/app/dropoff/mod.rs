@@ -336,6 +336,8 @@ impl DropoffTask {
                 self.on_input(DropoffInput::TrackingTyped(event.code.text));
                 true
             }
+            // The courier's own badge still in view: nothing to do.
+            (Payload::CourierBadge { locker, .. }, _) if locker == here => false,
             (Payload::Pickup { .. } | Payload::CourierBadge { .. }, CourierScreen::Scan) => {
                 self.touch();
                 self.scan_notice = Some(CourierNotice::NotForCouriers);

@@ -1,0 +1,114 @@
+//! `locker-kiosk verify-receipt TEXT`: checks a courier's proof of
+//! delivery against the locker's public key and prints what it says.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use crate::app::data_dir::RECEIPT_PUBLIC_KEY_FILE;
+use crate::domain::receipt::{self, Receipt, ReceiptLine};
+
+#[derive(Debug, Args)]
+pub struct VerifyReceiptArgs {
+    /// The receipt: the text of the QR code on the courier's summary screen (LKR1.…)
+    #[arg(required_unless_present = "show_key")]
+    pub text: Option<String>,
+    /// The locker's public key in hex [default: the one in the data directory]
+    #[arg(long, value_name = "HEX")]
+    pub key: Option<String>,
+    /// Print this locker's public key (to give to carriers) and stop
+    #[arg(long)]
+    pub show_key: bool,
+}
+
+pub fn verify_receipt(global: &GlobalArgs, args: &VerifyReceiptArgs) -> ExitCode {
+    match run(global, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("locker-kiosk verify-receipt: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(global: &GlobalArgs, args: &VerifyReceiptArgs) -> Result<(), String> {
+    let key_hex = match &args.key {
+        Some(hex) => hex.clone(),
+        None => {
+            let path = global.data_dir().join(RECEIPT_PUBLIC_KEY_FILE);
+            std::fs::read_to_string(&path).map_err(|e| {
+                format!(
+                    "no public key given and none in {} ({e}); pass --key HEX or run the kiosk once",
+                    path.display()
+                )
+            })?
+        }
+    };
+    let key = receipt::key_from_hex(&key_hex).map_err(|e| e.to_string())?;
+    if args.show_key {
+        println!("{}", receipt::to_hex(&key));
+        return Ok(());
+    }
+    let text = args.text.as_deref().unwrap_or_default();
+    let proof = receipt::verify(text, &key).map_err(|e| e.to_string())?;
+    print!("{}", describe(&proof));
+    Ok(())
+}
+
+/// The receipt in plain lines.
+pub fn describe(proof: &Receipt) -> String {
+    let mut out = format!(
+        "valid: signed by locker {}\ncourier: {} ({})\nissued: {}\n",
+        proof.locker,
+        proof.courier,
+        proof.company,
+        utc(proof.issued_at)
+    );
+    let lines = |out: &mut String, what: &str, lines: &[ReceiptLine]| {
+        for line in lines {
+            out.push_str(&format!(
+                "{what}: {} in door {} at {}\n",
+                line.tracking,
+                line.door,
+                utc(line.at)
+            ));
+        }
+    };
+    lines(&mut out, "deposited", &proof.deposited);
+    lines(&mut out, "taken back", &proof.retrieved);
+    out
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
+fn utc(secs: i64) -> String {
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_641_296), "2026-11-25 21:14:56 UTC");
+    }
+}
