@@ -7,22 +7,15 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{on_sim_board, press, pump_until};
+use common::{on_sim_board, page, press, pump_until};
 use i_slint_backend_testing::{AccessibleRole, ElementQuery};
 use locker_kiosk::app::Service;
-use locker_kiosk::config::Config;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::receipt;
 use locker_kiosk::domain::{AllocationRequest, CompartmentState, SizeClass, allocate};
 use locker_kiosk::store::Store;
 use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page, TrackingProblem};
 use slint::{ComponentHandle, Model};
-
-fn page(window: &AppWindow) -> Page {
-    window.global::<Kiosk>().get_page()
-}
 
 fn notice(window: &AppWindow) -> CourierNotice {
     window.global::<Courier>().get_notice()
@@ -91,13 +84,7 @@ fn next_for(runtime: &tokio::runtime::Runtime, service: &Service, size: SizeClas
 fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let store = common::seeded_store(dir.path());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut config = Config::demo();
-    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
-    config.doors.open_window = Duration::from_millis(800);
-    let (service, window) = common::start_kiosk(store, config, &runtime);
-    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let (runtime, service, window) = common::demo_kiosk_with_closing_doors(dir.path());
 
     // Log-in: a wrong code counts, the right one opens the visit.
     press(&window, "Deliver parcels");

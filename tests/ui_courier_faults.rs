@@ -9,15 +9,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{on_sim_board, press, pump_until};
+use common::{on_sim_board, page, press, pump_until, save_qr_frame};
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::CompartmentState;
 use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page};
 use slint::{ComponentHandle, Model};
-
-fn page(window: &AppWindow) -> Page {
-    window.global::<Kiosk>().get_page()
-}
 
 fn type_on_keyboard(window: &AppWindow, text: &str, enter: &str) {
     for key in text.chars() {
@@ -52,26 +48,6 @@ fn parcel_for_alice(window: &AppWindow, tracking: &str) {
         w.global::<Courier>().get_residents().row_count() > 0
     });
     press(window, "Alice Adams (1A)");
-}
-
-/// A QR code as a camera-like 640x480 frame.
-fn save_qr_frame(text: &str, path: &std::path::Path) {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let modules = code.width() as i64;
-    let colors = code.to_colors();
-    let image = image::GrayImage::from_fn(640, 480, |x, y| {
-        let (col, row) = (
-            (x as i64 - 200).div_euclid(5),
-            (y as i64 - 120).div_euclid(5),
-        );
-        let inside = (0..modules).contains(&col) && (0..modules).contains(&row);
-        if inside && colors[(row * modules + col) as usize] == qrcode::Color::Dark {
-            image::Luma([25])
-        } else {
-            image::Luma([190])
-        }
-    });
-    image.save(path).unwrap();
 }
 
 #[test]

@@ -7,29 +7,13 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::pump_until;
+use common::{page, press, pump_until};
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
-use locker_kiosk::config::Config;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::{CompartmentState, ParcelStatus};
 use locker_kiosk::ui::{AppWindow, DoorProgress, Kiosk, Page, PickupNotice};
 use slint::{ComponentHandle, Model};
-
-fn press(window: &AppWindow, label: &str) {
-    let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)
-        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
-        .collect();
-    assert_eq!(
-        buttons.len(),
-        1,
-        "expected one button `{label}` on {:?}",
-        window.global::<Kiosk>().get_page()
-    );
-    buttons[0].invoke_accessible_default_action();
-}
 
 fn type_code(window: &AppWindow, code: &str) {
     for digit in code.chars() {
@@ -37,10 +21,6 @@ fn type_code(window: &AppWindow, code: &str) {
     }
     assert_eq!(window.global::<Kiosk>().get_code_typed(), code);
     press(window, "Open");
-}
-
-fn page(window: &AppWindow) -> Page {
-    window.global::<Kiosk>().get_page()
 }
 
 fn doors(window: &AppWindow) -> Vec<(i32, DoorProgress)> {
@@ -56,14 +36,7 @@ fn doors(window: &AppWindow) -> Vec<(i32, DoorProgress)> {
 fn pickups_from_code_to_thank_you() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
-    let store = common::seeded_store(dir.path());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut config = Config::demo();
-    // The simulated person closes each door 1.5 s after it opens.
-    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
-    config.doors.open_window = Duration::from_millis(800);
-    let (service, window) = common::start_kiosk(store, config, &runtime);
-    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let (runtime, service, window) = common::demo_kiosk_with_closing_doors(dir.path());
     let store = |f: fn(&mut locker_kiosk::store::Store) -> String| -> String {
         runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
     };

@@ -6,32 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::pump_until;
+use common::{pump_until, save_qr_frame};
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::ui::{DoorProgress, Kiosk, Page};
 use slint::{ComponentHandle, Model};
-
-/// A camera-like frame: the QR small in a large grey picture.
-fn save_qr_frame(text: &str, path: &std::path::Path) {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let modules = code.width() as u32;
-    let colors = code.to_colors();
-    let scale = 5;
-    let image = image::GrayImage::from_fn(640, 480, |x, y| {
-        let (col, row) = (
-            (x as i64 - 200).div_euclid(scale),
-            (y as i64 - 120).div_euclid(scale),
-        );
-        let inside = (0..modules as i64).contains(&col) && (0..modules as i64).contains(&row);
-        if inside && colors[(row * modules as i64 + col) as usize] == qrcode::Color::Dark {
-            image::Luma([25])
-        } else {
-            image::Luma([190])
-        }
-    });
-    image.save(path).unwrap();
-}
 
 #[test]
 fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {

@@ -10,17 +10,16 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::wait::{next_scan, sleep_until};
+use super::wait::{next_door_closed, next_scan, sleep_until};
 use super::{ScreenOwner, Service, system};
 use crate::domain::CompartmentNumber;
+use crate::domain::Timestamp;
 use crate::domain::codes::normalize_typed_pin;
 use crate::domain::pickup::{
     CodeInput, CodeLookup, DoorProgress, Notice, OpenOutcome, PickupEffect, PickupEvent,
     PickupFlow, PickupState, ProblemKind,
 };
-use crate::domain::{CompartmentState, Timestamp};
 use crate::hardware::doors::DoorEvent;
-use crate::hardware::protocol::Door;
 use crate::scanning::Payload;
 use crate::scanning::camera::ScanEvent;
 
@@ -172,14 +171,9 @@ impl PickupTask {
                     Some(input) => self.on_input(input),
                     None => break,
                 },
-                event = doors.recv() => match event {
-                    Ok(DoorEvent::DoorChanged { place, door: Door::Closed, initial: false }) => {
-                        if let Some(compartment) = place.compartment {
-                            self.on_input(PickupInput::DoorClosed(compartment));
-                        }
-                    }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
+                closed = next_door_closed(&mut doors) => match closed {
+                    Some(compartment) => self.on_input(PickupInput::DoorClosed(compartment)),
+                    None => break,
                 },
                 _ = sleep_until(wake), if wake.is_some() => self.on_time(),
             }
@@ -343,21 +337,7 @@ impl PickupTask {
                 "recording a door that did not open",
                 move |store, now| {
                     let reason = format!("door did not open at pickup ({})", outcome.name());
-                    store.set_compartment_state(
-                        parcel.compartment,
-                        &CompartmentState::Faulty { reason },
-                        "kiosk",
-                        now,
-                    )?;
-                    store
-                        .add_report(
-                            ProblemKind::DoorDidNotOpen,
-                            Some(parcel.compartment),
-                            Some(parcel.parcel),
-                            "kiosk",
-                            now,
-                        )
-                        .map(|_| ())
+                    store.record_door_failure(&parcel, &reason, "kiosk", now)
                 },
             ),
             PickupEffect::RecordReport {

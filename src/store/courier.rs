@@ -20,13 +20,7 @@ impl Store {
             .query_row(
                 "SELECT id, name, company FROM couriers WHERE id = ?1",
                 [id],
-                |r| {
-                    Ok(super::Courier {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        company: r.get(2)?,
-                    })
-                },
+                super::people::courier_from_row,
             )
             .optional()
             .map_err(sql_error(&self.file))
@@ -79,6 +73,29 @@ impl Store {
         self.set_compartment_state(number, &state, actor, now)?;
         self.add_report(problem, Some(number), None, actor, now)
             .map(|_| ())
+    }
+
+    /// A door that did not open on a parcel in it: the compartment is
+    /// faulty with `reason`, and staff get a report naming the parcel.
+    pub fn record_door_failure(
+        &mut self,
+        parcel: &WaitingParcel,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let faulty = CompartmentState::Faulty {
+            reason: reason.into(),
+        };
+        self.set_compartment_state(parcel.compartment, &faulty, actor, now)?;
+        self.add_report(
+            ProblemKind::DoorDidNotOpen,
+            Some(parcel.compartment),
+            Some(parcel.parcel),
+            actor,
+            now,
+        )
+        .map(|_| ())
     }
 
     /// Undoes a deposit made in error in this session: the parcel leaves

@@ -51,13 +51,7 @@ impl Store {
                 "SELECT id, name, company FROM couriers
                  WHERE active = 1 AND (login_code = ?1 OR badge = ?1)",
                 [credential],
-                |r| {
-                    Ok(Courier {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        company: r.get(2)?,
-                    })
-                },
+                courier_from_row,
             )
             .optional()
             .map_err(sql_error(&self.file))
@@ -105,6 +99,14 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(sql_error(&self.file))
     }
+}
+
+pub(super) fn courier_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Courier> {
+    Ok(Courier {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        company: r.get(2)?,
+    })
 }
 
 fn recipient_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recipient> {

@@ -106,6 +106,59 @@ pub fn press<W: slint::ComponentHandle>(window: &W, label: &str) {
     let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)
         .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
         .collect();
-    assert_eq!(buttons.len(), 1, "expected one button `{label}`");
+    assert_eq!(
+        buttons.len(),
+        1,
+        "expected one button `{label}`, found {}",
+        buttons.len()
+    );
     buttons[0].invoke_accessible_default_action();
+}
+
+/// A QR code as a camera-like 640x480 frame: the code small in a large
+/// grey picture, as a phone held up to the kiosk looks.
+pub fn save_qr_frame(text: &str, path: &Path) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let modules = code.width() as i64;
+    let colors = code.to_colors();
+    let scale = 5;
+    let image = image::GrayImage::from_fn(640, 480, |x, y| {
+        let (col, row) = (
+            (x as i64 - 200).div_euclid(scale),
+            (y as i64 - 120).div_euclid(scale),
+        );
+        let inside = (0..modules).contains(&col) && (0..modules).contains(&row);
+        if inside && colors[(row * modules + col) as usize] == qrcode::Color::Dark {
+            image::Luma([25])
+        } else {
+            image::Luma([190])
+        }
+    });
+    image.save(path).unwrap();
+}
+
+/// The page the kiosk shows.
+pub fn page(window: &locker_kiosk::ui::AppWindow) -> locker_kiosk::ui::Page {
+    use slint::ComponentHandle;
+    window.global::<locker_kiosk::ui::Kiosk>().get_page()
+}
+
+/// The seeded demo kiosk, headless, whose simulated person closes each door
+/// 1.5 s after it opens; the boards have answered once.
+pub fn demo_kiosk_with_closing_doors(
+    dir: &Path,
+) -> (
+    tokio::runtime::Runtime,
+    locker_kiosk::app::Service,
+    locker_kiosk::ui::AppWindow,
+) {
+    use std::time::Duration;
+    let store = seeded_store(dir);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
+    config.doors.open_window = Duration::from_millis(800);
+    let (service, window) = start_kiosk(store, config, &runtime);
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    (runtime, service, window)
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::wait::{next_scan, sleep_until};
+use super::wait::{next_door_closed, next_scan, sleep_until};
 use super::{ScreenOwner, Service, system};
 use crate::domain::allocation::{AllocationRequest, allocate};
 use crate::domain::dropoff::{
@@ -264,17 +264,12 @@ impl DropoffTask {
                     Some(input) => self.on_input(input),
                     None => break,
                 },
-                event = doors.recv() => match event {
-                    Ok(DoorEvent::DoorChanged { place, door: Door::Closed, initial: false }) => {
-                        match place.compartment {
-                            Some(compartment) if self.screen != CourierScreen::Home => {
-                                self.on_input(DropoffInput::DoorClosed(compartment));
-                            }
-                            _ => continue,
-                        }
+                closed = next_door_closed(&mut doors) => match closed {
+                    Some(compartment) if self.screen != CourierScreen::Home => {
+                        self.on_input(DropoffInput::DoorClosed(compartment));
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Some(_) => continue,
+                    None => break,
                 },
                 _ = sleep_until(wake), if wake.is_some() => self.on_time(),
             }

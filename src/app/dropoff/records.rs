@@ -9,11 +9,10 @@ use serde_json::json;
 use super::Summary;
 use crate::app::system::OsEntropy;
 use crate::config::Config;
+use crate::domain::Timestamp;
 use crate::domain::codes::pickup_qr_payload;
 use crate::domain::dropoff::{DropoffEffect, Session};
-use crate::domain::pickup::ProblemKind;
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
-use crate::domain::{CompartmentState, Timestamp};
 use crate::store::{Courier, NewDeposit, NewEvent, Result, Store, StoreError};
 
 /// The policies a deposit needs.
@@ -82,21 +81,7 @@ pub fn write(
         F::RecordRetrieved { parcel, courier } => store.take_back(parcel.parcel, *courier, now),
         F::RecordDoorFailure { parcel, outcome } => {
             let reason = format!("door did not open for a courier ({})", outcome.name());
-            store.set_compartment_state(
-                parcel.compartment,
-                &CompartmentState::Faulty { reason },
-                &actor,
-                now,
-            )?;
-            store
-                .add_report(
-                    ProblemKind::DoorDidNotOpen,
-                    Some(parcel.compartment),
-                    Some(parcel.parcel),
-                    &actor,
-                    now,
-                )
-                .map(|_| ())
+            store.record_door_failure(parcel, &reason, &actor, now)
         }
         F::RecordLockerFull { tracking, courier } => {
             let event = NewEvent::new("locker_full", format!("courier:{courier}"))
