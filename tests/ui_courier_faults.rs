@@ -156,8 +156,27 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     pump_until(&window, "a door on board A open", 5, |w| {
         w.global::<Courier>().get_door_open()
     });
+    let first = window.global::<Courier>().get_door();
+    assert!((1..=12).contains(&first), "door {first} is on board A");
+
+    // The courier says this door did not open (the sensor thought it did):
+    // it is flagged faulty, and another door on board A opens.
+    press(&window, "Door didn't open");
+    pump_until(&window, "another door open", 5, move |w| {
+        let courier = w.global::<Courier>();
+        courier.get_door_open() && courier.get_door() != first
+    });
     let door = window.global::<Courier>().get_door();
     assert!((1..=12).contains(&door), "door {door} is on board A");
+    let flagged = runtime
+        .block_on(service.call(move |s| s.compartment(first as u32)))
+        .unwrap()
+        .unwrap()
+        .state;
+    assert!(
+        matches!(flagged, CompartmentState::Faulty { .. }),
+        "{flagged:?}"
+    );
 
     // The courier walks away with the door open: after the idle timeout the
     // kiosk goes home, the parcel is recorded as an unconfirmed deposit for
