@@ -3,12 +3,13 @@
 # only what is missing. Sourced by scripts/kiosk and scripts/test.
 set -euo pipefail
 
-# Build: C toolchain, pkg-config, and the libraries Slint's panel backend
-# links (udev, libinput, xkbcommon). Run: fonts, and the X11/Wayland client
-# libraries that the desktop backend loads at run time.
+# Build: C toolchain, pkg-config, the libraries Slint's panel backend links
+# (udev, libinput, xkbcommon), and libclang for the V4L2 camera bindings
+# (nokhwa generates them at build time). Run: fonts, and the X11/Wayland
+# client libraries that the desktop backend loads at run time.
 LOCKER_KIOSK_PACKAGES=(
     build-essential pkg-config curl ca-certificates
-    libudev-dev libinput-dev libxkbcommon-dev libfontconfig1-dev
+    libudev-dev libinput-dev libxkbcommon-dev libfontconfig1-dev libclang1-14 linux-libc-dev
     fonts-dejavu-core
     libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0
     libwayland-client0 libwayland-cursor0

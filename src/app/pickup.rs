@@ -21,7 +21,7 @@ use crate::domain::pickup::{
 };
 use crate::hardware::doors::DoorEvent;
 use crate::scanning::Payload;
-use crate::scanning::camera::ScanEvent;
+use crate::scanning::ScanEvent;
 
 /// How long "Thank you" stays before the home screen returns.
 const THANK_YOU_FOR: Duration = Duration::from_secs(5);

@@ -9,11 +9,12 @@ use std::thread;
 
 use tokio::sync::oneshot;
 
-use crate::config::CameraDevice;
-use crate::config::Config;
+use crate::config::{CameraDevice, Config, ScannerConfig};
 use crate::domain::CompartmentState;
 use crate::hardware::doors::DoorSystem;
-use crate::scanning::camera::{ScanEvent, Scanner};
+use crate::scanning::camera::{CameraStatus, Scanner};
+use crate::scanning::serial::SerialScanner;
+use crate::scanning::{ScanEvent, ScanSink, ScanSource};
 use crate::store::{Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
@@ -24,7 +25,9 @@ pub struct Service {
     jobs: mpsc::Sender<Job>,
     config: Arc<Config>,
     doors: Arc<DoorSystem>,
-    scanner: Option<Arc<Scanner>>,
+    scans: ScanSink,
+    camera: Option<Arc<Scanner>>,
+    serial_scanners: Arc<Vec<SerialScanner>>,
     screen: Arc<AtomicU8>,
 }
 
@@ -104,12 +107,26 @@ impl Service {
                 tracing::debug!("store worker stopped");
             })
             .expect("spawning the store worker thread");
-        let scanner = start_scanner(&config);
+        let scans = ScanSink::default();
+        let camera = start_camera(&config, &scans);
+        let serial_scanners = config
+            .scanners
+            .iter()
+            .filter_map(|scanner| match scanner {
+                ScannerConfig::Serial { port, baud } => {
+                    Some(SerialScanner::start(port, *baud, scans.clone()))
+                }
+                // Keystrokes reach the UI, which hands bursts to `scanned`.
+                ScannerConfig::KeyboardWedge => None,
+            })
+            .collect();
         let service = Service {
             jobs,
             config: Arc::new(config),
             doors,
-            scanner,
+            scans,
+            camera,
+            serial_scanners: Arc::new(serial_scanners),
             screen: Arc::new(AtomicU8::new(ScreenOwner::Nobody as u8)),
         };
         runtime.spawn(super::door_log::record_door_events(
@@ -123,9 +140,24 @@ impl Service {
         &self.doors
     }
 
-    /// Scans from the camera, when there is one.
+    /// Every scan, from the camera and the scanners.
     pub fn scans(&self) -> Option<tokio::sync::broadcast::Receiver<ScanEvent>> {
-        self.scanner.as_ref().map(|s| s.subscribe())
+        Some(self.scans.subscribe())
+    }
+
+    /// A scan read elsewhere (a keyboard-wedge scanner's burst, seen by the UI).
+    pub fn scanned(&self, text: String, source: ScanSource) {
+        self.scans.publish(ScanEvent::new(text, source));
+    }
+
+    /// The camera's status and its changes; `None` without a camera.
+    pub fn camera_status(&self) -> Option<tokio::sync::watch::Receiver<CameraStatus>> {
+        self.camera.as_ref().map(|c| c.status())
+    }
+
+    /// The serial scanners, for their status.
+    pub fn serial_scanners(&self) -> &[SerialScanner] {
+        &self.serial_scanners
     }
 
     /// Takes the screen for `owner` unless another flow has it.
@@ -189,16 +221,20 @@ impl Service {
     }
 }
 
+/// Frames a second asked of the camera: enough for a code held up to it,
+/// little enough to leave the CPU idle.
+const CAMERA_FPS: u32 = 15;
+
 /// The same code held in view counts once within this time.
 const SCAN_HOLD_OFF: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Starts decoding camera frames, when a camera is configured. Without one
-/// the kiosk works with typed codes (and says so).
-fn start_scanner(config: &Config) -> Option<Arc<Scanner>> {
+/// the kiosk works with typed codes and scanners (and says so).
+fn start_camera(config: &Config, sink: &ScanSink) -> Option<Arc<Scanner>> {
     match &config.camera.device {
         CameraDevice::None => None,
         CameraDevice::Replay(dir) => {
-            let mut scanner = Scanner::start(SCAN_HOLD_OFF);
+            let mut scanner = Scanner::start(SCAN_HOLD_OFF, sink.clone());
             match scanner.replay(dir, 10) {
                 Ok(count) => {
                     tracing::info!(images = count, dir = %dir.display(), "replaying images as camera frames")
@@ -208,8 +244,9 @@ fn start_scanner(config: &Config) -> Option<Arc<Scanner>> {
             Some(Arc::new(scanner))
         }
         CameraDevice::Device(path) => {
-            tracing::warn!(device = %path.display(), "V4L2 cameras are not supported yet; camera scanning is off");
-            None
+            let mut scanner = Scanner::start(SCAN_HOLD_OFF, sink.clone());
+            scanner.camera(path, config.camera.width, config.camera.height, CAMERA_FPS);
+            Some(Arc::new(scanner))
         }
     }
 }

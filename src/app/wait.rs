@@ -7,7 +7,7 @@ use tokio::sync::broadcast;
 use crate::domain::CompartmentNumber;
 use crate::hardware::doors::DoorEvent;
 use crate::hardware::protocol::Door;
-use crate::scanning::camera::ScanEvent;
+use crate::scanning::ScanEvent;
 
 /// The next scan; pends forever without a camera or scanner. `None` once
 /// the scanner has stopped.

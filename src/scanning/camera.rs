@@ -1,7 +1,7 @@
-//! Frames in, scans out: a frame source (today the replay of a folder of
-//! images; the V4L2 camera comes next) feeding a decoder thread that always
-//! works on the newest frame, drops stale ones, and reports each code once
-//! while it stays in view (debounce).
+//! Frames in, scans out: a frame source (the V4L2 camera, or the replay of
+//! a folder of images) feeding a decoder thread that always works on the
+//! newest frame, drops stale ones, and reports each code once while it
+//! stays in view (debounce).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,9 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
-
-use super::{Decoded, Decoder, Payload, recognise};
+use super::{Decoder, ScanEvent, ScanSink, ScanSource};
 
 /// One 8-bit luma frame.
 #[derive(Debug, Clone)]
@@ -19,13 +17,6 @@ pub struct Frame {
     pub luma: Vec<u8>,
     pub width: u32,
     pub height: u32,
-}
-
-/// Something scanned: what the decoder read and what it means.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScanEvent {
-    pub code: Decoded,
-    pub payload: Payload,
 }
 
 /// The newest frame, waiting for the decoder. A new frame replaces one
@@ -64,31 +55,69 @@ impl Debounce {
 
 pub struct Scanner {
     slot: Arc<Slot>,
-    events: broadcast::Sender<ScanEvent>,
     threads: Vec<thread::JoinHandle<()>>,
+    status: tokio::sync::watch::Sender<CameraStatus>,
+}
+
+/// What the kiosk can say about its camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CameraStatus {
+    Starting,
+    Online,
+    /// Configured but not delivering frames (unplugged, broken, busy).
+    Offline,
 }
 
 impl Scanner {
-    /// Starts the decoder thread.
-    pub fn start(hold_off: Duration) -> Scanner {
+    /// Starts the decoder thread; what it reads goes to `sink`.
+    pub fn start(hold_off: Duration, sink: ScanSink) -> Scanner {
         let slot = Arc::new(Slot::default());
-        let (events, _) = broadcast::channel(64);
         let decoder_thread = {
-            let (slot, events) = (slot.clone(), events.clone());
+            let slot = slot.clone();
             thread::Builder::new()
                 .name("decoder".into())
-                .spawn(move || decode_loop(&slot, &events, hold_off))
+                .spawn(move || decode_loop(&slot, &sink, hold_off))
                 .expect("spawning the decoder thread")
         };
         Scanner {
             slot,
-            events,
             threads: vec![decoder_thread],
+            status: tokio::sync::watch::channel(CameraStatus::Starting).0,
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<ScanEvent> {
-        self.events.subscribe()
+    /// The camera's status, and its changes.
+    pub fn status(&self) -> tokio::sync::watch::Receiver<CameraStatus> {
+        self.status.subscribe()
+    }
+
+    /// Captures from a V4L2 camera (`/dev/videoN`, or a udev link to one)
+    /// at about `width` x `height` and `fps`, reopening it when it is lost.
+    pub fn camera(&mut self, device: &Path, width: u32, height: u32, fps: u32) {
+        let (slot, status, device) = (self.slot.clone(), self.status.clone(), device.to_path_buf());
+        let thread = thread::Builder::new()
+            .name("camera".into())
+            .spawn(move || {
+                super::v4l2::capture(
+                    device,
+                    (width, height, fps),
+                    |frame| push(&slot, frame),
+                    |event| {
+                        status.send_replace(match event {
+                            super::v4l2::CameraEvent::Online { .. } => CameraStatus::Online,
+                            super::v4l2::CameraEvent::Offline => CameraStatus::Offline,
+                        });
+                    },
+                    || Scanner::stopping(&slot),
+                )
+            })
+            .expect("spawning the camera thread");
+        self.threads.push(thread);
+    }
+
+    /// Whether the scanner has been asked to stop (for frame sources).
+    fn stopping(slot: &Slot) -> bool {
+        slot.frame.lock().unwrap().1
     }
 
     /// Hands a frame to the decoder, replacing any it has not taken yet.
@@ -101,13 +130,14 @@ impl Scanner {
     pub fn replay(&mut self, dir: &Path, fps: u32) -> Result<usize, String> {
         let frames = load_frames(dir)?;
         let count = frames.len();
+        self.status.send_replace(CameraStatus::Online);
         let slot = self.slot.clone();
         let interval = Duration::from_secs(1) / fps.max(1);
         let thread = thread::Builder::new()
             .name("replay".into())
             .spawn(move || {
                 for frame in frames.iter().cycle() {
-                    if slot.frame.lock().unwrap().1 {
+                    if Scanner::stopping(&slot) {
                         break;
                     }
                     push(&slot, frame.clone());
@@ -135,7 +165,7 @@ fn push(slot: &Slot, frame: Frame) {
     slot.ready.notify_one();
 }
 
-fn decode_loop(slot: &Slot, events: &broadcast::Sender<ScanEvent>, hold_off: Duration) {
+fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration) {
     let mut decoder = Decoder::default();
     let mut debounce = Debounce::new(hold_off);
     loop {
@@ -154,8 +184,10 @@ fn decode_loop(slot: &Slot, events: &broadcast::Sender<ScanEvent>, hold_off: Dur
         if let Some(code) = decoder.decode(&frame.luma, frame.width, frame.height)
             && debounce.is_new(&code.text, Instant::now())
         {
-            let payload = recognise(&code.text);
-            let _ = events.send(ScanEvent { code, payload });
+            sink.publish(ScanEvent::new(
+                code.text,
+                ScanSource::Camera(code.symbology),
+            ));
         }
     }
 }
@@ -214,5 +246,26 @@ mod tests {
         assert!(!debounce.is_new("B", t0 + Duration::from_millis(3100)));
         // Gone for longer than the hold-off: new again.
         assert!(debounce.is_new("A", t0 + Duration::from_millis(6000)));
+    }
+}
+
+#[cfg(test)]
+mod camera_tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_camera_is_reported_offline_and_nothing_panics() {
+        let mut scanner = Scanner::start(Duration::from_millis(100), ScanSink::default());
+        let mut status = scanner.status();
+        scanner.camera(Path::new("/dev/video97"), 640, 480, 15);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while *status.borrow_and_update() != CameraStatus::Offline {
+            assert!(Instant::now() < deadline, "no offline report");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Dropping stops the retries promptly.
+        let dropped = Instant::now();
+        drop(scanner);
+        assert!(dropped.elapsed() < Duration::from_secs(1));
     }
 }

@@ -22,6 +22,9 @@ use crate::app::{Overview, Service};
 use crate::config::Config;
 use crate::domain::pickup::ProblemKind;
 use crate::hardware::doors::DoorEvent;
+use crate::scanning::ScanSource;
+use crate::scanning::camera::CameraStatus;
+use crate::scanning::wedge::WedgeDetector;
 
 /// Everything the UI needs from the outside world.
 pub struct UiContext {
@@ -48,6 +51,7 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     });
     bind_pickup(window, context);
     courier::bind_courier(window, context);
+    bind_scanners(window, context);
     let weak = window.as_weak();
     let service = context.service.clone();
     context
@@ -65,6 +69,37 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
                 }
                 Ok(_) => {}
                 Err(RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+/// Keyboard-wedge scanners type into the window: their bursts become scans.
+/// The camera's state goes to the status strip and the home screen.
+fn bind_scanners(window: &AppWindow, context: &UiContext) {
+    let kiosk = window.global::<Kiosk>();
+    let detector = RefCell::new(WedgeDetector::default());
+    let service = context.service.clone();
+    kiosk.on_key_typed(move |text| {
+        if let Some(scan) = detector.borrow_mut().key(&text, std::time::Instant::now()) {
+            service.scanned(scan, ScanSource::Keyboard);
+        }
+    });
+    let Some(mut status) = context.service.camera_status() else {
+        kiosk.set_camera(CameraState::None);
+        return;
+    };
+    let weak = window.as_weak();
+    context.runtime.spawn(async move {
+        loop {
+            let state = match *status.borrow_and_update() {
+                CameraStatus::Starting => CameraState::Starting,
+                CameraStatus::Online => CameraState::Online,
+                CameraStatus::Offline => CameraState::Offline,
+            };
+            let _ = weak.upgrade_in_event_loop(move |w| w.global::<Kiosk>().set_camera(state));
+            if status.changed().await.is_err() {
+                break;
             }
         }
     });

@@ -25,7 +25,7 @@ use crate::domain::pickup::{OpenOutcome, WaitingParcel};
 use crate::domain::{CompartmentNumber, CompartmentView, DoorState, SizeClass};
 use crate::hardware::doors::DoorEvent;
 use crate::hardware::protocol::Door;
-use crate::scanning::camera::ScanEvent;
+use crate::scanning::ScanEvent;
 use crate::scanning::{Payload, check_tracking, payload};
 use crate::store::{Courier, Recipient};
 
@@ -328,7 +328,7 @@ impl DropoffTask {
             // A parcel label (another carrier's too): judged as if typed,
             // so that a scanned and a typed copy are kept alike.
             (Payload::Tracking { .. } | Payload::Unknown, CourierScreen::Scan) => {
-                self.on_input(DropoffInput::TrackingTyped(event.code.text));
+                self.on_input(DropoffInput::TrackingTyped(event.text));
                 true
             }
             // The courier's own badge still in view: nothing to do.
