@@ -41,7 +41,8 @@ def ours(images):
     return {p: (statistics.median(runs[p]), texts.get(p)) for p in images}
 
 
-def theirs(images):
+def theirs(images, **options):
+    """Per-image (median micros, text) from ZXing-C++ with `options`."""
     import numpy
     import zxingcpp
     from PIL import Image
@@ -52,7 +53,7 @@ def theirs(images):
         times, text = [], None
         for _ in range(REPEATS):
             start = time.perf_counter()
-            found = zxingcpp.read_barcodes(grey)
+            found = zxingcpp.read_barcodes(grey, **options)
             times.append((time.perf_counter() - start) * 1e6)
             text = found[0].text if found else None
         result[path] = (statistics.median(times), text)
@@ -73,19 +74,40 @@ def main():
     corpus = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "corpus", "zxing")
     ensure_zxing()
     subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
-    print(f"{'set':<12} {'images':>6} | {'rxing ok':>8} {'median ms':>9} | {'zxing-cpp ok':>12} {'median ms':>9} | ratio")
-    for name in sorted(os.listdir(corpus)):
-        folder = os.path.join(corpus, name)
+    # ZXing-C++ twice: its defaults, and without rotation and inversion
+    # (closer to what our pipeline tries).
+    configs = [("rxing (ours)", None), ("zxing-cpp", {}), ("zxing-cpp fast", {"try_rotate": False, "try_invert": False})]
+    header = f"{'set':<12} {'images':>6}"
+    for name, _ in configs:
+        header += f" | {name:>14} ok {'median ms':>9}"
+    print(header + " | ratio to each zxing-cpp")
+    groups = {"QR": [], "1D": []}
+    for set_name in sorted(os.listdir(corpus)):
+        folder = os.path.join(corpus, set_name)
         if not os.path.isdir(folder):
             continue
         images = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".png"))
         expected = {p: read_expected(p[:-4] + ".txt") for p in images}
-        a, b = ours(images), theirs(images)
-        ok_a = sum(1 for p in images if a[p][1] == expected[p])
-        ok_b = sum(1 for p in images if b[p][1] == expected[p])
-        med_a = statistics.median(t for t, _ in a.values()) / 1000
-        med_b = statistics.median(t for t, _ in b.values()) / 1000
-        print(f"{name:<12} {len(images):>6} | {ok_a:>8} {med_a:>9.3f} | {ok_b:>12} {med_b:>9.3f} | {med_a / med_b:5.2f}")
+        results = [ours(images) if options is None else theirs(images, **options) for _, options in configs]
+        groups["QR" if set_name.startswith("qr") else "1D"].append((images, expected, results))
+        print(row(set_name, images, expected, results))
+    for group, sets in groups.items():
+        images = [p for s in sets for p in s[0]]
+        expected = {k: v for s in sets for k, v in s[1].items()}
+        results = [{k: v for s in sets for k, v in s[2][i].items()} for i in range(len(configs))]
+        print(row(f"all {group}", images, expected, results))
+
+
+def row(name, images, expected, results):
+    line = f"{name:<12} {len(images):>6}"
+    medians = []
+    for result in results:
+        ok = sum(1 for p in images if result[p][1] == expected[p])
+        median = statistics.median(t for t, _ in result.values()) / 1000
+        medians.append(median)
+        line += f" | {ok:>17} {median:>9.3f}"
+    ratios = " ".join(f"{medians[0] / m:5.2f}" for m in medians[1:])
+    return line + f" | {ratios}"
 
 
 if __name__ == "__main__":

@@ -145,6 +145,12 @@ impl Service {
         Some(self.scans.subscribe())
     }
 
+    /// Where scans go: for a frame source or scanner started outside the
+    /// service (benchmarks, tests).
+    pub fn scan_sink(&self) -> ScanSink {
+        self.scans.clone()
+    }
+
     /// A scan read elsewhere (a keyboard-wedge scanner's burst, seen by the UI).
     pub fn scanned(&self, text: String, source: ScanSource) {
         self.scans.publish(ScanEvent::new(text, source));

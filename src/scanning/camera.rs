@@ -165,9 +165,14 @@ fn push(slot: &Slot, frame: Frame) {
     slot.ready.notify_one();
 }
 
+/// On a scene with nothing in it, the harder pass runs on one frame in
+/// this many: a few times a second at camera rates, not on every frame.
+const HARD_PASS_EVERY: u32 = 4;
+
 fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration) {
     let mut decoder = Decoder::default();
     let mut debounce = Debounce::new(hold_off);
+    let mut empty_frames = 0u32;
     loop {
         let frame = {
             let mut guard = slot.frame.lock().unwrap();
@@ -181,13 +186,16 @@ fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration) {
                 guard = slot.ready.wait(guard).unwrap();
             }
         };
-        if let Some(code) = decoder.decode(&frame.luma, frame.width, frame.height)
-            && debounce.is_new(&code.text, Instant::now())
-        {
-            sink.publish(ScanEvent::new(
-                code.text,
-                ScanSource::Camera(code.symbology),
-            ));
+        let harder = empty_frames % HARD_PASS_EVERY == HARD_PASS_EVERY - 1;
+        match decoder.decode_frame(&frame.luma, frame.width, frame.height, harder) {
+            Some(code) => {
+                empty_frames = 0;
+                if debounce.is_new(&code.text, Instant::now()) {
+                    let source = ScanSource::Camera(code.symbology);
+                    sink.publish(ScanEvent::new(code.text, source));
+                }
+            }
+            None => empty_frames = empty_frames.wrapping_add(1),
         }
     }
 }

@@ -6,8 +6,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use rxing::common::HybridBinarizer;
+use rxing::datamatrix::DataMatrixReader;
+use rxing::oned::MultiFormatOneDReader;
+use rxing::pdf417::PDF417Reader;
+use rxing::qrcode::QRCodeReader;
+use rxing::qrcode::cpp_port::QrReader;
 use rxing::{
-    BarcodeFormat, BinaryBitmap, DecodeHints, Luma8LuminanceSource, MultiFormatReader, Reader,
+    BarcodeFormat, Binarizer, BinaryBitmap, DecodeHints, Luma8LuminanceSource, RXingResult, Reader,
 };
 
 /// The symbologies a parcel locker meets.
@@ -69,6 +74,13 @@ impl Symbology {
         }
     }
 
+    fn is_one_d(self) -> bool {
+        !matches!(
+            self,
+            Symbology::Qr | Symbology::DataMatrix | Symbology::Pdf417
+        )
+    }
+
     fn of(format: &BarcodeFormat) -> Option<Symbology> {
         Symbology::ALL.into_iter().find(|s| s.format() == *format)
     }
@@ -84,10 +96,21 @@ pub struct Decoded {
 }
 
 /// Decodes frames. Keeps its rxing readers between frames.
+///
+/// The readers run in a fixed order, QR first: a pickup QR held up to the
+/// camera is the common case, and rxing's own multi-format reader tries
+/// the formats in hash-set order, which made QR times vary from run to run.
+///
+/// The fast pass keeps to what is cheap on a frame with nothing in it (the
+/// camera's common case): one QR detector, the 1D row scan, DataMatrix.
+/// The harder pass adds TryHarder, rxing's second QR detector and PDF417
+/// (whose detector alone costs more than the whole fast pass).
 pub struct Decoder {
     fast: DecodeHints,
     hard: DecodeHints,
-    reader: MultiFormatReader,
+    formats: HashSet<BarcodeFormat>,
+    one_d_fast: Option<MultiFormatOneDReader>,
+    one_d_hard: Option<MultiFormatOneDReader>,
     /// The harder pass runs only if the fast one left this much of the
     /// frame's budget.
     budget: Duration,
@@ -111,17 +134,70 @@ impl Decoder {
             TryHarder: Some(true),
             ..fast.clone()
         };
+        let one_d = symbologies.iter().any(|s| s.is_one_d());
         Decoder {
+            one_d_fast: one_d.then(|| MultiFormatOneDReader::new(&fast)),
+            one_d_hard: one_d.then(|| MultiFormatOneDReader::new(&hard)),
             fast,
             hard,
-            reader: MultiFormatReader::default(),
+            formats: symbologies.iter().map(|s| s.format()).collect(),
             budget,
         }
+    }
+
+    /// The readers in order, on one binarized bitmap (its black matrix is
+    /// computed once and shared).
+    fn read<B: Binarizer>(
+        &mut self,
+        bitmap: &mut BinaryBitmap<B>,
+        hard: bool,
+    ) -> Option<RXingResult> {
+        let (hints, one_d) = if hard {
+            (&self.hard, &mut self.one_d_hard)
+        } else {
+            (&self.fast, &mut self.one_d_fast)
+        };
+        let wants = |format| self.formats.contains(&format);
+        if wants(BarcodeFormat::QR_CODE) {
+            if let Ok(found) = QrReader.decode_with_hints(bitmap, hints) {
+                return Some(found);
+            }
+            if hard && let Ok(found) = QRCodeReader.decode_with_hints(bitmap, hints) {
+                return Some(found);
+            }
+        }
+        if let Some(reader) = one_d
+            && let Ok(found) = reader.decode_with_hints(bitmap, hints)
+        {
+            return Some(found);
+        }
+        if wants(BarcodeFormat::DATA_MATRIX)
+            && let Ok(found) = DataMatrixReader.decode_with_hints(bitmap, hints)
+        {
+            return Some(found);
+        }
+        if hard && wants(BarcodeFormat::PDF_417) {
+            return PDF417Reader.decode_with_hints(bitmap, hints).ok();
+        }
+        None
     }
 
     /// The first code in an 8-bit luma frame, or `None`. A decoder panic on
     /// a strange image is contained and counts as "nothing found".
     pub fn decode(&mut self, luma: &[u8], width: u32, height: u32) -> Option<Decoded> {
+        self.decode_frame(luma, width, height, true)
+    }
+
+    /// Like [`Decoder::decode`]; `harder` allows the harder pass when the
+    /// fast one finds nothing (a camera stream allows it on some frames
+    /// only, to keep the CPU idle while nobody is there).
+    pub fn decode_frame(
+        &mut self,
+        luma: &[u8],
+        width: u32,
+        height: u32,
+        harder: bool,
+    ) -> Option<Decoded> {
         if width == 0 || height == 0 || luma.len() < (width as usize) * (height as usize) {
             return None;
         }
@@ -129,19 +205,17 @@ impl Decoder {
         if let Some(found) = self.pass(luma, width, height, false) {
             return Some(found);
         }
-        if started.elapsed() >= self.budget {
+        if !harder || started.elapsed() >= self.budget {
             return None;
         }
         self.pass(luma, width, height, true)
     }
 
     fn pass(&mut self, luma: &[u8], width: u32, height: u32, hard: bool) -> Option<Decoded> {
-        let hints = if hard { &self.hard } else { &self.fast };
-        let reader = &mut self.reader;
         let result = catch_unwind(AssertUnwindSafe(|| {
             let source = Luma8LuminanceSource::new(luma.to_vec(), width, height).ok()?;
             let mut bitmap = BinaryBitmap::new(HybridBinarizer::new(source));
-            reader.decode_with_hints(&mut bitmap, hints).ok()
+            self.read(&mut bitmap, hard)
         }));
         match result {
             Ok(Some(found)) => Some(Decoded {

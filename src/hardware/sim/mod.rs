@@ -93,6 +93,8 @@ pub struct SimBoards {
     rng: u64,
     /// Requests seen, for tests and the status command.
     pub requests_seen: u64,
+    /// When the last open request's last byte arrived (for latency benches).
+    pub last_open_at: Option<Instant>,
 }
 
 impl SimBoards {
@@ -110,6 +112,7 @@ impl SimBoards {
             offline: HashSet::new(),
             input: Vec::new(),
             requests_seen: 0,
+            last_open_at: None,
         }
     }
 
@@ -146,6 +149,9 @@ impl SimBoards {
                 } => {
                     let frame: Vec<u8> = self.input.drain(..len).collect();
                     self.requests_seen += 1;
+                    if matches!(request, Request::Open { .. } | Request::OpenAll) {
+                        self.last_open_at = Some(now);
+                    }
                     if let Some(output) = self.answer(address, &request, &frame, now) {
                         outputs.push(output);
                     }
