@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{page, pump_until};
 use locker_kiosk::config::{CameraDevice, Config, ScannerConfig};
-use locker_kiosk::ui::{AppWindow, CameraState, DoorProgress, Kiosk, Page};
+use locker_kiosk::ui::{AppWindow, CameraState, DoorProgress, Kiosk, Page, PickupNotice};
 use serialport::SerialPort as _;
 use slint::platform::WindowEvent;
 use slint::{ComponentHandle, Model};
@@ -81,11 +81,28 @@ fn scans_from_a_serial_scanner_and_a_keyboard_wedge_open_doors() {
         window.global::<Kiosk>().get_status_text()
     );
 
-    // A serial scanner reads Bob's QR: his doors open, no touch needed.
     let watcher = service.clone();
     pump_until(&window, "scanner port open", 5, move |_| {
         watcher.serial_scanners()[0].is_online()
     });
+
+    // Another locker's pickup QR, then a parcel label: each is answered in
+    // plain words on the code screen, and nothing opens.
+    scanner_end
+        .write_all(b"LK1:elsewhere:DEMOALICEAAAAAAAAAAAAAAAAA\r\n")
+        .unwrap();
+    pump_until(&window, "told it is another locker's code", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::OtherLocker
+    });
+    assert_eq!(page(&window), Page::PickupCode);
+    scanner_end.write_all(b"1Z999AA10123456784\n").unwrap();
+    pump_until(&window, "told it is not a pickup code", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::NotAPickupCode
+    });
+    assert!(open_doors(&window).is_empty());
+    common::press(&window, "Back");
+
+    // A serial scanner reads Bob's QR: his doors open, no touch needed.
     scanner_end
         .write_all(b"\xff\xfe garbage\r\nLK1:demo-1:DEMOBOBBBBBBBBBBBBBBBBBBBB\r\n")
         .unwrap();

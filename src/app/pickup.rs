@@ -62,10 +62,18 @@ pub enum Screen {
 pub enum CodeNotice {
     None,
     Checking,
-    WrongCode { attempts_left: u32 },
-    LockedOut { seconds: u64 },
+    WrongCode {
+        attempts_left: u32,
+    },
+    LockedOut {
+        seconds: u64,
+    },
     Expired,
     AlreadyUsed,
+    /// A pickup QR of another locker was shown.
+    OtherLocker,
+    /// A code that is not a pickup code (a parcel label, a web link).
+    NotAPickupCode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +124,7 @@ impl PickupDriver {
             last_activity: Instant::now(),
             done_at: None,
             report_recorded: false,
+            scan_notice: None,
         };
         runtime.spawn(task.run(receiver, doors, scans, publish));
         PickupDriver { inputs }
@@ -136,6 +145,8 @@ struct PickupTask {
     last_activity: Instant,
     done_at: Option<Instant>,
     report_recorded: bool,
+    /// What the last scanned code was, when it opened nothing.
+    scan_notice: Option<CodeNotice>,
 }
 
 impl PickupTask {
@@ -159,9 +170,18 @@ impl PickupTask {
                     }
                     Some(Payload::Pickup { locker, .. }) => {
                         tracing::info!(%locker, "a pickup code for another locker was shown");
-                        continue;
+                        if !self.say_about_scan(CodeNotice::OtherLocker) {
+                            continue;
+                        }
                     }
-                    Some(_) => continue,
+                    // A badge is the courier flow's; anything else is not a
+                    // pickup code, which the person is told.
+                    Some(Payload::CourierBadge { .. }) => continue,
+                    Some(Payload::Tracking { .. } | Payload::Unknown) => {
+                        if !self.say_about_scan(CodeNotice::NotAPickupCode) {
+                            continue;
+                        }
+                    }
                     None => {
                         scans = None;
                         continue;
@@ -221,6 +241,9 @@ impl PickupTask {
     }
 
     fn on_input(&mut self, input: PickupInput) {
+        if !matches!(input, PickupInput::Touch) {
+            self.scan_notice = None;
+        }
         match input {
             PickupInput::Start => {
                 self.service.claim_screen(ScreenOwner::Pickup);
@@ -288,6 +311,29 @@ impl PickupTask {
 
     fn touch(&mut self) {
         self.last_activity = Instant::now();
+    }
+
+    /// A code that opens nothing was shown to a reader: say so on the code
+    /// screen, unless someone else's session has the screen or a pickup is
+    /// past the code step. True when the screen changed.
+    fn say_about_scan(&mut self, notice: CodeNotice) -> bool {
+        let at_code_step = matches!(
+            self.flow.state(),
+            PickupState::EnterCode { .. }
+                | PickupState::LockedOut { .. }
+                | PickupState::Done { .. }
+        );
+        if !at_code_step || !self.service.claim_screen(ScreenOwner::Pickup) {
+            return false;
+        }
+        if matches!(self.flow.state(), PickupState::Done { .. }) {
+            self.step(PickupEvent::Leave);
+            self.done_at = None;
+        }
+        self.touch();
+        self.screen = Screen::Code;
+        self.scan_notice = Some(notice);
+        true
     }
 
     fn step(&mut self, event: PickupEvent) {
@@ -382,6 +428,11 @@ impl PickupTask {
                 seconds: (system::now().millis_until(*until) as u64).div_ceil(1000),
             },
             _ => CodeNotice::None,
+        };
+        let notice = match (self.scan_notice, notice) {
+            // A lockout's countdown stays; otherwise the latest scan speaks.
+            (Some(scanned), notice) if !matches!(notice, CodeNotice::LockedOut { .. }) => scanned,
+            _ => notice,
         };
         let mut doors: Vec<(CompartmentNumber, DoorView)> = Vec::new();
         if let PickupState::Doors { doors: tasks } = self.flow.state() {

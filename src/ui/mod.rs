@@ -257,6 +257,8 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
         CodeNotice::LockedOut { seconds } => (PickupNotice::LockedOut, 0, seconds as i32),
         CodeNotice::Expired => (PickupNotice::Expired, 0, 0),
         CodeNotice::AlreadyUsed => (PickupNotice::AlreadyUsed, 0, 0),
+        CodeNotice::OtherLocker => (PickupNotice::OtherLocker, 0, 0),
+        CodeNotice::NotAPickupCode => (PickupNotice::NotAPickupCode, 0, 0),
     };
     kiosk.set_pickup_notice(notice);
     kiosk.set_attempts_left(attempts);
