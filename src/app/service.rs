@@ -241,7 +241,7 @@ fn start_camera(config: &Config, sink: &ScanSink) -> Option<Arc<Scanner>> {
         CameraDevice::None => None,
         CameraDevice::Replay(dir) => {
             let mut scanner = Scanner::start(SCAN_HOLD_OFF, sink.clone());
-            match scanner.replay(dir, 10) {
+            match scanner.replay(dir, CAMERA_FPS) {
                 Ok(count) => {
                     tracing::info!(images = count, dir = %dir.display(), "replaying images as camera frames")
                 }

@@ -4,6 +4,7 @@
 mod decode;
 mod doctor;
 mod doors;
+mod measure;
 mod run;
 mod screenshot;
 mod sim;
@@ -83,6 +84,7 @@ impl GlobalArgs {
 }
 
 pub fn main(cli: Cli) -> ExitCode {
+    measure::mark_process_start();
     let global = cli.global;
     match cli.command.unwrap_or(Command::Run(cli.run)) {
         Command::Run(args) => run::run(&global, &args),

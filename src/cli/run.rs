@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// How to reach the screen: winit needs a desktop (X11/Wayland); linuxkms drives the panel directly
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
+    /// Measure and exit: time to the first frame, then memory (RSS) and CPU
+    /// over SECONDS of leaving the kiosk alone
+    #[arg(long, value_name = "SECONDS")]
+    pub measure: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
@@ -96,6 +100,9 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
     if !args.windowed {
         window.window().set_fullscreen(true);
     }
+    let _measuring = args
+        .measure
+        .map(|seconds| super::measure::start(&window, std::time::Duration::from_secs(seconds)));
     window.run().map_err(|e| format!("the screen stopped: {e}"))
 }
 

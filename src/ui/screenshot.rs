@@ -60,32 +60,65 @@ pub fn render(
     language: &str,
     out: &Path,
 ) -> Result<(), String> {
-    if !SCREENS.contains(&screen) {
-        return Err(format!(
-            "unknown screen `{screen}`; try one of: {}",
-            SCREENS.join(", ")
-        ));
-    }
-    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
-    slint::platform::set_platform(Box::new(Headless {
-        window: window.clone(),
-    }))
-    .map_err(|e| format!("cannot set up headless rendering: {e}"))?;
-    let app = AppWindow::new().map_err(|e| e.to_string())?;
-    window.set_size(PhysicalSize::new(width, height));
-    stage(&app, screen);
-    slint::select_bundled_translation(language)
-        .map_err(|e| format!("language `{language}`: {e}"))?;
-    app.global::<Kiosk>().set_language(language.into());
-    app.show().map_err(|e| e.to_string())?;
-    slint::platform::update_timers_and_animations();
-    let mut pixels = vec![Rgb8Pixel::default(); (width * height) as usize];
-    window.request_redraw();
-    window.draw_if_needed(|renderer| {
-        renderer.render(&mut pixels, width as usize);
-    });
+    let mut staged = Staged::new(width, height)?;
+    staged.show(screen, language)?;
+    let pixels = staged.draw();
     let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
     write_png(out, width, height, &bytes).map_err(|e| format!("writing {}: {e}", out.display()))
+}
+
+/// The UI on the headless software renderer, for screenshots and for the
+/// render-time benchmark. One per process (the platform is set once).
+pub struct Staged {
+    window: Rc<MinimalSoftwareWindow>,
+    app: AppWindow,
+    width: u32,
+    height: u32,
+}
+
+impl Staged {
+    pub fn new(width: u32, height: u32) -> Result<Staged, String> {
+        let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+        slint::platform::set_platform(Box::new(Headless {
+            window: window.clone(),
+        }))
+        .map_err(|e| format!("cannot set up headless rendering: {e}"))?;
+        let app = AppWindow::new().map_err(|e| e.to_string())?;
+        window.set_size(PhysicalSize::new(width, height));
+        Ok(Staged {
+            window,
+            app,
+            width,
+            height,
+        })
+    }
+
+    /// Shows `screen` with the demo data in `language`.
+    pub fn show(&mut self, screen: &str, language: &str) -> Result<(), String> {
+        if !SCREENS.contains(&screen) {
+            return Err(format!(
+                "unknown screen `{screen}`; try one of: {}",
+                SCREENS.join(", ")
+            ));
+        }
+        stage(&self.app, screen);
+        slint::select_bundled_translation(language)
+            .map_err(|e| format!("language `{language}`: {e}"))?;
+        self.app.global::<Kiosk>().set_language(language.into());
+        self.app.show().map_err(|e| e.to_string())?;
+        slint::platform::update_timers_and_animations();
+        Ok(())
+    }
+
+    /// Draws one full frame (every pixel) and returns it.
+    pub fn draw(&mut self) -> Vec<Rgb8Pixel> {
+        let mut pixels = vec![Rgb8Pixel::default(); (self.width * self.height) as usize];
+        self.window.request_redraw();
+        self.window.draw_if_needed(|renderer| {
+            renderer.render(&mut pixels, self.width as usize);
+        });
+        pixels
+    }
 }
 
 /// Fills the UI with the demo locker's data as the screen would show it.
