@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{pump_until, save_qr_frame};
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
-use locker_kiosk::ui::{DoorProgress, Kiosk, Page};
+use locker_kiosk::ui::{CameraState, DoorProgress, Kiosk, Page};
 use slint::{ComponentHandle, Model};
 
 #[test]
@@ -53,4 +53,9 @@ fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {
     pump_until(&window, "back home", 10, |w| {
         w.global::<Kiosk>().get_page() == Page::Home
     });
+    // At home the camera's view is shown, small, for aiming.
+    pump_until(&window, "camera preview", 3, |w| {
+        w.global::<Kiosk>().get_camera_preview().size().width == 160
+    });
+    assert_eq!(window.global::<Kiosk>().get_camera(), CameraState::Online);
 }

@@ -156,6 +156,11 @@ impl Service {
         self.scans.publish(ScanEvent::new(text, source));
     }
 
+    /// The newest small picture from the camera, for the home screen.
+    pub fn camera_preview(&self) -> Option<crate::scanning::camera::Preview> {
+        self.camera.as_ref().map(|c| c.preview())
+    }
+
     /// The camera's status and its changes; `None` without a camera.
     pub fn camera_status(&self) -> Option<tokio::sync::watch::Receiver<CameraStatus>> {
         self.camera.as_ref().map(|c| c.status())

@@ -53,8 +53,47 @@ impl Debounce {
     }
 }
 
+/// A small copy of the newest frame for the screen, mirrored so that it
+/// looks like a mirror to the person in front of the camera.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub luma: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+    /// Counts frames, so that the screen redraws only new ones.
+    pub serial: u64,
+}
+
+impl Preview {
+    pub const WIDTH: u32 = 160;
+
+    /// Nearest-neighbour downscale to `WIDTH` pixels wide, mirrored.
+    pub fn of(frame: &Frame, serial: u64) -> Preview {
+        if frame.width == 0 || frame.height == 0 {
+            return Preview::default();
+        }
+        let width = Preview::WIDTH.min(frame.width);
+        let height = (frame.height * width / frame.width).max(1);
+        let mut luma = Vec::with_capacity((width * height) as usize);
+        for y in 0..height {
+            let source_row = (y * frame.height / height) as usize * frame.width as usize;
+            for x in 0..width {
+                let source_x = (frame.width - 1 - x * frame.width / width) as usize;
+                luma.push(frame.luma.get(source_row + source_x).copied().unwrap_or(0));
+            }
+        }
+        Preview {
+            luma,
+            width,
+            height,
+            serial,
+        }
+    }
+}
+
 pub struct Scanner {
     slot: Arc<Slot>,
+    preview: Arc<Mutex<Preview>>,
     threads: Vec<thread::JoinHandle<()>>,
     status: tokio::sync::watch::Sender<CameraStatus>,
 }
@@ -72,18 +111,25 @@ impl Scanner {
     /// Starts the decoder thread; what it reads goes to `sink`.
     pub fn start(hold_off: Duration, sink: ScanSink) -> Scanner {
         let slot = Arc::new(Slot::default());
+        let preview = Arc::new(Mutex::new(Preview::default()));
         let decoder_thread = {
-            let slot = slot.clone();
+            let (slot, preview) = (slot.clone(), preview.clone());
             thread::Builder::new()
                 .name("decoder".into())
-                .spawn(move || decode_loop(&slot, &sink, hold_off))
+                .spawn(move || decode_loop(&slot, &sink, hold_off, &preview))
                 .expect("spawning the decoder thread")
         };
         Scanner {
             slot,
+            preview,
             threads: vec![decoder_thread],
             status: tokio::sync::watch::channel(CameraStatus::Starting).0,
         }
+    }
+
+    /// The latest small, mirrored picture of what the camera sees.
+    pub fn preview(&self) -> Preview {
+        self.preview.lock().unwrap().clone()
     }
 
     /// The camera's status, and its changes.
@@ -169,10 +215,11 @@ fn push(slot: &Slot, frame: Frame) {
 /// this many: a few times a second at camera rates, not on every frame.
 const HARD_PASS_EVERY: u32 = 4;
 
-fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration) {
+fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration, preview: &Mutex<Preview>) {
     let mut decoder = Decoder::default();
     let mut debounce = Debounce::new(hold_off);
     let mut empty_frames = 0u32;
+    let mut frames_seen = 0u64;
     loop {
         let frame = {
             let mut guard = slot.frame.lock().unwrap();
@@ -186,6 +233,9 @@ fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration) {
                 guard = slot.ready.wait(guard).unwrap();
             }
         };
+        frames_seen += 1;
+        let small = Preview::of(&frame, frames_seen);
+        *preview.lock().unwrap() = small;
         let harder = empty_frames % HARD_PASS_EVERY == HARD_PASS_EVERY - 1;
         match decoder.decode_frame(&frame.luma, frame.width, frame.height, harder) {
             Some(code) => {
@@ -260,6 +310,25 @@ mod tests {
 #[cfg(test)]
 mod camera_tests {
     use super::*;
+
+    #[test]
+    fn the_preview_is_small_and_mirrored() {
+        let frame = Frame {
+            luma: (0..640 * 480)
+                .map(|i| if i % 640 < 320 { 0 } else { 255 })
+                .collect(),
+            width: 640,
+            height: 480,
+        };
+        let preview = Preview::of(&frame, 7);
+        assert_eq!(
+            (preview.width, preview.height, preview.serial),
+            (160, 120, 7)
+        );
+        // Dark on the left of the frame is on the right of the mirror.
+        assert_eq!(preview.luma[0], 255);
+        assert_eq!(preview.luma[159], 0);
+    }
 
     #[test]
     fn a_missing_camera_is_reported_offline_and_nothing_panics() {

@@ -89,6 +89,7 @@ fn bind_scanners(window: &AppWindow, context: &UiContext) {
         kiosk.set_camera(CameraState::None);
         return;
     };
+    show_camera_preview(window, context.service.clone());
     let weak = window.as_weak();
     context.runtime.spawn(async move {
         loop {
@@ -102,6 +103,49 @@ fn bind_scanners(window: &AppWindow, context: &UiContext) {
                 break;
             }
         }
+    });
+}
+
+thread_local! {
+    static PREVIEW_TIMER: slint::Timer = slint::Timer::default();
+}
+
+/// Five times a second, while the home screen shows a working camera, the
+/// newest small frame goes on screen (only when it is new).
+fn show_camera_preview(window: &AppWindow, service: Service) {
+    let weak = window.as_weak();
+    let shown = std::cell::Cell::new(0u64);
+    PREVIEW_TIMER.with(|timer| {
+        timer.start(
+            slint::TimerMode::Repeated,
+            std::time::Duration::from_millis(200),
+            move || {
+                let Some(window) = weak.upgrade() else { return };
+                let kiosk = window.global::<Kiosk>();
+                if kiosk.get_page() != Page::Home || kiosk.get_camera() != CameraState::Online {
+                    return;
+                }
+                let Some(preview) = service.camera_preview() else {
+                    return;
+                };
+                if preview.serial == shown.get() || preview.luma.is_empty() {
+                    return;
+                }
+                shown.set(preview.serial);
+                let mut buffer = slint::SharedPixelBuffer::<slint::Rgb8Pixel>::new(
+                    preview.width,
+                    preview.height,
+                );
+                for (pixel, luma) in buffer.make_mut_slice().iter_mut().zip(&preview.luma) {
+                    *pixel = slint::Rgb8Pixel {
+                        r: *luma,
+                        g: *luma,
+                        b: *luma,
+                    };
+                }
+                kiosk.set_camera_preview(slint::Image::from_rgb8(buffer));
+            },
+        );
     });
 }
 

@@ -23,8 +23,9 @@ use crate::domain::receipt::{self, Receipt, ReceiptLine};
 use crate::store::Recipient;
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 16] = [
+pub const SCREENS: [&str; 17] = [
     "home",
+    "home-camera",
     "pickup-code",
     "pickup-wrong-code",
     "pickup-locked-out",
@@ -172,9 +173,41 @@ fn stage(app: &AppWindow, screen: &str) {
             ),
         ),
         "pickup-done" => show_pickup(app, &view(Screen::Done, CodeNotice::None, vec![])),
+        "home-camera" => {
+            kiosk.set_page(Page::Home);
+            kiosk.set_camera(super::CameraState::Online);
+            kiosk.set_camera_preview(preview_with_qr());
+        }
         courier if courier.starts_with("courier-") => stage_courier(app, courier),
         _ => kiosk.set_page(Page::Home),
     }
+}
+
+/// A camera view of someone holding up a phone with a QR code.
+fn preview_with_qr() -> slint::Image {
+    let code = qrcode::QrCode::new(b"LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA").unwrap();
+    let (modules, colors) = (code.width() as u32, code.to_colors());
+    let (width, height) = (160u32, 120u32);
+    let mut buffer = slint::SharedPixelBuffer::<Rgb8Pixel>::new(width, height);
+    for (i, pixel) in buffer.make_mut_slice().iter_mut().enumerate() {
+        let (x, y) = (i as u32 % width, i as u32 / width);
+        let (col, row) = ((x as i64 - 50) / 2, (y as i64 - 28) / 2);
+        let phone = (40..120).contains(&x) && (18..102).contains(&y);
+        let inside = (0..modules as i64).contains(&col) && (0..modules as i64).contains(&row);
+        let v = if inside {
+            if colors[(row as u32 * modules + col as u32) as usize] == qrcode::Color::Dark {
+                20
+            } else {
+                235
+            }
+        } else if phone {
+            225
+        } else {
+            70 + (y / 3) as u8
+        };
+        *pixel = Rgb8Pixel { r: v, g: v, b: v };
+    }
+    slint::Image::from_rgb8(buffer)
 }
 
 /// The courier's screens mid-visit: Dana has delivered two parcels.
