@@ -110,7 +110,7 @@ fn pickups_from_code_to_thank_you() {
         doors(w) == vec![(10, DoorProgress::Open), (16, DoorProgress::Open)]
     });
     // "My parcel is damaged" is recorded for the staff.
-    press(&window, "Parcel damaged");
+    press(&window, "Parcel in compartment 16 damaged");
     pump_until(&window, "report acknowledged", 2, |w| {
         w.global::<Kiosk>().get_report_recorded()
     });
@@ -153,7 +153,7 @@ fn pickups_from_code_to_thank_you() {
         let total = s.recent_events(None, 1000).unwrap().len();
         format!("{collected} {reports:?} {outcomes} {}", pending == total)
     });
-    assert_eq!(summary, "3 [(\"damaged\", Some(10), Some(2))] 3 true");
+    assert_eq!(summary, "3 [(\"damaged\", Some(16), Some(3))] 3 true");
     let bob = store(|s| format!("{:?}", s.parcel(3).unwrap().unwrap().status));
     assert_eq!(bob, format!("{:?}", ParcelStatus::Collected));
 
