@@ -41,6 +41,14 @@ fn pickups_from_code_to_thank_you() {
         runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
     };
 
+    // Alice asks for low compartments at home; her code tells the kiosk
+    // who she is, and her profile keeps it for her next parcels.
+    let low: Vec<_> = ElementHandle::find_by_accessible_label(&window, "Low compartments")
+        .filter(|e| e.accessible_role() == Some(AccessibleRole::Checkbox))
+        .collect();
+    low[0].invoke_accessible_default_action();
+    assert!(window.global::<Kiosk>().get_prefer_low());
+
     // A wrong code: told how many tries are left, and nothing opens.
     press(&window, "Pick up a parcel");
     assert_eq!(
@@ -67,6 +75,14 @@ fn pickups_from_code_to_thank_you() {
         doors(w) == vec![(2, DoorProgress::Open)]
     });
     assert_eq!(page(&window), Page::PickupDoors);
+    pump_until(&window, "preference saved", 5, |w| {
+        w.global::<Kiosk>().get_prefer_low_saved()
+    });
+    let alice_low = store(|s| {
+        let alice = s.search_recipients("Alice", 1).unwrap();
+        format!("{}", alice[0].needs_accessible)
+    });
+    assert_eq!(alice_low, "true");
     let highlighted: Vec<i32> = window
         .global::<Kiosk>()
         .get_door_grid()
@@ -101,6 +117,10 @@ fn pickups_from_code_to_thank_you() {
     pump_until(&window, "back home after thank you", 8, |w| {
         page(w) == Page::Home
     });
+    assert!(
+        !window.global::<Kiosk>().get_prefer_low(),
+        "the next person starts without it"
+    );
 
     // Bob's two parcels open one after another (one pulse at a time), with
     // one code.

@@ -42,6 +42,11 @@ pub enum PickupInput {
     },
     /// "Back" or "Done".
     Leave,
+    /// The person asked for low compartments: remembered in their profile
+    /// once their code shows who they are.
+    PreferLow(bool),
+    /// Their profile now says so.
+    PreferLowSaved,
     LookedUp(CodeLookup),
     DoorOutcome {
         compartment: CompartmentNumber,
@@ -93,6 +98,7 @@ pub struct PickupView {
     pub doors: Vec<(CompartmentNumber, DoorView)>,
     pub failed: usize,
     pub report_recorded: bool,
+    pub prefer_low_saved: bool,
 }
 
 /// The handle the UI holds.
@@ -125,6 +131,8 @@ impl PickupDriver {
             done_at: None,
             report_recorded: false,
             scan_notice: None,
+            prefer_low: false,
+            prefer_low_saved: false,
         };
         runtime.spawn(task.run(receiver, doors, scans, publish));
         PickupDriver { inputs }
@@ -147,6 +155,8 @@ struct PickupTask {
     report_recorded: bool,
     /// What the last scanned code was, when it opened nothing.
     scan_notice: Option<CodeNotice>,
+    prefer_low: bool,
+    prefer_low_saved: bool,
 }
 
 impl PickupTask {
@@ -282,8 +292,20 @@ impl PickupTask {
                 self.step(PickupEvent::Leave);
                 self.screen = Screen::Home;
                 self.done_at = None;
+                self.prefer_low = false;
+                self.prefer_low_saved = false;
             }
-            PickupInput::LookedUp(lookup) => self.step(PickupEvent::LookedUp(lookup)),
+            PickupInput::LookedUp(lookup) => {
+                if self.prefer_low
+                    && let CodeLookup::Valid(parcels) = &lookup
+                    && let Some(first) = parcels.first()
+                {
+                    self.remember_prefers_low(first.parcel);
+                }
+                self.step(PickupEvent::LookedUp(lookup))
+            }
+            PickupInput::PreferLow(on) => self.prefer_low = on,
+            PickupInput::PreferLowSaved => self.prefer_low_saved = true,
             PickupInput::DoorOutcome {
                 compartment,
                 outcome,
@@ -311,6 +333,24 @@ impl PickupTask {
 
     fn touch(&mut self) {
         self.last_activity = Instant::now();
+    }
+
+    /// Writes "low compartments" into the profile of the recipient of
+    /// `parcel`, for their future deliveries.
+    fn remember_prefers_low(&self, parcel: i64) {
+        let (service, inputs) = (self.service.clone(), self.inputs.clone());
+        tokio::spawn(async move {
+            let now = system::now();
+            match service
+                .call(move |store| store.prefer_low_compartments(parcel, "recipient", now))
+                .await
+            {
+                Ok(()) => {
+                    let _ = inputs.send(PickupInput::PreferLowSaved);
+                }
+                Err(e) => tracing::error!(error = %e, "saving a low-compartment preference failed"),
+            }
+        });
     }
 
     /// A code that opens nothing was shown to a reader: say so on the code
@@ -459,6 +499,7 @@ impl PickupTask {
                 _ => 0,
             },
             report_recorded: self.report_recorded,
+            prefer_low_saved: self.prefer_low_saved,
         }
     }
 }

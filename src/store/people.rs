@@ -119,6 +119,35 @@ fn recipient_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recipient> {
 }
 
 impl Store {
+    /// The recipient of `parcel` asked for compartments they can reach:
+    /// their future parcels go low.
+    pub fn prefer_low_compartments(
+        &mut self,
+        parcel: i64,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let file = self.file.clone();
+        let tx = self.conn.transaction().map_err(sql_error(&file))?;
+        let recipient: i64 = tx
+            .query_row(
+                "SELECT recipient_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| r.get(0),
+            )
+            .map_err(sql_error(&file))?;
+        tx.execute(
+            "UPDATE recipients SET needs_accessible = 1 WHERE id = ?1",
+            [recipient],
+        )
+        .map_err(sql_error(&file))?;
+        let event = super::NewEvent::new("recipient_prefers_low", actor)
+            .parcel(parcel)
+            .detail(serde_json::json!({ "recipient": recipient }));
+        super::events::insert(&tx, now, &event).map_err(sql_error(&file))?;
+        tx.commit().map_err(sql_error(&file))
+    }
+
     /// True for a store that has never had anyone or anything in it.
     pub fn is_blank(&self) -> Result<bool> {
         self.conn

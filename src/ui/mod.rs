@@ -177,6 +177,9 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.on_pickup_chosen(move || {
         if let Some(window) = w.upgrade() {
             window.global::<Kiosk>().set_page(Page::PickupCode);
+            d.send(PickupInput::PreferLow(
+                window.global::<Kiosk>().get_prefer_low(),
+            ));
         }
         d.send(PickupInput::Start);
     });
@@ -250,6 +253,7 @@ pub(crate) fn end_session(window: &AppWindow, default_language: &str) {
     let theme = window.global::<Theme>();
     theme.set_large_text(false);
     theme.set_high_contrast(false);
+    window.global::<Kiosk>().set_prefer_low(false);
 }
 
 /// Every compartment on the drawing of the locker's front, each door as
@@ -329,6 +333,7 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
     kiosk.set_pickup_doors(ModelRc::new(VecModel::from(doors)));
     kiosk.set_failed_doors(view.failed as i32);
     kiosk.set_report_recorded(view.report_recorded);
+    kiosk.set_prefer_low_saved(view.prefer_low_saved);
     kiosk.set_page(page);
 }
 

@@ -143,6 +143,7 @@ fn stage(app: &AppWindow, screen: &str) {
         doors,
         failed: 0,
         report_recorded: false,
+        prefer_low_saved: false,
     };
     match screen {
         "pickup-code" => {
