@@ -9,6 +9,9 @@ use locker_kiosk::ui::screenshot::Staged;
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 60 } else { 1 };
+    if !full {
+        println!("smoke run (no --bench): one round, figures not comparable to the targets");
+    }
     let (width, height) = (1280, 800);
     let mut staged = Staged::new(width, height).expect("headless rendering");
     println!("full frames at {width}x{height}, software renderer (target ≤ 16 ms)");

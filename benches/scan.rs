@@ -105,6 +105,9 @@ fn token(i: usize) -> String {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let rounds = if full { 300 } else { 5 };
+    if !full {
+        println!("smoke run (no --bench): a few rounds, figures not comparable to the targets");
+    }
 
     // Empty frames: the camera runs the fast pass on every frame and the
     // harder one on one frame in four (see scanning::camera).

@@ -319,3 +319,24 @@ fn verify_receipt_checks_a_proof_of_delivery_against_the_lockers_key() {
     assert_eq!(code, 1);
     assert!(stderr.contains("signature does not match"), "{stderr}");
 }
+
+#[test]
+fn the_camera_can_be_chosen_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = output(
+        binary()
+            .args(["doctor", "--demo", "--camera", "/dev/video97", "--data-dir"])
+            .arg(dir.path()),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        stdout.contains("FAIL  camera: /dev/video97 does not exist: is the camera plugged in?"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = output(binary().args(["doctor", "--demo", "--camera", "video0"]));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("must be `none`, a device path such as /dev/video0, or replay:DIR"),
+        "{stderr}"
+    );
+}

@@ -48,6 +48,9 @@ pub struct GlobalArgs {
     /// Log machine-readable JSON lines instead of text (level from RUST_LOG)
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// The camera, overriding the configuration: a device such as /dev/video0, replay:DIR (a folder of images played as frames), or none
+    #[arg(long, global = true, value_name = "DEVICE", value_parser = crate::config::CameraDevice::parse)]
+    pub camera: Option<crate::config::CameraDevice>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,11 +74,15 @@ pub enum Command {
 
 impl GlobalArgs {
     pub fn load_config(&self) -> Result<Config, ConfigErrors> {
-        if self.demo {
-            Ok(Config::demo())
+        let mut config = if self.demo {
+            Config::demo()
         } else {
-            Config::locate(self.config.as_deref())
+            Config::locate(self.config.as_deref())?
+        };
+        if let Some(camera) = &self.camera {
+            config.camera.device = camera.clone();
         }
+        Ok(config)
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -156,6 +156,24 @@ pub enum CameraDevice {
     Replay(PathBuf),
 }
 
+impl CameraDevice {
+    /// `none`, a device path such as `/dev/video0`, or `replay:DIR`.
+    pub fn parse(text: &str) -> Result<CameraDevice, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "none" {
+            Ok(CameraDevice::None)
+        } else if let Some(dir) = text.strip_prefix("replay:") {
+            Ok(CameraDevice::Replay(PathBuf::from(dir)))
+        } else if text.starts_with('/') {
+            Ok(CameraDevice::Device(PathBuf::from(text)))
+        } else {
+            Err(format!(
+                "camera device `{text}` must be `none`, a device path such as /dev/video0, or replay:DIR"
+            ))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraConfig {
     pub device: CameraDevice,

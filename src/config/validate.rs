@@ -287,19 +287,10 @@ fn camera(raw: Option<&Spanned<RawCamera>>, report: &mut Reporter) -> CameraConf
     let Some(raw) = raw else { return d };
     let c = raw.get_ref();
     let text = c.device.get_ref().trim();
-    let device = if text.is_empty() || text == "none" {
+    let device = CameraDevice::parse(text).unwrap_or_else(|message| {
+        report.error(c.device.span(), message);
         CameraDevice::None
-    } else if let Some(dir) = text.strip_prefix("replay:") {
-        CameraDevice::Replay(PathBuf::from(dir))
-    } else if text.starts_with('/') {
-        CameraDevice::Device(PathBuf::from(text))
-    } else {
-        report.error(
-            c.device.span(),
-            format!("camera device `{text}` must be `none`, a device path such as /dev/video0, or replay:DIR"),
-        );
-        CameraDevice::None
-    };
+    });
     CameraConfig {
         device,
         width: bounded(&c.width, 160..=4096, d.width, "camera width", report),
