@@ -2,6 +2,7 @@
 //! (store, lock boards, scanners). It owns the store on a worker thread of
 //! its own, so that no database work ever runs on the UI thread.
 
+pub mod admin;
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;

@@ -8,6 +8,7 @@ mod measure;
 mod run;
 mod screenshot;
 mod sim;
+mod staff;
 mod verify_receipt;
 
 use std::path::PathBuf;
@@ -70,6 +71,15 @@ pub enum Command {
     Screenshot(screenshot::ScreenshotArgs),
     /// Check a courier's proof-of-delivery receipt (the text of its QR code)
     VerifyReceipt(verify_receipt::VerifyReceiptArgs),
+    /// Maintenance access: the admin PIN
+    #[command(subcommand)]
+    Admin(staff::AdminCommand),
+    /// List compartments, take one out of service or put it back
+    #[command(subcommand)]
+    Compartments(staff::CompartmentsCommand),
+    /// List parcels, show one with its history, expire those past their time
+    #[command(subcommand)]
+    Parcels(staff::ParcelsCommand),
 }
 
 impl GlobalArgs {
@@ -101,6 +111,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Screenshot(args) => screenshot::screenshot(&args),
         Command::Decode(args) => decode::decode(&args),
         Command::VerifyReceipt(args) => verify_receipt::verify_receipt(&global, &args),
+        Command::Admin(command) => staff::admin(&global, &command),
+        Command::Compartments(command) => staff::compartments(&global, &command),
+        Command::Parcels(command) => staff::parcels(&global, &command),
     }
 }
 

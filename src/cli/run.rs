@@ -62,11 +62,21 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> ExitCode {
 /// data where the demo asks for it. Every error is a sentence for the
 /// operator.
 pub fn open_locker(global: &GlobalArgs) -> Result<(Config, Store), String> {
+    open(global, global.demo)
+}
+
+/// The same for the staff commands (`admin`, `compartments`, `parcels`):
+/// the records as they are, never the demo's fresh start.
+pub fn open_records(global: &GlobalArgs) -> Result<(Config, Store), String> {
+    open(global, false)
+}
+
+fn open(global: &GlobalArgs, fresh: bool) -> Result<(Config, Store), String> {
     let config = global
         .load_config()
         .map_err(|errors| format!("the configuration has errors:\n{errors}"))?;
     let data_dir = global.data_dir();
-    let mut store = if global.demo {
+    let mut store = if fresh {
         Store::open_fresh(&data_dir)
     } else {
         Store::open(&data_dir)

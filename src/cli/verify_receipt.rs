@@ -81,7 +81,7 @@ pub fn describe(proof: &Receipt) -> String {
 }
 
 /// Seconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
-fn utc(secs: i64) -> String {
+pub(super) fn utc(secs: i64) -> String {
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
     let z = days + 719_468;

@@ -134,6 +134,30 @@ pub fn validate_courier_code(code: &str) -> Result<(), CourierCodeError> {
     Ok(())
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdminPinError {
+    #[error("the admin PIN has 6 to 12 digits")]
+    Length,
+    #[error("the admin PIN has only digits (the panel has a numeric keypad)")]
+    NotDigits,
+    #[error("this admin PIN is too easy to guess; choose one without repeats or runs")]
+    Weak,
+}
+
+/// The admin PIN for maintenance: 6 to 12 digits, not weak.
+pub fn validate_admin_pin(pin: &str) -> Result<(), AdminPinError> {
+    if !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AdminPinError::NotDigits);
+    }
+    if !(6..=12).contains(&pin.len()) {
+        return Err(AdminPinError::Length);
+    }
+    if is_weak(pin) {
+        return Err(AdminPinError::Weak);
+    }
+    Ok(())
+}
+
 /// How wrong codes are rate-limited at one kiosk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
@@ -294,6 +318,10 @@ mod tests {
             Err(CourierCodeError::NotDigits)
         );
         assert_eq!(validate_courier_code("2222"), Err(CourierCodeError::Weak));
+        assert_eq!(validate_admin_pin("4718093"), Ok(()));
+        assert_eq!(validate_admin_pin("47180"), Err(AdminPinError::Length));
+        assert_eq!(validate_admin_pin("123456"), Err(AdminPinError::Weak));
+        assert_eq!(validate_admin_pin("4718o93"), Err(AdminPinError::NotDigits));
     }
 
     #[test]

@@ -85,6 +85,20 @@ impl Store {
     }
 
     /// The newest events first, optionally of one kind.
+    /// Everything that happened to one parcel, oldest first.
+    pub fn parcel_history(&self, parcel: i64) -> Result<Vec<EventRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
+                 WHERE parcel_id = ?1 ORDER BY id",
+            )
+            .map_err(sql_error(&self.file))?;
+        stmt.query_map([parcel], event_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(&self.file))
+    }
+
     pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
         let mut stmt = self
             .conn
@@ -94,18 +108,7 @@ impl Store {
             )
             .map_err(sql_error(&self.file))?;
         let rows = stmt
-            .query_map(params![kind, limit], |row| {
-                let detail: String = row.get(6)?;
-                Ok(EventRecord {
-                    id: row.get(0)?,
-                    at: Timestamp(row.get(1)?),
-                    kind: row.get(2)?,
-                    actor: row.get(3)?,
-                    compartment: row.get(4)?,
-                    parcel: row.get(5)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
-                })
-            })
+            .query_map(params![kind, limit], event_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(sql_error(&self.file))?;
         Ok(rows)
@@ -122,4 +125,17 @@ impl Store {
             .map(|n| n as u64)
             .map_err(sql_error(&self.file))
     }
+}
+
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRecord> {
+    let detail: String = row.get(6)?;
+    Ok(EventRecord {
+        id: row.get(0)?,
+        at: Timestamp(row.get(1)?),
+        kind: row.get(2)?,
+        actor: row.get(3)?,
+        compartment: row.get(4)?,
+        parcel: row.get(5)?,
+        detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+    })
 }

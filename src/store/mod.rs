@@ -164,6 +164,11 @@ impl Store {
             .map_err(sql_error(&self.file))
     }
 
+    /// Sets a meta value that is a secret or a hash of one (not logged).
+    pub fn set_secret_meta(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_meta(key, value)
+    }
+
     pub(super) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.conn
             .execute(

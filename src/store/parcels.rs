@@ -442,6 +442,17 @@ impl Store {
             .map_err(sql_error(&self.file))
     }
 
+    /// The newest parcel record with this tracking number.
+    pub fn parcel_by_tracking(&self, tracking: &str) -> Result<Option<ParcelRecord>> {
+        let query = format!(
+            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE tracking = ?1 ORDER BY id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&query, [tracking], parcel_from_row)
+            .optional()
+            .map_err(sql_error(&self.file))
+    }
+
     /// The code that opens the recipient's waiting parcels, if any.
     pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
         live_code(&self.conn, recipient)
