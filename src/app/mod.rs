@@ -7,6 +7,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod door_log;
 pub mod dropoff;
+pub mod maintenance;
 pub mod pickup;
 pub mod service;
 pub mod system;

@@ -8,6 +8,7 @@
 slint::include_modules!();
 
 mod courier;
+mod maintenance;
 pub mod screenshot;
 
 pub use courier::qr_image;
@@ -52,6 +53,7 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     bind_pickup(window, context);
     courier::bind_courier(window, context);
     bind_scanners(window, context);
+    maintenance::bind_maintenance(window, context);
     let weak = window.as_weak();
     let service = context.service.clone();
     context
