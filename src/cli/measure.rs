@@ -6,10 +6,6 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use slint::ComponentHandle;
-
-use crate::ui::AppWindow;
-
 static PROCESS_START: OnceLock<Instant> = OnceLock::new();
 
 /// The earliest moment `main` sees (the loader's few milliseconds before
@@ -23,13 +19,13 @@ pub struct Measuring {
     _timer: slint::Timer,
 }
 
-pub fn start(window: &AppWindow, idle: Duration) -> Measuring {
+/// Call right before the event loop starts, after the window is shown.
+pub fn start(idle: Duration) -> Measuring {
     let start = *PROCESS_START.get_or_init(Instant::now);
     let first_frame = std::rc::Rc::new(std::cell::Cell::new(None::<Duration>));
     let seen = first_frame.clone();
     // The software renderer has no rendering notifier; the first turn of
     // the event loop after `show` is when the first frame is drawn.
-    let _ = window.as_weak();
     slint::Timer::single_shot(Duration::ZERO, move || seen.set(Some(start.elapsed())));
     // Settle for two seconds after start, then measure the idle period.
     let timer = slint::Timer::default();

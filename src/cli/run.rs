@@ -112,7 +112,7 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
     }
     let _measuring = args
         .measure
-        .map(|seconds| super::measure::start(&window, std::time::Duration::from_secs(seconds)));
+        .map(|seconds| super::measure::start(std::time::Duration::from_secs(seconds)));
     window.run().map_err(|e| format!("the screen stopped: {e}"))
 }
 

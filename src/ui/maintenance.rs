@@ -3,6 +3,7 @@
 //! by door. Closes itself after the maintenance idle timeout.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
@@ -18,6 +19,9 @@ use crate::domain::pickup::OpenOutcome;
 use crate::hardware::doors::DoorEvent;
 
 const MAX_PIN: usize = 12;
+
+/// Whether the maintenance grid is on screen (read by the door-event task).
+static GRID_SHOWN: AtomicBool = AtomicBool::new(false);
 
 /// What the maintenance screens keep on the UI thread.
 struct State {
@@ -228,7 +232,13 @@ pub(super) fn bind_maintenance(window: &AppWindow, context: &UiContext) {
                     | DoorEvent::BoardOffline { .. }
                     | DoorEvent::BoardOnline { .. },
                 )
-                | Err(RecvError::Lagged(_)) => refresh(weak.clone(), &service).await,
+                | Err(RecvError::Lagged(_)) => {
+                    // Only while staff look at the grid: a pickup's door
+                    // movements cost no store reads.
+                    if GRID_SHOWN.load(Ordering::Acquire) {
+                        refresh(weak.clone(), &service).await;
+                    }
+                }
                 Ok(_) => {}
                 Err(RecvError::Closed) => break,
             }
@@ -257,6 +267,7 @@ fn pin_checked(
         maintenance.set_selected(0);
         maintenance.set_last_open(OpenResult::None);
         window.global::<Kiosk>().set_page(Page::Maintenance);
+        GRID_SHOWN.store(true, Ordering::Release);
         let service = service.clone();
         let weak = window.as_weak();
         runtime.spawn(async move {
@@ -297,6 +308,7 @@ fn leave(window: &AppWindow, service: &Service, runtime: &tokio::runtime::Handle
     let entered = window.global::<Kiosk>().get_page() == Page::Maintenance;
     window.global::<Kiosk>().set_page(Page::Home);
     window.global::<Maintenance>().set_selected(0);
+    GRID_SHOWN.store(false, Ordering::Release);
     if entered {
         let service = service.clone();
         runtime.spawn(async move { maintenance::record(&service, "maintenance_left").await });
