@@ -45,7 +45,9 @@ fn insert_rows_of_version(conn: &Connection, version: u32) {
     if version >= 2 {
         conn.execute_batch(
             "INSERT INTO events (at, kind, actor) VALUES (0, 'old_event', 'kiosk');
-             INSERT INTO outbox (event_id) VALUES (1);",
+             INSERT INTO outbox (event_id) VALUES (1);
+             INSERT INTO reports (kind, compartment, parcel_id, reported_by, created_at)
+                 VALUES ('damaged', 2, 1, 'recipient', 0);",
         )
         .unwrap();
     }
@@ -81,7 +83,20 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
         }
         if version >= 2 {
             assert_eq!(store.recent_events(Some("old_event"), 10).unwrap().len(), 1);
+            // A table rebuilt by a migration keeps what refers to it.
+            let reports = store.report_rows(true, 10).unwrap();
+            assert_eq!(reports[0].tracking.as_deref(), Some("OLD-PARCEL"));
         }
+        let broken: Option<String> = store
+            .connection()
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .ok();
+        assert_eq!(broken, None, "from v{version}");
+        let enforced: bool = store
+            .connection()
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(enforced, "from v{version}: foreign keys are enforced again");
     }
 }
 

@@ -1,28 +1,21 @@
 //! Maintenance for site staff, headless through the real UI, service,
 //! store and simulated boards: the admin PIN (wrong ones counted), the
 //! door grid with every compartment's state, opening a door with a reason,
-//! out of service and back, a board going offline and coming back while
-//! the grid is shown, leaving, and closing by itself when left alone.
+//! a door's history, out of service and back, a board going offline and
+//! coming back while the grid is shown, opening every door (one jammed,
+//! one board silent), leaving, and closing by itself when left alone.
 //!
 //! One test function: the testing backend can be set up once per process.
 
 mod common;
 
-use std::time::Duration;
-
-use common::{on_sim_board, page, press, pump_until};
+use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin};
 use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
-use locker_kiosk::config::Config;
 use locker_kiosk::domain::CompartmentState;
-use locker_kiosk::ui::{AppWindow, DoorKind, Maintenance, MaintenanceNotice, OpenResult, Page};
+use locker_kiosk::ui::{
+    AppWindow, DoorKind, Maintenance, MaintenanceNotice, OpenAllState, OpenResult, Page,
+};
 use slint::{ComponentHandle, Model};
-
-fn type_pin(window: &AppWindow, pin: &str) {
-    for digit in pin.chars() {
-        press(window, &digit.to_string());
-    }
-    press(window, "Enter");
-}
 
 fn kind(window: &AppWindow, compartment: i32) -> Option<DoorKind> {
     window
@@ -33,31 +26,33 @@ fn kind(window: &AppWindow, compartment: i32) -> Option<DoorKind> {
         .map(|d| d.kind)
 }
 
+fn history_kinds(window: &AppWindow) -> Vec<String> {
+    window
+        .global::<Maintenance>()
+        .get_selected_history()
+        .iter()
+        .map(|l| l.kind.to_string())
+        .collect()
+}
+
 #[test]
 fn staff_see_and_work_every_door_behind_the_admin_pin() {
     i_slint_backend_testing::init_integration_test_with_system_time();
     let dir = tempfile::tempdir().unwrap();
     let store = common::seeded_store(dir.path());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut config = Config::demo();
-    config.doors.simulated_close_after = None;
-    config.doors.open_window = Duration::from_millis(600);
-    config.policies.maintenance_idle_timeout_secs = 4;
-    let (service, window) = common::start_kiosk(store, config, &runtime);
-    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
-    let in_store = |f: fn(&mut locker_kiosk::store::Store) -> String| -> String {
-        runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
-    };
+    let (runtime, service, window) = common::staff_kiosk(store, |config| {
+        config.policies.maintenance_idle_timeout_secs = 4;
+    });
 
     // The hidden entry (a long press on the locker's name), then the PIN.
     window.global::<Maintenance>().invoke_requested();
     assert_eq!(page(&window), Page::MaintenancePin);
-    type_pin(&window, "111111");
+    type_admin_pin(&window, "111111");
     pump_until(&window, "wrong PIN", 5, |w| {
         w.global::<Maintenance>().get_notice() == MaintenanceNotice::WrongPin
     });
     assert_eq!(window.global::<Maintenance>().get_attempts_left(), 4);
-    type_pin(&window, DEMO_ADMIN_PIN);
+    type_admin_pin(&window, DEMO_ADMIN_PIN);
     pump_until(&window, "maintenance", 5, |w| page(w) == Page::Maintenance);
 
     // The grid: every compartment with its state.
@@ -69,7 +64,8 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     assert_eq!(kind(&window, 7), Some(DoorKind::Free));
 
     // Select door 7 and open it for an inspection: the outcome is shown,
-    // the grid shows it open, the audit log says who and why.
+    // the grid shows it open, the audit log says who and why, and so does
+    // the door's history.
     press(&window, "Compartment 7: free");
     assert_eq!(window.global::<Maintenance>().get_selected(), 7);
     assert_eq!(window.global::<Maintenance>().get_selected_size(), "L");
@@ -80,7 +76,7 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     pump_until(&window, "door 7 shown open", 5, |w| {
         kind(w, 7) == Some(DoorKind::Open)
     });
-    let audit = in_store(|s| {
+    let audit = in_store(&runtime, &service, |s| {
         let e = &s.recent_events(Some("maintenance_open"), 1).unwrap()[0];
         format!(
             "{} {} {} {}",
@@ -91,6 +87,21 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
         )
     });
     assert_eq!(audit, "staff:maintenance 7 \"inspection\" \"opened\"");
+    pump_until(&window, "door 7's history", 5, |w| {
+        history_kinds(w).contains(&"maintenance_open".to_string())
+    });
+    let line = window
+        .global::<Maintenance>()
+        .get_selected_history()
+        .iter()
+        .find(|l| l.kind == "maintenance_open")
+        .unwrap();
+    assert_eq!(line.actor, "staff:maintenance");
+    assert!(
+        line.detail.contains("reason: inspection"),
+        "{}",
+        line.detail
+    );
 
     // Door 9 out of service and back.
     press(&window, "Compartment 9: free");
@@ -98,27 +109,89 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     pump_until(&window, "door 9 out of service", 5, |w| {
         kind(w, 9) == Some(DoorKind::OutOfService)
     });
-    let state = in_store(|s| format!("{:?}", s.compartment(9).unwrap().unwrap().state));
+    let state = in_store(&runtime, &service, |s| {
+        s.compartment(9).unwrap().unwrap().state
+    });
     assert_eq!(
         state,
-        format!(
-            "{:?}",
-            CompartmentState::OutOfService {
-                reason: "broken".into()
-            }
-        )
+        CompartmentState::OutOfService {
+            reason: "broken".into()
+        }
     );
+    pump_until(&window, "door 9's history", 5, |w| {
+        history_kinds(w).first().map(String::as_str) == Some("compartment_state")
+    });
     press(&window, "Back in service");
     pump_until(&window, "door 9 back", 5, |w| {
         kind(w, 9) == Some(DoorKind::Free)
     });
+    // A compartment with a parcel in it, out for cleaning, comes back
+    // holding it.
+    press(&window, "Compartment 10: parcel");
+    press(&window, "Out of service: cleaning");
+    pump_until(&window, "door 10 out of service", 5, |w| {
+        kind(w, 10) == Some(DoorKind::OutOfService)
+    });
+    press(&window, "Back in service");
+    pump_until(&window, "door 10 back with its parcel", 5, |w| {
+        kind(w, 10) == Some(DoorKind::Occupied)
+    });
+    let state = in_store(&runtime, &service, |s| {
+        s.compartment(10).unwrap().unwrap().state
+    });
+    assert_eq!(state, CompartmentState::Occupied);
 
-    // Board B goes offline while the grid is shown, and comes back.
+    // Board B goes offline while the grid is shown.
     on_sim_board(&service, "B", |sim, address| sim.set_offline(address, true));
     pump_until(&window, "board B's doors offline", 10, |w| {
         (13..=24).all(|c| kind(w, c) == Some(DoorKind::Offline))
     });
     assert_eq!(kind(&window, 2), Some(DoorKind::Occupied));
+
+    // Every door at once, after saying why: door 5's lock is jammed, door
+    // 7 is still open, board B does not answer. Each outcome is shown.
+    on_sim_board(&service, "A", |sim, address| {
+        sim.set_jammed(address, 5, true)
+    });
+    press(&window, "Open all doors…");
+    press(&window, "Open all: inspection");
+    assert_eq!(
+        window.global::<Maintenance>().get_open_all_state(),
+        OpenAllState::Running
+    );
+    pump_until(&window, "every door tried", 10, |w| {
+        w.global::<Maintenance>().get_open_all_state() == OpenAllState::Done
+    });
+    let maintenance = window.global::<Maintenance>();
+    assert_eq!(maintenance.get_open_all_opened(), 10);
+    assert_eq!(maintenance.get_open_all_already_open(), 1);
+    assert_eq!(maintenance.get_open_all_jammed(), "5");
+    assert_eq!(
+        maintenance.get_open_all_no_reply(),
+        "13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24"
+    );
+    pump_until(&window, "board A's doors shown open", 5, |w| {
+        (1..=12)
+            .filter(|c| *c != 5)
+            .all(|c| kind(w, c) == Some(DoorKind::Open))
+    });
+    let (reason, result) = in_store(&runtime, &service, |s| {
+        let asked = &s.recent_events(Some("maintenance_open_all"), 1).unwrap()[0];
+        let result = &s
+            .recent_events(Some("maintenance_open_all_result"), 1)
+            .unwrap()[0];
+        (
+            asked.detail["reason"].clone(),
+            (
+                result.detail["opened"].clone(),
+                result.detail["jammed"].clone(),
+            ),
+        )
+    });
+    assert_eq!(reason, "inspection");
+    assert_eq!(result, (serde_json::json!(10), serde_json::json!([5])));
+
+    // Board B comes back while the grid is shown.
     on_sim_board(&service, "B", |sim, address| {
         sim.set_offline(address, false)
     });
@@ -129,19 +202,24 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     // Leaving, and being left alone: both end maintenance.
     press(&window, "Leave maintenance");
     assert_eq!(page(&window), Page::Home);
-    window.global::<Maintenance>().invoke_requested();
-    type_pin(&window, DEMO_ADMIN_PIN);
-    pump_until(&window, "maintenance again", 5, |w| {
-        page(w) == Page::Maintenance
-    });
+    enter_maintenance(&window, DEMO_ADMIN_PIN);
+    assert_eq!(
+        window.global::<Maintenance>().get_open_all_state(),
+        OpenAllState::Idle,
+        "a new visit starts afresh"
+    );
     pump_until(&window, "closed by itself", 8, |w| page(w) == Page::Home);
-    let visits = in_store(|s| {
-        let entered = s
-            .recent_events(Some("maintenance_entered"), 5)
-            .unwrap()
-            .len();
-        let left = s.recent_events(Some("maintenance_left"), 5).unwrap().len();
-        format!("{entered} {left}")
-    });
-    assert_eq!(visits, "2 2");
+    // Both visits are in the audit log (written just after the screen
+    // changed).
+    let visits = || {
+        in_store(&runtime, &service, |s| {
+            let count = |kind| s.recent_events(Some(kind), 5).unwrap().len();
+            (count("maintenance_entered"), count("maintenance_left"))
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while visits() != (2, 2) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(visits(), (2, 2));
 }

@@ -33,13 +33,16 @@ pub struct Service {
 
 /// Which flow has the screen. A code shown to the camera belongs to the
 /// person at the screen: a pickup QR seen during a courier's session (or a
-/// badge during a pickup) is ignored rather than taking the screen over.
+/// badge during a pickup, or anything while staff are in maintenance) is
+/// ignored rather than taking the screen over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum ScreenOwner {
     Nobody = 0,
     Pickup = 1,
     Courier = 2,
+    /// Maintenance, from the admin PIN screen on.
+    Staff = 3,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +93,15 @@ impl Overview {
 impl Service {
     /// Moves the store onto its worker thread, starts the lock boards, and
     /// records what the doors do in the event log (on `runtime`).
-    pub fn start(store: Store, config: Config, runtime: &tokio::runtime::Handle) -> Service {
+    pub fn start(store: Store, mut config: Config, runtime: &tokio::runtime::Handle) -> Service {
+        // Staff may have chosen another default language in maintenance.
+        match store.default_language() {
+            Ok(Some(language)) if config.languages.available.contains(&language) => {
+                config.languages.default = language;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "reading the default language failed"),
+        }
         let doors = Arc::new(DoorSystem::start(
             &config.boards,
             &config.compartments,
@@ -197,6 +208,7 @@ impl Service {
         match self.screen.load(Ordering::Acquire) {
             1 => ScreenOwner::Pickup,
             2 => ScreenOwner::Courier,
+            3 => ScreenOwner::Staff,
             _ => ScreenOwner::Nobody,
         }
     }

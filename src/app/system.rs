@@ -23,3 +23,22 @@ impl Entropy for OsEntropy {
         getrandom::fill(buf).expect("the operating system's random number generator failed");
     }
 }
+
+/// `YYYY-MM-DD hh:mm` in the locker's local time (the system's time zone),
+/// for staff screens.
+pub fn local_time(at: Timestamp) -> String {
+    let secs = at.0.div_euclid(1000) as libc::time_t;
+    // SAFETY: localtime_r only writes into the `tm` we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return String::new();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min
+    )
+}

@@ -139,18 +139,8 @@ pub fn compartments(global: &GlobalArgs, command: &CompartmentsCommand) -> ExitC
                 Ok(())
             }
             CompartmentsCommand::Enable { number } => {
-                let holds_parcel = store
-                    .parcels_in_locker()
-                    .map_err(error)?
-                    .iter()
-                    .any(|p| p.compartment == Some(*number));
-                let state = if holds_parcel {
-                    CompartmentState::Occupied
-                } else {
-                    CompartmentState::Free
-                };
-                store
-                    .set_compartment_state(*number, &state, &actor(), system::now())
+                let state = store
+                    .put_back_in_service(*number, &actor(), system::now())
                     .map_err(error)?;
                 println!("compartment {number} is back in service ({})", state.name());
                 Ok(())

@@ -1,5 +1,6 @@
 //! The pure domain core: compartments, parcels, codes, allocation and the
-//! drop-off and pickup flows as plain state machines.
+//! drop-off and pickup flows as plain state machines, and the rules of
+//! maintenance.
 //!
 //! Invariant: nothing in here knows about Slint, SQLite, serial ports, tokio
 //! or the clock. Time is passed in as [`Timestamp`], randomness as bytes, and
@@ -10,6 +11,7 @@ pub mod allocation;
 pub mod codes;
 pub mod compartment;
 pub mod dropoff;
+pub mod maintenance;
 pub mod parcel;
 pub mod pickup;
 pub mod receipt;

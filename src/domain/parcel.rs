@@ -7,6 +7,7 @@
 //!                          ▼   │
 //!                        expired ──retrieve──▶ retrieved
 //!        deposited / expired ──return──▶ returned
+//!        deposited / expired ──remove──▶ removed
 //!        announced / deposited ──cancel──▶ cancelled
 //!        deposited ──take back──▶ announced
 //! ```
@@ -15,7 +16,10 @@
 //! while the courier is still there: a parcel from the manifest goes back
 //! to being announced, any other record is cancelled.
 //!
-//! `collected`, `retrieved`, `returned` and `cancelled` are final: a parcel
+//! `remove` is staff taking a parcel out in maintenance, with a reason
+//! (handed over at the desk, damaged, not there after all).
+//!
+//! `collected`, `retrieved`, `returned`, `removed` and `cancelled` are final: a parcel
 //! that has left the locker never comes back to it as the same record.
 
 use std::fmt;
@@ -36,6 +40,8 @@ pub enum ParcelStatus {
     Returned,
     /// An announcement withdrawn before the parcel arrived.
     Cancelled,
+    /// Taken out by staff in maintenance, with a reason.
+    Removed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,6 +56,8 @@ pub enum ParcelEvent {
     Cancel,
     /// The courier undid a deposit of an announced parcel.
     TakeBack,
+    /// Staff took the parcel out.
+    Remove,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,11 +77,12 @@ fn event_verb(event: ParcelEvent) -> &'static str {
         ParcelEvent::Return => "returned",
         ParcelEvent::Cancel => "cancelled",
         ParcelEvent::TakeBack => "taken back",
+        ParcelEvent::Remove => "removed",
     }
 }
 
 impl ParcelStatus {
-    pub const ALL: [ParcelStatus; 7] = [
+    pub const ALL: [ParcelStatus; 8] = [
         ParcelStatus::Announced,
         ParcelStatus::Deposited,
         ParcelStatus::Collected,
@@ -81,6 +90,7 @@ impl ParcelStatus {
         ParcelStatus::Retrieved,
         ParcelStatus::Returned,
         ParcelStatus::Cancelled,
+        ParcelStatus::Removed,
     ];
 
     pub fn apply(self, event: ParcelEvent) -> Result<ParcelStatus, LifecycleError> {
@@ -96,6 +106,7 @@ impl ParcelStatus {
             (S::Deposited, E::Extend) => Ok(S::Deposited),
             (S::Expired, E::Retrieve) => Ok(S::Retrieved),
             (S::Deposited | S::Expired, E::Return) => Ok(S::Returned),
+            (S::Deposited | S::Expired, E::Remove) => Ok(S::Removed),
             (from, event) => Err(LifecycleError { from, event }),
         }
     }
@@ -112,6 +123,7 @@ impl ParcelStatus {
                 | ParcelStatus::Retrieved
                 | ParcelStatus::Returned
                 | ParcelStatus::Cancelled
+                | ParcelStatus::Removed
         )
     }
 
@@ -124,6 +136,7 @@ impl ParcelStatus {
             ParcelStatus::Retrieved => "retrieved",
             ParcelStatus::Returned => "returned",
             ParcelStatus::Cancelled => "cancelled",
+            ParcelStatus::Removed => "removed",
         }
     }
 
@@ -144,7 +157,7 @@ mod tests {
     use ParcelEvent as E;
     use ParcelStatus as S;
 
-    const EVENTS: [ParcelEvent; 8] = [
+    const EVENTS: [ParcelEvent; 9] = [
         E::Deposit,
         E::Collect,
         E::Expire,
@@ -153,6 +166,7 @@ mod tests {
         E::Return,
         E::Cancel,
         E::TakeBack,
+        E::Remove,
     ];
 
     #[test]
@@ -161,11 +175,13 @@ mod tests {
         let retrieve = [E::Deposit, E::Expire, E::Retrieve];
         let extended = [E::Deposit, E::Expire, E::Extend, E::Collect];
         let returned = [E::Deposit, E::Return];
+        let removed = [E::Deposit, E::Expire, E::Remove];
         for (path, end) in [
             (&collect[..], S::Collected),
             (&retrieve[..], S::Retrieved),
             (&extended[..], S::Collected),
             (&returned[..], S::Returned),
+            (&removed[..], S::Removed),
         ] {
             let status = path
                 .iter()

@@ -549,14 +549,19 @@ impl BusWorker {
         let needs_status =
             bus.codec().expect(&Request::Open { channel }) == super::protocol::Expect::NoReply;
         match bus.transact(&target, &Request::Open { channel }) {
-            Ok(Some(Reply::OpenAck {
-                door: Some(door), ..
-            })) => {
+            Ok(Some(reply)) => {
+                // A board thought offline that answers is back: its
+                // sensors decide the open (it is polled fast again).
                 self.note_reply(board);
-                let events = self.tracker.door_seen(key, door, Instant::now());
+                let mut events = self.tracker.board_answered(board);
+                if let Reply::OpenAck {
+                    door: Some(door), ..
+                } = reply
+                {
+                    events.extend(self.tracker.door_seen(key, door, Instant::now()));
+                }
                 self.emit(events);
             }
-            Ok(Some(_)) => self.note_reply(board),
             Ok(None) => {
                 if needs_status {
                     thread::sleep(QUERY_AFTER_OPEN);
@@ -610,9 +615,17 @@ impl BusWorker {
             Some(bus) => bus.transact(&target, &Request::OpenAll),
             None => Err(BusError::NoReply),
         };
-        if let Err(BusError::Io(e)) = &result {
-            let e = std::io::Error::new(e.kind(), e.to_string());
-            self.lose_port(&e);
+        match &result {
+            Ok(Some(_)) => {
+                self.note_reply(board);
+                let events = self.tracker.board_answered(board);
+                self.emit(events);
+            }
+            Err(BusError::Io(e)) => {
+                let e = std::io::Error::new(e.kind(), e.to_string());
+                self.lose_port(&e);
+            }
+            _ => {}
         }
         // Whatever the board said, the sensors decide (fast polling follows).
     }

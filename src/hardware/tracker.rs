@@ -195,7 +195,9 @@ impl DoorTracker {
         events
     }
 
-    fn board_answered(&mut self, board: usize) -> Vec<TrackerEvent> {
+    /// The board answered a request (any reply counts): it is online, and
+    /// a pending open on it is decided by its sensors again.
+    pub fn board_answered(&mut self, board: usize) -> Vec<TrackerEvent> {
         let Some(health) = self.boards.get_mut(board) else {
             return Vec::new();
         };
@@ -399,6 +401,31 @@ mod tests {
                 key: KEY,
                 outcome: OpenOutcome::NoReply
             }]
+        );
+    }
+
+    #[test]
+    fn an_offline_board_that_acknowledges_an_open_is_online_again() {
+        // Kerong CU boards acknowledge an open without saying how the door
+        // is: the sensor must still decide, not the offline verdict.
+        let (mut t, now) = tracker();
+        for _ in 0..3 {
+            t.board_silent(0);
+        }
+        assert!(!t.board_online(0));
+        t.open_sent(KEY, now);
+        assert_eq!(
+            t.board_answered(0),
+            vec![TrackerEvent::BoardOnline { board: 0 }]
+        );
+        assert!(t.board_online(0) && t.has_pending(0));
+        let events = t.door_seen(KEY, Door::Open, now + ms(200));
+        assert!(
+            events.contains(&TrackerEvent::OpenResolved {
+                key: KEY,
+                outcome: OpenOutcome::Opened
+            }),
+            "{events:?}"
         );
     }
 

@@ -59,6 +59,23 @@ impl Symbology {
         }
     }
 
+    /// The symbology's usual written name ("QR Code", "Code 128"), for
+    /// staff screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            Symbology::Qr => "QR Code",
+            Symbology::DataMatrix => "Data Matrix",
+            Symbology::Code128 => "Code 128",
+            Symbology::Ean13 => "EAN-13",
+            Symbology::Ean8 => "EAN-8",
+            Symbology::UpcA => "UPC-A",
+            Symbology::UpcE => "UPC-E",
+            Symbology::Code39 => "Code 39",
+            Symbology::Itf => "ITF",
+            Symbology::Pdf417 => "PDF417",
+        }
+    }
+
     fn format(self) -> BarcodeFormat {
         match self {
             Symbology::Qr => BarcodeFormat::QR_CODE,

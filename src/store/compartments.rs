@@ -173,4 +173,25 @@ impl Store {
         events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
         tx.commit().map_err(sql_error(&self.file))
     }
+
+    /// Puts a compartment back in service: occupied when a parcel is still
+    /// in it, else free. Returns the state it is in now.
+    pub fn put_back_in_service(
+        &mut self,
+        number: CompartmentNumber,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<CompartmentState> {
+        let holds_parcel = self
+            .parcels_in_locker()?
+            .iter()
+            .any(|p| p.compartment == Some(number));
+        let state = if holds_parcel {
+            CompartmentState::Occupied
+        } else {
+            CompartmentState::Free
+        };
+        self.set_compartment_state(number, &state, actor, now)?;
+        Ok(state)
+    }
 }

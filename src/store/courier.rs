@@ -198,7 +198,7 @@ impl Store {
                 parcel,
                 ParcelEvent::Return,
                 &format!("courier:{courier}"),
-                "parcel_returned",
+                ("parcel_returned", json!({})),
                 now,
             ),
             None => Err(StoreError::Rule(format!("there is no parcel {parcel}"))),

@@ -84,7 +84,6 @@ impl Store {
         Ok(id)
     }
 
-    /// The newest events first, optionally of one kind.
     /// Everything that happened to one parcel, oldest first.
     pub fn parcel_history(&self, parcel: i64) -> Result<Vec<EventRecord>> {
         let mut stmt = self
@@ -99,6 +98,7 @@ impl Store {
             .map_err(sql_error(&self.file))
     }
 
+    /// The newest events first, optionally of one kind.
     pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
         let mut stmt = self
             .conn
@@ -114,6 +114,55 @@ impl Store {
         Ok(rows)
     }
 
+    /// The audit log for staff, newest first: `limit` events of `filter`
+    /// older than event `before` (for paging back).
+    pub fn log_page(
+        &self,
+        filter: LogFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
+        let (condition, compartment) = match filter {
+            LogFilter::All => ("1", None),
+            LogFilter::Staff => ("(actor LIKE 'staff:%' OR actor LIKE 'cli:%')", None),
+            LogFilter::Doors => (DOOR_KINDS, None),
+            LogFilter::Parcels => (PARCEL_KINDS, None),
+            LogFilter::Alarms => (ALARM_KINDS, None),
+            LogFilter::Compartment(number) => ("1", Some(number)),
+        };
+        let query = format!(
+            "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
+             WHERE (?1 IS NULL OR id < ?1) AND {condition} AND (?3 IS NULL OR compartment = ?3)
+             ORDER BY id DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare(&query).map_err(sql_error(&self.file))?;
+        stmt.query_map(params![before, limit, compartment], event_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(&self.file))
+    }
+
+    /// What waits for the fleet backend, and when it last took something.
+    /// Cheap enough to ask every second: the pending rows are counted on
+    /// their partial index, the oldest found by its key.
+    pub fn outbox_state(&self) -> Result<OutboxState> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM outbox WHERE sent_at IS NULL),
+                        (SELECT at FROM events WHERE id =
+                            (SELECT min(event_id) FROM outbox WHERE sent_at IS NULL)),
+                        (SELECT max(sent_at) FROM outbox)",
+                [],
+                |r| {
+                    Ok(OutboxState {
+                        pending: r.get::<_, i64>(0)? as u64,
+                        oldest_pending: r.get::<_, Option<i64>>(1)?.map(Timestamp),
+                        last_sent: r.get::<_, Option<i64>>(2)?.map(Timestamp),
+                    })
+                },
+            )
+            .map_err(sql_error(&self.file))
+    }
+
     /// Events recorded but not yet acknowledged by the fleet backend.
     pub fn outbox_pending(&self) -> Result<u64> {
         self.conn
@@ -125,6 +174,47 @@ impl Store {
             .map(|n| n as u64)
             .map_err(sql_error(&self.file))
     }
+}
+
+/// Which part of the audit log staff look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFilter {
+    #[default]
+    All,
+    /// What people did in maintenance and on the command line.
+    Staff,
+    /// Doors opening and closing, opens and their outcomes, boards.
+    Doors,
+    /// Everything about parcels and messages to recipients.
+    Parcels,
+    /// What needs a person: alarms, faults, reports, a full locker.
+    Alarms,
+    /// Everything about one compartment (its history).
+    Compartment(CompartmentNumber),
+}
+
+const DOOR_KINDS: &str =
+    "kind IN ('door_opened', 'door_closed', 'door_open_outcome', 'maintenance_open',
+    'maintenance_open_all', 'uncommanded_open', 'left_open', 'board_offline', 'board_online',
+    'compartment_state')";
+const PARCEL_KINDS: &str = "(parcel_id IS NOT NULL OR kind IN ('recipient_notification',
+    'courier_visit_ended', 'locker_full'))";
+const ALARM_KINDS: &str =
+    "(kind IN ('uncommanded_open', 'left_open', 'board_offline', 'report_raised',
+    'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open')
+    OR (kind IN ('door_open_outcome', 'maintenance_open')
+        AND json_extract(detail, '$.outcome') IN ('jammed', 'no_reply'))
+    OR (kind = 'compartment_state' AND json_extract(detail, '$.to') = 'faulty'))";
+
+/// The sync outbox at a glance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxState {
+    /// Events not yet acknowledged by the fleet backend.
+    pub pending: u64,
+    /// When the oldest of them happened.
+    pub oldest_pending: Option<Timestamp>,
+    /// When the backend last acknowledged an event.
+    pub last_sent: Option<Timestamp>,
 }
 
 fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EventRecord> {

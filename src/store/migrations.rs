@@ -4,13 +4,14 @@
 //! bump, so a crash leaves the database at the previous version, never
 //! half-way. Migrations are never edited once released: add a new one.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 /// `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_core.sql"),
     include_str!("schema/002_event_log.sql"),
     include_str!("schema/003_returns.sql"),
+    include_str!("schema/004_staff_removal.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -20,8 +21,24 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
 }
 
 /// Brings the schema from its current version up to `target`.
+///
+/// Foreign keys are off while migrations run, so that a migration can
+/// rebuild a table that others refer to (SQLite's way to change a
+/// constraint); each one is checked with `foreign_key_check` before it
+/// commits, and the setting is restored afterwards.
 pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<()> {
     let current = version(conn)?;
+    if current >= target {
+        return Ok(());
+    }
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = apply(conn, current, target);
+    conn.pragma_update(None, "foreign_keys", enforced)?;
+    result
+}
+
+fn apply(conn: &mut Connection, current: u32, target: u32) -> rusqlite::Result<()> {
     for (index, sql) in MIGRATIONS
         .iter()
         .enumerate()
@@ -30,6 +47,19 @@ pub fn migrate_to(conn: &mut Connection, target: u32) -> rusqlite::Result<()> {
     {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let broken: Option<String> = tx
+            .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            // Rolled back when `tx` drops: the database stays as it was.
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT),
+                Some(format!(
+                    "migration to version {} breaks a reference from table {table}",
+                    index + 1
+                )),
+            ));
+        }
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
         tracing::info!(version = index + 1, "applied schema migration");

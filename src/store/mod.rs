@@ -21,17 +21,19 @@ pub mod migrations;
 mod parcels;
 mod people;
 mod reports;
+mod staff;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
 pub use compartments::StoredCompartment;
-pub use events::{EventRecord, NewEvent};
+pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};
 pub use people::{Courier, Recipient};
 pub use reports::Report;
+pub use staff::{Extension, ParcelRow, ReportRow};
 
 pub const DATABASE_FILE: &str = "locker.db";
 

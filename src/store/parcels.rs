@@ -223,36 +223,15 @@ impl Store {
                 )));
             }
         }
-        let (code_id, issued) = match live_code(&tx, deposit.recipient).map_err(&sql)? {
-            Some(found) => found,
-            None => {
-                let issued = match deposit.preset_code {
-                    Some(preset) => preset.clone(),
-                    None => {
-                        let taken = |pin: &str| -> bool {
-                            tx.query_row(
-                                "SELECT 1 FROM pickup_codes WHERE pin = ?1 AND used_at IS NULL AND revoked_at IS NULL",
-                                [pin],
-                                |_| Ok(()),
-                            )
-                            .optional()
-                            .map(|found| found.is_some())
-                            .unwrap_or(true)
-                        };
-                        IssuedCode {
-                            pin: generate_pin(deposit.pin_length as usize, entropy, &taken),
-                            qr_token: generate_token(entropy),
-                        }
-                    }
-                };
-                tx.execute(
-                    "INSERT INTO pickup_codes (pin, qr_token, recipient_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![issued.pin, issued.qr_token, deposit.recipient, now.0],
-                )
-                .map_err(&sql)?;
-                (tx.last_insert_rowid(), issued)
-            }
-        };
+        let (code_id, issued) = code_for(
+            &tx,
+            deposit.recipient,
+            deposit.preset_code,
+            deposit.pin_length,
+            entropy,
+            now,
+        )
+        .map_err(&sql)?;
         let parcel = match deposit.announced {
             Some(id) => id,
             None => {
@@ -362,7 +341,7 @@ impl Store {
             parcel,
             ParcelEvent::Collect,
             "recipient",
-            "parcel_collected",
+            ("parcel_collected", json!({})),
             now,
         )
     }
@@ -373,17 +352,20 @@ impl Store {
             parcel,
             ParcelEvent::Retrieve,
             &format!("courier:{courier}"),
-            "parcel_retrieved",
+            ("parcel_retrieved", json!({})),
             now,
         )
     }
 
+    /// A parcel leaves the locker (`event`), recorded as `kind` with
+    /// `detail`: its compartment is free once empty, its code spent once
+    /// it opens nothing else.
     pub(super) fn leave_locker(
         &mut self,
         parcel: i64,
         event: ParcelEvent,
         actor: &str,
-        kind: &'static str,
+        (kind, detail): (&'static str, serde_json::Value),
         now: Timestamp,
     ) -> Result<()> {
         let file = self.file.clone();
@@ -405,7 +387,7 @@ impl Store {
         if let Some(code) = code {
             spend_code_if_done(&tx, code, now).map_err(&sql)?;
         }
-        let mut record = NewEvent::new(kind, actor).parcel(parcel);
+        let mut record = NewEvent::new(kind, actor).parcel(parcel).detail(detail);
         record.compartment = compartment;
         events::insert(&tx, now, &record).map_err(&sql)?;
         tx.commit().map_err(&sql)
@@ -470,6 +452,45 @@ impl Store {
             .and_then(|rows| rows.collect())
             .map_err(sql_error(&self.file))
     }
+}
+
+/// The recipient's live code, or a new one (`preset`, else random and
+/// unlike every other live PIN).
+pub(super) fn code_for(
+    conn: &Connection,
+    recipient: i64,
+    preset: Option<&IssuedCode>,
+    pin_length: u32,
+    entropy: &mut dyn Entropy,
+    now: Timestamp,
+) -> rusqlite::Result<(i64, IssuedCode)> {
+    if let Some(found) = live_code(conn, recipient)? {
+        return Ok(found);
+    }
+    let issued = match preset {
+        Some(preset) => preset.clone(),
+        None => {
+            let taken = |pin: &str| -> bool {
+                conn.query_row(
+                    "SELECT 1 FROM pickup_codes WHERE pin = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+                    [pin],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map(|found| found.is_some())
+                .unwrap_or(true)
+            };
+            IssuedCode {
+                pin: generate_pin(pin_length as usize, entropy, &taken),
+                qr_token: generate_token(entropy),
+            }
+        }
+    };
+    conn.execute(
+        "INSERT INTO pickup_codes (pin, qr_token, recipient_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![issued.pin, issued.qr_token, recipient, now.0],
+    )?;
+    Ok((conn.last_insert_rowid(), issued))
 }
 
 /// The recipient's code that still opens something, if any.

@@ -39,14 +39,12 @@ thread_local! {
 
 pub(super) fn bind_courier(window: &AppWindow, context: &UiContext) {
     let weak = window.as_weak();
-    let default_language = context.service.config().languages.default.clone();
     let driver = DropoffDriver::spawn(context.service.clone(), &context.runtime, move |view| {
-        let default_language = default_language.clone();
         let _ = weak.upgrade_in_event_loop(move |window| {
             let was_here = COURIER_PAGES.contains(&window.global::<Kiosk>().get_page());
             show_dropoff(&window, &view);
             if was_here && window.global::<Kiosk>().get_page() == Page::Home {
-                super::end_session(&window, &default_language);
+                super::end_session(&window);
             }
         });
     });
@@ -151,12 +149,11 @@ pub(super) fn bind_courier(window: &AppWindow, context: &UiContext) {
         d.send(DropoffInput::BackToScan);
     });
     let (d, w) = (driver, window.as_weak());
-    let default_language = context.service.config().languages.default.clone();
     courier.on_leave(move || {
         take_typed(&w);
         if let Some(window) = w.upgrade() {
             window.global::<Kiosk>().set_page(Page::Home);
-            super::end_session(&window, &default_language);
+            super::end_session(&window);
         }
         d.send(DropoffInput::Leave);
     });

@@ -43,6 +43,7 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     let available: Vec<slint::SharedString> =
         languages.available.iter().map(|l| l.into()).collect();
     kiosk.set_languages(ModelRc::new(VecModel::from(available)));
+    kiosk.set_default_language(languages.default.clone().into());
     set_language(window, &languages.default);
     let w = window.as_weak();
     kiosk.on_language_chosen(move |language| {
@@ -112,8 +113,9 @@ thread_local! {
     static PREVIEW_TIMER: slint::Timer = slint::Timer::default();
 }
 
-/// Five times a second, while the home screen shows a working camera, the
-/// newest small frame goes on screen (only when it is new).
+/// Five times a second, while the home screen (or the hardware tab of
+/// maintenance) shows a working camera, the newest small frame goes on
+/// screen (only when it is new).
 fn show_camera_preview(window: &AppWindow, service: Service) {
     let weak = window.as_weak();
     let shown = std::cell::Cell::new(0u64);
@@ -124,7 +126,11 @@ fn show_camera_preview(window: &AppWindow, service: Service) {
             move || {
                 let Some(window) = weak.upgrade() else { return };
                 let kiosk = window.global::<Kiosk>();
-                if kiosk.get_page() != Page::Home || kiosk.get_camera() != CameraState::Online {
+                let testing = kiosk.get_page() == Page::Maintenance
+                    && window.global::<Maintenance>().get_tab() == MaintenanceTab::Hardware;
+                if !(kiosk.get_page() == Page::Home || testing)
+                    || kiosk.get_camera() != CameraState::Online
+                {
                     return;
                 }
                 let Some(preview) = service.camera_preview() else {
@@ -162,14 +168,12 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
     let weak = window.as_weak();
-    let default_language = config.languages.default.clone();
     let driver = PickupDriver::spawn(context.service.clone(), &context.runtime, move |view| {
-        let default_language = default_language.clone();
         let _ = weak.upgrade_in_event_loop(move |window| {
             let was_in_pickup = window.global::<Kiosk>().get_page() != Page::Home;
             show_pickup(&window, &view);
             if was_in_pickup && window.global::<Kiosk>().get_page() == Page::Home {
-                end_session(&window, &default_language);
+                end_session(&window);
             }
         });
     });
@@ -222,13 +226,12 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
         });
     });
     let (d, w, t) = (driver, window.as_weak(), typed);
-    let default_language = config.languages.default.clone();
     kiosk.on_leave(move || {
         t.borrow_mut().clear();
         set_typed(&w, "");
         if let Some(window) = w.upgrade() {
             window.global::<Kiosk>().set_page(Page::Home);
-            end_session(&window, &default_language);
+            end_session(&window);
         }
         d.send(PickupInput::Leave);
     });
@@ -250,8 +253,9 @@ pub fn set_language(window: &AppWindow, language: &str) {
 
 /// The end of a person's session: their language and display choices go,
 /// so the next person starts from the locker's defaults.
-pub(crate) fn end_session(window: &AppWindow, default_language: &str) {
-    set_language(window, default_language);
+pub(crate) fn end_session(window: &AppWindow) {
+    let default_language = window.global::<Kiosk>().get_default_language();
+    set_language(window, &default_language);
     let theme = window.global::<Theme>();
     theme.set_large_text(false);
     theme.set_high_contrast(false);

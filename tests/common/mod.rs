@@ -78,6 +78,29 @@ pub fn start_kiosk(
     (service, window)
 }
 
+/// The demo kiosk on `store`, headless, as staff find it: a pulsed door
+/// stays open until closed by hand, a jammed one is known within 0.6 s;
+/// `tweak` changes the configuration further. The boards have answered
+/// once.
+pub fn staff_kiosk(
+    store: Store,
+    tweak: impl FnOnce(&mut Config),
+) -> (
+    tokio::runtime::Runtime,
+    locker_kiosk::app::Service,
+    locker_kiosk::ui::AppWindow,
+) {
+    use std::time::Duration;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.doors.simulated_close_after = None;
+    config.doors.open_window = Duration::from_millis(600);
+    tweak(&mut config);
+    let (service, window) = start_kiosk(store, config, &runtime);
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    (runtime, service, window)
+}
+
 /// Does `change` to the simulated board that drives `board` (by its
 /// configured id), with the board's address.
 pub fn on_sim_board(
@@ -100,11 +123,17 @@ pub fn on_sim_board(
     }
 }
 
-/// Presses the one button labelled `label` (as a screen reader would).
+/// Presses the one button, tab or toggle labelled `label` (as a screen
+/// reader would).
 pub fn press<W: slint::ComponentHandle>(window: &W, label: &str) {
     use i_slint_backend_testing::{AccessibleRole, ElementHandle};
     let buttons: Vec<_> = ElementHandle::find_by_accessible_label(window, label)
-        .filter(|e| e.accessible_role() == Some(AccessibleRole::Button))
+        .filter(|e| {
+            matches!(
+                e.accessible_role(),
+                Some(AccessibleRole::Button | AccessibleRole::Tab | AccessibleRole::Checkbox)
+            )
+        })
         .collect();
     assert_eq!(
         buttons.len(),
@@ -161,4 +190,35 @@ pub fn demo_kiosk_with_closing_doors(
     let (service, window) = start_kiosk(store, config, &runtime);
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
     (runtime, service, window)
+}
+
+/// Types `pin` on the maintenance PIN keypad and presses Enter.
+pub fn type_admin_pin(window: &locker_kiosk::ui::AppWindow, pin: &str) {
+    for digit in pin.chars() {
+        press(window, &digit.to_string());
+    }
+    press(window, "Enter");
+}
+
+/// The hidden entry (a long press on the locker's name), then `pin`:
+/// maintenance is on screen.
+pub fn enter_maintenance(window: &locker_kiosk::ui::AppWindow, pin: &str) {
+    use slint::ComponentHandle;
+    window
+        .global::<locker_kiosk::ui::Maintenance>()
+        .invoke_requested();
+    assert_eq!(page(window), locker_kiosk::ui::Page::MaintenancePin);
+    type_admin_pin(window, pin);
+    pump_until(window, "maintenance", 5, |w| {
+        page(w) == locker_kiosk::ui::Page::Maintenance
+    });
+}
+
+/// Runs `f` on the store's thread and waits for its answer.
+pub fn in_store<R: Send + 'static>(
+    runtime: &tokio::runtime::Runtime,
+    service: &locker_kiosk::app::Service,
+    f: impl FnOnce(&mut Store) -> R + Send + 'static,
+) -> R {
+    runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
 }

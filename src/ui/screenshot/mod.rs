@@ -2,13 +2,15 @@
 //! at all, with demo data: for the README, reviews, and checking layouts
 //! at every panel size.
 
+mod maintenance;
+
 use std::path::Path;
 use std::rc::Rc;
 
 use slint::Rgb8Pixel;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, Model, PhysicalSize, PlatformError};
+use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
 use super::courier::show_dropoff;
 use super::{AppWindow, Courier, Kiosk, Page, grid_of, show_overview, show_pickup};
@@ -23,7 +25,7 @@ use crate::domain::receipt::{self, Receipt, ReceiptLine};
 use crate::store::Recipient;
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 19] = [
+pub const SCREENS: [&str; 25] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -43,6 +45,12 @@ pub const SCREENS: [&str; 19] = [
     "courier-done",
     "maintenance-pin",
     "maintenance",
+    "maintenance-open-all",
+    "maintenance-parcels",
+    "maintenance-reports",
+    "maintenance-hardware",
+    "maintenance-log",
+    "maintenance-settings",
 ];
 
 struct Headless {
@@ -187,50 +195,13 @@ fn stage(app: &AppWindow, screen: &str) {
             app.global::<super::Maintenance>()
                 .set_pin_typed("••••".into());
         }
-        "maintenance" => stage_maintenance(app),
+        staff if staff.starts_with("maintenance") => maintenance::stage(app, staff),
         _ => kiosk.set_page(Page::Home),
     }
 }
 
-/// Staff in maintenance: door 7 just opened for an inspection.
-fn stage_maintenance(app: &AppWindow) {
-    use super::{DoorKind, Maintenance, MaintenanceDoor, OpenResult};
-    let kiosk = app.global::<Kiosk>();
-    let kinds = [
-        (2, DoorKind::Occupied),
-        (10, DoorKind::Occupied),
-        (16, DoorKind::Occupied),
-        (20, DoorKind::Expired),
-        (7, DoorKind::Open),
-        (9, DoorKind::OutOfService),
-        (13, DoorKind::Faulty),
-    ];
-    let doors: Vec<MaintenanceDoor> = kiosk
-        .get_door_grid()
-        .iter()
-        .map(|d| MaintenanceDoor {
-            compartment: d.compartment,
-            column: d.column,
-            top: d.top,
-            height: d.height,
-            kind: kinds
-                .iter()
-                .find(|(c, _)| *c == d.compartment)
-                .map_or(DoorKind::Free, |(_, k)| *k),
-            selected: d.compartment == 7,
-        })
-        .collect();
-    let maintenance = app.global::<Maintenance>();
-    maintenance.set_doors(slint::ModelRc::new(slint::VecModel::from(doors)));
-    maintenance.set_selected(7);
-    maintenance.set_selected_kind(DoorKind::Open);
-    maintenance.set_selected_size("L".into());
-    maintenance.set_last_open(OpenResult::Opened);
-    kiosk.set_page(Page::Maintenance);
-}
-
 /// A camera view of someone holding up a phone with a QR code.
-fn preview_with_qr() -> slint::Image {
+pub(super) fn preview_with_qr() -> slint::Image {
     let code = qrcode::QrCode::new(b"LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA").unwrap();
     let (modules, colors) = (code.width() as u32, code.to_colors());
     let (width, height) = (160u32, 120u32);

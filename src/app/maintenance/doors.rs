@@ -1,0 +1,153 @@
+//! The doors in maintenance: every compartment's state, opening one door
+//! or all of them with a reason, out of service and back, and one
+//! compartment's history.
+
+use serde_json::json;
+
+use super::{ACTOR, record_event};
+use crate::app::service::ServiceError;
+use crate::app::{Service, system};
+use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, TileKind, tile_kind};
+use crate::domain::pickup::OpenOutcome;
+use crate::domain::{CompartmentNumber, CompartmentState, ParcelStatus, SizeClass};
+use crate::store::{EventRecord, LogFilter, NewEvent};
+
+/// What staff see of one compartment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoorStatus {
+    pub number: CompartmentNumber,
+    pub size: SizeClass,
+    pub kind: TileKind,
+    /// Why it is faulty or out of service.
+    pub reason: String,
+    /// The parcel in it: (id, tracking, status).
+    pub parcel: Option<(i64, String, ParcelStatus)>,
+}
+
+/// Every compartment's status right now.
+pub async fn statuses(service: &Service) -> Result<Vec<DoorStatus>, ServiceError> {
+    let parcels = service.call(|store| store.parcels_in_locker()).await?;
+    let views = crate::app::dropoff::compartment_views(service).await?;
+    Ok(views
+        .into_iter()
+        .map(|view| {
+            let parcel = parcels
+                .iter()
+                .find(|p| p.compartment == Some(view.number))
+                .map(|p| (p.id, p.tracking.clone(), p.status));
+            DoorStatus {
+                number: view.number,
+                size: view.size,
+                kind: tile_kind(&view, parcel.as_ref().map(|p| p.2)),
+                reason: view.state.reason().unwrap_or_default().to_string(),
+                parcel,
+            }
+        })
+        .collect())
+}
+
+/// The newest events about one compartment.
+pub async fn history(
+    service: &Service,
+    compartment: CompartmentNumber,
+    limit: u32,
+) -> Result<Vec<EventRecord>, ServiceError> {
+    service
+        .call(move |store| store.log_page(LogFilter::Compartment(compartment), None, limit))
+        .await
+}
+
+/// Opens one door for `reason`; the outcome is recorded with it.
+pub async fn open(
+    service: &Service,
+    compartment: CompartmentNumber,
+    reason: String,
+) -> OpenOutcome {
+    let outcome = match service.doors().open(compartment) {
+        Ok(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open compartment {compartment}");
+            OpenOutcome::NoReply
+        }
+    };
+    let event = NewEvent::new("maintenance_open", ACTOR)
+        .compartment(compartment)
+        .detail(json!({ "reason": reason, "outcome": outcome.name() }));
+    record_event(service, event).await;
+    outcome
+}
+
+/// Opens every door of the locker, board by board (each board's own
+/// "open all" where it has one), and waits for every door's outcome. The
+/// reason is recorded before any lock is pulsed, the outcome after.
+pub async fn open_all(
+    service: &Service,
+    reason: OpenAllReason,
+) -> Vec<(CompartmentNumber, OpenOutcome)> {
+    let event =
+        NewEvent::new("maintenance_open_all", ACTOR).detail(json!({ "reason": reason.name() }));
+    record_event(service, event).await;
+    let config = service.config();
+    let mut waiting = Vec::new();
+    for board in &config.boards {
+        let wired = config.compartments.iter().filter(|c| c.board == board.id);
+        match service.doors().open_all(&board.id) {
+            Ok(answers) => {
+                let mut answers: Vec<_> = answers.into_iter().map(Some).collect();
+                for compartment in wired {
+                    let answer = answers
+                        .iter_mut()
+                        .find(|a| a.as_ref().is_some_and(|(ch, _)| *ch == compartment.channel))
+                        .and_then(Option::take);
+                    waiting.push((compartment.number, answer.map(|(_, rx)| rx)));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, board = %board.id, "cannot open the board's doors");
+                waiting.extend(wired.map(|c| (c.number, None)));
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(waiting.len());
+    for (compartment, answer) in waiting {
+        let outcome = match answer {
+            Some(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
+            None => OpenOutcome::NoReply,
+        };
+        outcomes.push((compartment, outcome));
+    }
+    outcomes.sort_by_key(|(compartment, _)| *compartment);
+    let summary = OpenAllSummary::of(&outcomes);
+    let event = NewEvent::new("maintenance_open_all_result", ACTOR).detail(json!({
+        "reason": reason.name(),
+        "opened": summary.opened,
+        "already_open": summary.already_open,
+        "jammed": summary.jammed,
+        "no_reply": summary.no_reply,
+    }));
+    record_event(service, event).await;
+    outcomes
+}
+
+/// Takes a compartment out of service (with the reason) or puts it back:
+/// occupied again when a parcel is in it, else free.
+pub async fn set_in_service(
+    service: &Service,
+    compartment: CompartmentNumber,
+    in_service: bool,
+    reason: String,
+) -> Result<(), ServiceError> {
+    let now = system::now();
+    service
+        .call(move |store| {
+            if in_service {
+                store
+                    .put_back_in_service(compartment, ACTOR, now)
+                    .map(|_| ())
+            } else {
+                let state = CompartmentState::OutOfService { reason };
+                store.set_compartment_state(compartment, &state, ACTOR, now)
+            }
+        })
+        .await
+}

@@ -1,0 +1,73 @@
+//! The audit log for staff, newest first, a page at a time.
+
+use crate::app::service::ServiceError;
+use crate::app::{Service, system};
+use crate::domain::Timestamp;
+use crate::store::{EventRecord, LogFilter};
+
+/// Events on one page of the log.
+pub const PAGE: u32 = 50;
+
+/// The newest page of `filter`, or the page older than event `before`.
+pub async fn page(
+    service: &Service,
+    filter: LogFilter,
+    before: Option<i64>,
+) -> Result<Vec<EventRecord>, ServiceError> {
+    service
+        .call(move |store| store.log_page(filter, before, PAGE))
+        .await
+}
+
+/// An event's details in one line, `key: value` pairs by key: what staff
+/// need to see of a record (reason, outcome, tracking). Times (`…_at`)
+/// are shown in local time.
+pub fn detail_line(event: &EventRecord) -> String {
+    let Some(fields) = event.detail.as_object() else {
+        return event.detail.to_string();
+    };
+    fields
+        .iter()
+        .filter(|(_, value)| !value.is_null())
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key}: {text}"),
+            serde_json::Value::Number(n) if key.ends_with("_at") && n.as_i64().is_some() => {
+                let at = Timestamp(n.as_i64().unwrap_or_default());
+                format!("{key}: {}", system::local_time(at))
+            }
+            other => format!("{key}: {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_read_as_one_line() {
+        let event = EventRecord {
+            id: 1,
+            at: Timestamp(0),
+            kind: "maintenance_open".into(),
+            actor: "staff:maintenance".into(),
+            compartment: Some(7),
+            parcel: None,
+            detail: serde_json::json!({ "reason": "inspection", "outcome": "opened", "none": null, "n": 3 }),
+        };
+        assert_eq!(
+            detail_line(&event),
+            "n: 3 · outcome: opened · reason: inspection"
+        );
+        let at = Timestamp(1_780_000_000_000);
+        let extended = EventRecord {
+            detail: serde_json::json!({ "expires_at": at.0 }),
+            ..event
+        };
+        assert_eq!(
+            detail_line(&extended),
+            format!("expires_at: {}", system::local_time(at))
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! Parcels in maintenance: find them, move one to another compartment,
+//! take one out with a reason, give the recipient more time, or mark it
+//! for the carrier to take back.
+//!
+//! A move or a removal is recorded only once the kiosk saw the doors
+//! open that it needs (or staff say they used the key): the records never
+//! claim a parcel moved that is still behind a jammed door.
+
+use super::{ACTOR, doors};
+use crate::app::service::ServiceError;
+use crate::app::{Service, system};
+use crate::domain::CompartmentNumber;
+use crate::domain::maintenance::{
+    MoveRefusal, ParcelPlace, RemovalReason, check_move, move_targets,
+};
+use crate::domain::pickup::OpenOutcome;
+use crate::store::{EventRecord, Extension, ParcelRow};
+
+/// How many events of a parcel's history the details show.
+const HISTORY: usize = 12;
+
+/// One parcel with what staff can do with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParcelDetails {
+    pub row: ParcelRow,
+    /// Newest first.
+    pub history: Vec<EventRecord>,
+    /// Compartments it may be moved into, snuggest first.
+    pub move_targets: Vec<CompartmentNumber>,
+}
+
+/// What a move, a removal or an extension came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParcelActionResult {
+    Moved {
+        from: CompartmentNumber,
+        to: CompartmentNumber,
+    },
+    Removed,
+    Extended(Extension),
+    MarkedForReturn,
+    /// A door it needed did not open: nothing was recorded.
+    DoorFailed {
+        compartment: CompartmentNumber,
+        outcome: OpenOutcome,
+    },
+    Refused(MoveRefusal),
+    /// The parcel left the locker meanwhile, or the records failed.
+    Failed,
+}
+
+pub async fn list(
+    service: &Service,
+    search: String,
+    expired_only: bool,
+) -> Result<Vec<ParcelRow>, ServiceError> {
+    service
+        .call(move |store| store.parcel_rows(&search, expired_only))
+        .await
+}
+
+/// `None` when the parcel is no longer in the locker.
+pub async fn details(
+    service: &Service,
+    parcel: i64,
+) -> Result<Option<ParcelDetails>, ServiceError> {
+    let found = service
+        .call(move |store| {
+            let Some(row) = store.parcel_row(parcel)? else {
+                return Ok(None);
+            };
+            let mut history = store.parcel_history(parcel)?;
+            history.reverse();
+            history.truncate(HISTORY);
+            Ok(Some((row, history)))
+        })
+        .await?;
+    let Some((row, history)) = found else {
+        return Ok(None);
+    };
+    let views = crate::app::dropoff::compartment_views(service).await?;
+    let move_targets = move_targets(&place_of(&row), &views);
+    Ok(Some(ParcelDetails {
+        row,
+        history,
+        move_targets,
+    }))
+}
+
+fn place_of(row: &ParcelRow) -> ParcelPlace {
+    ParcelPlace {
+        compartment: row.compartment,
+        size: row.size,
+        status: row.status,
+    }
+}
+
+/// Opens the parcel's door and the target's; once both are open (staff
+/// move the parcel by hand), records the move.
+pub async fn move_parcel(
+    service: &Service,
+    parcel: i64,
+    to: CompartmentNumber,
+) -> ParcelActionResult {
+    let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
+        return ParcelActionResult::Failed;
+    };
+    let views = match crate::app::dropoff::compartment_views(service).await {
+        Ok(views) => views,
+        Err(_) => return ParcelActionResult::Failed,
+    };
+    let Some(target) = views.iter().find(|v| v.number == to) else {
+        return ParcelActionResult::Refused(MoveRefusal::NotFree);
+    };
+    if let Err(refusal) = check_move(&place_of(&row), target) {
+        return ParcelActionResult::Refused(refusal);
+    }
+    let reason = format!(
+        "move parcel {} from {} to {to}",
+        row.tracking, row.compartment
+    );
+    for compartment in [row.compartment, to] {
+        let outcome = doors::open(service, compartment, reason.clone()).await;
+        if !outcome.door_is_open() {
+            return ParcelActionResult::DoorFailed {
+                compartment,
+                outcome,
+            };
+        }
+    }
+    let now = system::now();
+    match service
+        .call(move |store| store.move_parcel(parcel, to, ACTOR, now))
+        .await
+    {
+        Ok(from) => ParcelActionResult::Moved { from, to },
+        Err(e) => {
+            tracing::error!(error = %e, "recording a parcel move failed");
+            ParcelActionResult::Failed
+        }
+    }
+}
+
+/// Opens the parcel's door and, once it is open, records that staff took
+/// the parcel out. With `by_key`, staff opened it with the mechanical key
+/// (its board is down): no open is tried.
+pub async fn remove(
+    service: &Service,
+    parcel: i64,
+    reason: RemovalReason,
+    by_key: bool,
+) -> ParcelActionResult {
+    let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
+        return ParcelActionResult::Failed;
+    };
+    if !by_key {
+        let why = format!("remove parcel {} ({})", row.tracking, reason.name());
+        let outcome = doors::open(service, row.compartment, why).await;
+        if !outcome.door_is_open() {
+            return ParcelActionResult::DoorFailed {
+                compartment: row.compartment,
+                outcome,
+            };
+        }
+    }
+    let now = system::now();
+    match service
+        .call(move |store| store.remove_parcel(parcel, reason, !by_key, ACTOR, now))
+        .await
+    {
+        Ok(()) => ParcelActionResult::Removed,
+        Err(e) => {
+            tracing::error!(error = %e, "recording a parcel removal failed");
+            ParcelActionResult::Failed
+        }
+    }
+}
+
+/// Gives the recipient `hours` more; they are sent the new deadline.
+pub async fn extend(service: &Service, parcel: i64, hours: u32) -> ParcelActionResult {
+    let now = system::now();
+    let pin_length = service.config().policies.pin_length;
+    match service
+        .call(move |store| {
+            store.extend_parcel(
+                parcel,
+                hours,
+                pin_length,
+                &mut system::OsEntropy,
+                ACTOR,
+                now,
+            )
+        })
+        .await
+    {
+        Ok(extension) => ParcelActionResult::Extended(extension),
+        Err(e) => {
+            tracing::error!(error = %e, "extending a parcel failed");
+            ParcelActionResult::Failed
+        }
+    }
+}
+
+/// The carrier's next courier takes the parcel back (to its sender).
+pub async fn mark_for_return(service: &Service, parcel: i64) -> ParcelActionResult {
+    let now = system::now();
+    match service
+        .call(move |store| store.request_return(parcel, "staff", ACTOR, now))
+        .await
+    {
+        Ok(()) => ParcelActionResult::MarkedForReturn,
+        Err(e) => {
+            tracing::error!(error = %e, "marking a parcel for return failed");
+            ParcelActionResult::Failed
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Reports raised by recipients and couriers (missing, damaged, door did
+//! not open, dirty), and marking them handled.
+
+use super::ACTOR;
+use crate::app::service::ServiceError;
+use crate::app::{Service, system};
+use crate::store::ReportRow;
+
+/// How many reports the list shows.
+const SHOWN: u32 = 100;
+
+/// Open reports newest first, then (with `include_handled`) handled ones.
+/// A courier is named (`courier:3` becomes their name and company).
+pub async fn list(
+    service: &Service,
+    include_handled: bool,
+) -> Result<Vec<(ReportRow, Option<String>)>, ServiceError> {
+    service
+        .call(move |store| {
+            let rows = store.report_rows(include_handled, SHOWN)?;
+            rows.into_iter()
+                .map(|row| {
+                    let courier = match row.reported_by.strip_prefix("courier:") {
+                        Some(id) => id
+                            .parse()
+                            .ok()
+                            .map(|id| store.courier(id))
+                            .transpose()?
+                            .flatten()
+                            .map(|c| format!("{} ({})", c.name, c.company)),
+                        None => None,
+                    };
+                    Ok((row, courier))
+                })
+                .collect()
+        })
+        .await
+}
+
+pub async fn mark_handled(service: &Service, report: i64) -> Result<(), ServiceError> {
+    let now = system::now();
+    service
+        .call(move |store| store.mark_report_handled(report, ACTOR, now))
+        .await
+}

@@ -1,0 +1,95 @@
+//! The hardware and sync page: every lock board's health, the camera and
+//! the scanners, and what waits in the outbox for the fleet backend.
+
+use std::time::SystemTime;
+
+use crate::app::Service;
+use crate::app::service::ServiceError;
+use crate::config::{BoardPort, ScannerConfig};
+use crate::hardware::bus::BusStats;
+use crate::scanning::camera::CameraStatus;
+use crate::store::OutboxState;
+
+/// One lock board, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardHealth {
+    pub id: String,
+    pub protocol: String,
+    /// The serial port, or that it is simulated.
+    pub port: String,
+    pub simulated: bool,
+    /// It answered its last request.
+    pub online: bool,
+    /// It stopped answering (not merely not yet heard since the start).
+    pub offline: bool,
+    /// Seconds since its last reply; `None`: never heard.
+    pub last_reply_secs: Option<u64>,
+    /// Why its port cannot be used, while it cannot.
+    pub port_error: Option<String>,
+    pub stats: BusStats,
+}
+
+/// A serial scanner and whether its port is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannerHealth {
+    pub port: String,
+    pub online: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HardwareStatus {
+    pub boards: Vec<BoardHealth>,
+    /// `None`: no camera configured.
+    pub camera: Option<CameraStatus>,
+    pub serial_scanners: Vec<ScannerHealth>,
+    pub keyboard_scanner: bool,
+    pub outbox: OutboxState,
+}
+
+pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
+    let outbox = service.call(|store| store.outbox_state()).await?;
+    let config = service.config();
+    let now = SystemTime::now();
+    let boards = config
+        .boards
+        .iter()
+        .map(|board| {
+            let status = service.doors().board_status(&board.id);
+            let (port, simulated) = match &board.port {
+                BoardPort::Serial(path) => (path.display().to_string(), false),
+                BoardPort::Simulated => (String::new(), true),
+            };
+            BoardHealth {
+                id: board.id.clone(),
+                protocol: board.protocol.to_string(),
+                port,
+                simulated,
+                online: status.as_ref().is_some_and(|s| s.online),
+                offline: status.as_ref().is_some_and(|s| s.offline),
+                last_reply_secs: status
+                    .as_ref()
+                    .and_then(|s| s.last_reply)
+                    .map(|at| now.duration_since(at).map_or(0, |ago| ago.as_secs())),
+                port_error: status.as_ref().and_then(|s| s.port_error.clone()),
+                stats: status.map(|s| s.stats).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(HardwareStatus {
+        boards,
+        camera: service.camera_status().map(|status| *status.borrow()),
+        serial_scanners: service
+            .serial_scanners()
+            .iter()
+            .map(|scanner| ScannerHealth {
+                port: scanner.port().display().to_string(),
+                online: scanner.is_online(),
+            })
+            .collect(),
+        keyboard_scanner: config
+            .scanners
+            .iter()
+            .any(|s| matches!(s, ScannerConfig::KeyboardWedge)),
+        outbox,
+    })
+}

@@ -1,0 +1,83 @@
+//! The reports tab: what recipients and couriers reported, and marking a
+//! report handled. The tab's badge counts the open ones.
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::Staff;
+use crate::app::maintenance::reports;
+use crate::app::system;
+use crate::store::ReportRow;
+use crate::ui::{AppWindow, MaintenanceReports, ReportLine, ReporterKind};
+
+pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
+    let reports = window.global::<MaintenanceReports>();
+    reports.on_show_handled_toggled(staff.action(window, |window, staff| {
+        let reports = window.global::<MaintenanceReports>();
+        reports.set_show_handled(!reports.get_show_handled());
+        show(window, staff);
+    }));
+    reports.on_mark_handled(staff.action_with(window, |window, staff, report: i32| {
+        let (weak, service) = (window.as_weak(), staff.service().clone());
+        let include_handled = window.global::<MaintenanceReports>().get_show_handled();
+        staff.spawn(async move {
+            if let Err(e) = reports::mark_handled(&service, i64::from(report)).await {
+                tracing::error!(error = %e, "marking a report handled failed");
+            }
+            load(weak, &service, include_handled).await;
+        });
+    }));
+}
+
+/// Loads the list, and the open reports' count for the tab's badge.
+pub(super) fn show(window: &AppWindow, staff: &Staff) {
+    let include_handled = window.global::<MaintenanceReports>().get_show_handled();
+    let (weak, service) = (window.as_weak(), staff.service().clone());
+    staff.spawn(async move { load(weak, &service, include_handled).await });
+}
+
+async fn load(weak: slint::Weak<AppWindow>, service: &crate::app::Service, include_handled: bool) {
+    let rows = match reports::list(service, include_handled).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the reports failed");
+            return;
+        }
+    };
+    let _ = weak.upgrade_in_event_loop(move |window| {
+        let open = rows.iter().filter(|(r, _)| r.handled.is_none()).count();
+        let lines: Vec<ReportLine> = rows
+            .iter()
+            .map(|(r, courier)| line_of(r, courier))
+            .collect();
+        let reports = window.global::<MaintenanceReports>();
+        reports.set_open_count(open as i32);
+        reports.set_reports(ModelRc::new(VecModel::from(lines)));
+    });
+}
+
+fn line_of(row: &ReportRow, courier: &Option<String>) -> ReportLine {
+    let reporter = match row.reported_by.split(':').next() {
+        Some("recipient") => ReporterKind::Recipient,
+        Some("courier") => ReporterKind::Courier,
+        Some("staff" | "cli") => ReporterKind::Staff,
+        _ => ReporterKind::Kiosk,
+    };
+    ReportLine {
+        id: row.id as i32,
+        kind: row.kind.clone().into(),
+        compartment: row.compartment.map_or(0, |c| c as i32),
+        tracking: row.tracking.clone().unwrap_or_default().into(),
+        reporter,
+        reporter_name: courier.clone().unwrap_or_default().into(),
+        at: system::local_time(row.created_at).into(),
+        handled: row.handled.is_some(),
+        handled_at: row
+            .handled
+            .as_ref()
+            .map(|(at, _)| system::local_time(*at))
+            .unwrap_or_default()
+            .into(),
+    }
+}

@@ -1,0 +1,135 @@
+//! The settings tab: a new admin PIN (typed twice, checked against the
+//! rules before anything is saved) and the default language.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use slint::{ComponentHandle, SharedString};
+
+use super::Staff;
+use crate::app::maintenance::settings;
+use crate::domain::codes::{AdminPinError, validate_admin_pin};
+use crate::ui::{AppWindow, Kiosk, MaintenanceSettings, PinProblem, PinStep};
+
+const MAX_PIN: usize = 12;
+
+/// The PIN being typed, and the first one once it was typed.
+#[derive(Default)]
+struct PinEntry {
+    typed: String,
+    first: Option<String>,
+}
+
+thread_local! {
+    static ENTRY: RefCell<PinEntry> = RefCell::new(PinEntry::default());
+}
+
+pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
+    let settings = window.global::<MaintenanceSettings>();
+    settings.on_change_pin(staff.action(window, |window, _| {
+        ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+        show_step(window, PinStep::NewPin);
+    }));
+    settings.on_pin_cancel(staff.action(window, |window, _| {
+        ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+        show_step(window, PinStep::Idle);
+    }));
+    settings.on_pin_key(staff.action_with(window, |window, _, digit: SharedString| {
+        ENTRY.with(|e| {
+            let mut e = e.borrow_mut();
+            if e.typed.len() < MAX_PIN {
+                e.typed.push_str(&digit);
+            }
+        });
+        show_typed(window);
+    }));
+    settings.on_pin_erase(staff.action(window, |window, _| {
+        ENTRY.with(|e| e.borrow_mut().typed.pop());
+        show_typed(window);
+    }));
+    settings.on_pin_ok(staff.action(window, |window, staff| pin_entered(window, staff)));
+    settings.on_default_language_chosen(staff.action_with(
+        window,
+        |window, staff, language: SharedString| {
+            let (weak, service) = (window.as_weak(), staff.service().clone());
+            staff.spawn(async move {
+                let chosen = language.to_string();
+                if let Err(e) = settings::set_default_language(&service, chosen.clone()).await {
+                    tracing::error!(error = %e, "setting the default language failed");
+                    return;
+                }
+                let _ = weak.upgrade_in_event_loop(move |window| {
+                    window
+                        .global::<MaintenanceSettings>()
+                        .set_default_language(chosen.clone().into());
+                    window.global::<Kiosk>().set_default_language(chosen.into());
+                });
+            });
+        },
+    ));
+}
+
+pub(super) fn show(window: &AppWindow, _staff: &Rc<Staff>) {
+    ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+    let settings = window.global::<MaintenanceSettings>();
+    settings.set_pin_step(PinStep::Idle);
+    settings.set_pin_typed("".into());
+    settings.set_default_language(window.global::<Kiosk>().get_default_language());
+}
+
+fn show_step(window: &AppWindow, step: PinStep) {
+    window.global::<MaintenanceSettings>().set_pin_step(step);
+    show_typed(window);
+}
+
+fn show_typed(window: &AppWindow) {
+    let digits = ENTRY.with(|e| e.borrow().typed.len());
+    window
+        .global::<MaintenanceSettings>()
+        .set_pin_typed("•".repeat(digits).into());
+}
+
+/// "Enter" on the keypad: the first PIN is checked against the rules, the
+/// second must match it, then the PIN is saved off the UI thread.
+fn pin_entered(window: &AppWindow, staff: &Staff) {
+    let (typed, first) = ENTRY.with(|e| {
+        let mut e = e.borrow_mut();
+        (std::mem::take(&mut e.typed), e.first.clone())
+    });
+    let settings = window.global::<MaintenanceSettings>();
+    match first {
+        None => match validate_admin_pin(&typed) {
+            Ok(()) => {
+                ENTRY.with(|e| e.borrow_mut().first = Some(typed));
+                show_step(window, PinStep::Again);
+            }
+            Err(problem) => {
+                settings.set_pin_problem(match problem {
+                    AdminPinError::Weak => PinProblem::Weak,
+                    AdminPinError::Length | AdminPinError::NotDigits => PinProblem::Length,
+                });
+                ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+                show_step(window, PinStep::Invalid);
+            }
+        },
+        Some(first) if first != typed => {
+            ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+            show_step(window, PinStep::Mismatch);
+        }
+        Some(pin) => {
+            ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
+            show_step(window, PinStep::Saving);
+            let (weak, service) = (window.as_weak(), staff.service().clone());
+            staff.spawn(async move {
+                let step = match settings::change_pin(&service, pin).await {
+                    Ok(()) => PinStep::Done,
+                    Err(e) => {
+                        tracing::error!(error = %e, "changing the admin PIN failed");
+                        PinStep::Failed
+                    }
+                };
+                let _ = weak.upgrade_in_event_loop(move |window| show_step(&window, step));
+            });
+        }
+    }
+}

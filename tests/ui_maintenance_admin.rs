@@ -1,0 +1,246 @@
+//! The rest of maintenance, headless through the real UI, service, store
+//! and simulated boards: reports (the tab's badge, marking one handled),
+//! the hardware page (a board going quiet, a test scan that starts no
+//! pickup, the outbox), the audit log (filters, paging back), a new admin
+//! PIN (refused when weak, short or typed differently; then the old one
+//! stops working), and the default language.
+//!
+//! One test function: the testing backend can be set up once per process.
+
+mod common;
+
+use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin};
+use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
+use locker_kiosk::domain::pickup::ProblemKind;
+use locker_kiosk::scanning::ScanSource;
+use locker_kiosk::store::NewEvent;
+use locker_kiosk::ui::{
+    AppWindow, Kiosk, LogFilterKind, Maintenance, MaintenanceHardware, MaintenanceLog,
+    MaintenanceNotice, MaintenanceReports, MaintenanceSettings, Page, PinProblem, PinStep,
+    ScanMeaning, ScanReader,
+};
+use slint::{ComponentHandle, Model};
+
+fn pin_step(window: &AppWindow) -> PinStep {
+    window.global::<MaintenanceSettings>().get_pin_step()
+}
+
+fn new_pin(window: &AppWindow, pin: &str) {
+    for digit in pin.chars() {
+        press(window, &digit.to_string());
+    }
+    press(window, "Enter");
+}
+
+fn log_kinds(window: &AppWindow) -> Vec<String> {
+    window
+        .global::<MaintenanceLog>()
+        .get_lines()
+        .iter()
+        .map(|l| l.kind.to_string())
+        .collect()
+}
+
+#[test]
+fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() {
+    i_slint_backend_testing::init_integration_test_with_system_time();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::seeded_store(dir.path());
+    let now = locker_kiosk::app::system::now();
+    let damaged = store
+        .add_report(ProblemKind::Damaged, Some(16), None, "recipient", now)
+        .unwrap();
+    store
+        .add_report(ProblemKind::Dirty, Some(9), None, "courier:2", now)
+        .unwrap();
+    // Enough history for the log to have a second page.
+    for i in 0..60 {
+        let event = NewEvent::new("door_closed", "kiosk")
+            .compartment(3)
+            .detail(serde_json::json!({ "n": i }));
+        store.record_event(now, &event).unwrap();
+    }
+    let (runtime, service, window) = common::staff_kiosk(store, |_| {});
+    enter_maintenance(&window, DEMO_ADMIN_PIN);
+
+    // Reports: the badge counts the open ones; one is marked handled.
+    pump_until(&window, "the badge", 5, |w| {
+        w.global::<MaintenanceReports>().get_open_count() == 2
+    });
+    press(&window, "Reports");
+    pump_until(&window, "the reports", 5, |w| {
+        w.global::<MaintenanceReports>().get_reports().row_count() == 2
+    });
+    let first = window
+        .global::<MaintenanceReports>()
+        .get_reports()
+        .row_data(1)
+        .unwrap();
+    assert_eq!((first.kind.as_str(), first.compartment), ("damaged", 16));
+    press(&window, &format!("Mark report {damaged} handled"));
+    pump_until(&window, "one left", 5, |w| {
+        let reports = w.global::<MaintenanceReports>();
+        reports.get_open_count() == 1 && reports.get_reports().row_count() == 1
+    });
+    let courier = window
+        .global::<MaintenanceReports>()
+        .get_reports()
+        .row_data(0)
+        .unwrap();
+    assert_eq!(courier.reporter_name, "Sam Swift (Swift Express)");
+    press(&window, "Show handled ones");
+    pump_until(&window, "the handled one too", 5, |w| {
+        let reports = w.global::<MaintenanceReports>().get_reports();
+        reports.row_count() == 2 && reports.row_data(1).is_some_and(|r| r.handled)
+    });
+    let handled_by = in_store(&runtime, &service, move |s| {
+        let rows = s.report_rows(true, 10).unwrap();
+        rows.iter()
+            .find(|r| r.id == damaged)
+            .unwrap()
+            .handled
+            .clone()
+            .unwrap()
+            .1
+    });
+    assert_eq!(handled_by, "staff:maintenance");
+
+    // Hardware: both boards answer; board B goes quiet and the page says so.
+    press(&window, "Hardware");
+    pump_until(&window, "the boards", 5, |w| {
+        let boards = w.global::<MaintenanceHardware>().get_boards();
+        boards.row_count() == 2 && boards.iter().all(|b| b.online && b.transactions > 0)
+    });
+    assert!(window.global::<MaintenanceHardware>().get_outbox_pending() > 0);
+    on_sim_board(&service, "B", |sim, address| sim.set_offline(address, true));
+    pump_until(&window, "board B quiet", 10, |w| {
+        let b = w
+            .global::<MaintenanceHardware>()
+            .get_boards()
+            .row_data(1)
+            .unwrap();
+        b.id == "B" && b.offline && !b.online && b.timeouts > 0
+    });
+    on_sim_board(&service, "B", |sim, address| {
+        sim.set_offline(address, false)
+    });
+    pump_until(&window, "board B back", 10, |w| {
+        w.global::<MaintenanceHardware>()
+            .get_boards()
+            .row_data(1)
+            .unwrap()
+            .online
+    });
+
+    // A test scan: a pickup QR shown now is read and explained, and starts
+    // no pickup (the screen is staff's).
+    service.scanned(
+        "LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA".into(),
+        ScanSource::Keyboard,
+    );
+    pump_until(&window, "the test scan", 5, |w| {
+        w.global::<MaintenanceHardware>().get_last_scan_meaning() == ScanMeaning::PickupHere
+    });
+    let hardware = window.global::<MaintenanceHardware>();
+    assert_eq!(
+        hardware.get_last_scan(),
+        "LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA"
+    );
+    assert_eq!(hardware.get_last_scan_reader(), ScanReader::KeyboardScanner);
+    service.scanned("1Z999AA10123456784".into(), ScanSource::Serial);
+    pump_until(&window, "a tracking number", 5, |w| {
+        w.global::<MaintenanceHardware>().get_last_scan_meaning() == ScanMeaning::Tracking
+    });
+    assert_eq!(page(&window), Page::Maintenance);
+
+    // The log: newest first, a page at a time, filtered.
+    press(&window, "Log");
+    pump_until(&window, "the log", 5, |w| {
+        w.global::<MaintenanceLog>().get_lines().row_count() == 50
+    });
+    let log = window.global::<MaintenanceLog>();
+    assert!(log.get_more());
+    assert!(!log.get_paged());
+    let newest = log.get_lines().row_data(0).unwrap();
+    press(&window, "Older");
+    pump_until(&window, "an older page", 5, move |w| {
+        let log = w.global::<MaintenanceLog>();
+        log.get_paged() && log.get_lines().row_data(0).is_some_and(|l| l != newest)
+    });
+    press(&window, "Newest");
+    pump_until(&window, "the newest page", 5, |w| {
+        !w.global::<MaintenanceLog>().get_paged()
+    });
+    press(&window, "Staff");
+    pump_until(&window, "staff only", 5, |w| {
+        let log = w.global::<MaintenanceLog>();
+        log.get_filter() == LogFilterKind::Staff
+            && log.get_lines().row_count() > 0
+            && log
+                .get_lines()
+                .iter()
+                .all(|l| l.actor == "staff:maintenance")
+    });
+    assert!(log_kinds(&window).contains(&"report_handled".to_string()));
+    assert!(log_kinds(&window).contains(&"maintenance_entered".to_string()));
+    press(&window, "Alarms");
+    pump_until(&window, "alarms", 5, |w| {
+        let kinds = log_kinds(w);
+        kinds.contains(&"board_offline".to_string())
+            && kinds.contains(&"report_raised".to_string())
+            && !kinds.contains(&"door_closed".to_string())
+    });
+
+    // A new admin PIN: too easy, too short and mistyped are refused.
+    press(&window, "Settings");
+    press(&window, "Change the admin PIN");
+    assert_eq!(pin_step(&window), PinStep::NewPin);
+    new_pin(&window, "123456");
+    assert_eq!(pin_step(&window), PinStep::Invalid);
+    assert_eq!(
+        window.global::<MaintenanceSettings>().get_pin_problem(),
+        PinProblem::Weak
+    );
+    press(&window, "Change the admin PIN");
+    new_pin(&window, "4718");
+    assert_eq!(
+        window.global::<MaintenanceSettings>().get_pin_problem(),
+        PinProblem::Length
+    );
+    press(&window, "Change the admin PIN");
+    new_pin(&window, "471809");
+    assert_eq!(pin_step(&window), PinStep::Again);
+    new_pin(&window, "471800");
+    assert_eq!(pin_step(&window), PinStep::Mismatch);
+    press(&window, "Change the admin PIN");
+    new_pin(&window, "471809");
+    new_pin(&window, "471809");
+    pump_until(&window, "the PIN saved", 10, |w| {
+        pin_step(w) == PinStep::Done
+    });
+
+    // The default language: the kiosk returns to it after each person.
+    press(&window, "Deutsch");
+    pump_until(&window, "German by default", 5, |w| {
+        w.global::<Kiosk>().get_default_language() == "de"
+    });
+    press(&window, "Leave maintenance");
+    assert_eq!(window.global::<Kiosk>().get_language(), "de");
+    let (language, pin_set) = in_store(&runtime, &service, |s| {
+        let pin = &s.recent_events(Some("admin_pin_set"), 1).unwrap()[0];
+        (s.default_language().unwrap(), pin.actor.clone())
+    });
+    assert_eq!(language.as_deref(), Some("de"));
+    assert_eq!(pin_set, "staff:maintenance");
+
+    // The demo PIN no longer opens maintenance; the new one does (asked
+    // for in English, chosen at home).
+    press(&window, "English");
+    window.global::<Maintenance>().invoke_requested();
+    type_admin_pin(&window, DEMO_ADMIN_PIN);
+    pump_until(&window, "the old PIN refused", 10, |w| {
+        w.global::<Maintenance>().get_notice() == MaintenanceNotice::WrongPin
+    });
+    type_admin_pin(&window, "471809");
+    pump_until(&window, "the new PIN", 10, |w| page(w) == Page::Maintenance);
+}
