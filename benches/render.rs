@@ -22,6 +22,10 @@ fn main() {
         "courier-scan-typing",
         "courier-door",
         "courier-done",
+        "maintenance",
+        "maintenance-parcels",
+        "maintenance-hardware",
+        "maintenance-log",
     ] {
         staged.show(screen, "en").unwrap();
         staged.draw(); // first draw loads fonts and images

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::binary;
+use common::{binary, staff};
 use locker_kiosk::store::{DATABASE_FILE, Store};
 
 fn output(cmd: &mut std::process::Command) -> (i32, String, String) {
@@ -339,32 +339,6 @@ fn the_camera_can_be_chosen_on_the_command_line() {
         stderr.contains("must be `none`, a device path such as /dev/video0, or replay:DIR"),
         "{stderr}"
     );
-}
-
-/// Runs `locker-kiosk ARGS --data-dir DIR` with `stdin`.
-fn staff(dir: &std::path::Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = binary()
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

@@ -153,18 +153,23 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
     assert_eq!((moves, compartment), (1, Some(10)));
 
     // Mark it for return: the carrier's next courier takes it back.
-    press(&window, "Mark for return to the sender");
+    press(&window, "Mark for return to the sender…");
+    press(&window, "Refused by the recipient");
     pump_until(&window, "marked", 5, |w| {
         notice(w) == ParcelNotice::MarkedForReturn
     });
-    let retrievable = in_store(&runtime, &service, |s| {
-        s.retrievable_for(1)
+    let (retrievable, reason) = in_store(&runtime, &service, |s| {
+        let retrievable = s
+            .retrievable_for(1)
             .unwrap()
             .iter()
             .map(|p| p.compartment)
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        let asked = &s.recent_events(Some("return_requested"), 1).unwrap()[0];
+        (retrievable, asked.detail["reason"].clone())
     });
     assert!(retrievable.contains(&10), "{retrievable:?}");
+    assert_eq!(reason, "refused_by_recipient");
 
     // Bob's other parcel is behind board B, which is down: the door does
     // not open, nothing is recorded; staff take it out with the key.

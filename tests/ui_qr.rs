@@ -58,4 +58,28 @@ fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {
         w.global::<Kiosk>().get_camera_preview().size().width == 160
     });
     assert_eq!(window.global::<Kiosk>().get_camera(), CameraState::Online);
+
+    // In maintenance the view is shown again on the hardware tab (for a
+    // test scan), and nowhere else.
+    common::enter_maintenance(&window, locker_kiosk::app::admin::DEMO_ADMIN_PIN);
+    window
+        .global::<Kiosk>()
+        .set_camera_preview(slint::Image::default());
+    let shown = |w: &locker_kiosk::ui::AppWindow| {
+        w.global::<Kiosk>().get_camera_preview().size().width == 160
+    };
+    let timer_ran = std::rc::Rc::new(std::cell::Cell::new(false));
+    let ran = timer_ran.clone();
+    let wait = slint::Timer::default();
+    wait.start(
+        slint::TimerMode::SingleShot,
+        Duration::from_millis(600),
+        move || ran.set(true),
+    );
+    pump_until(&window, "600 ms on the doors tab", 3, move |_| {
+        timer_ran.get()
+    });
+    assert!(!shown(&window), "no camera view on the doors tab");
+    common::press(&window, "Hardware");
+    pump_until(&window, "the camera's view on the hardware tab", 3, shown);
 }

@@ -3,6 +3,7 @@
 //! its own, so that no database work ever runs on the UI thread.
 
 pub mod admin;
+pub mod control;
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;
@@ -10,6 +11,7 @@ pub mod dropoff;
 pub mod maintenance;
 pub mod pickup;
 pub mod service;
+pub mod staff_commands;
 pub mod system;
 mod wait;
 

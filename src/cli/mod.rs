@@ -77,9 +77,12 @@ pub enum Command {
     /// List compartments, take one out of service or put it back
     #[command(subcommand)]
     Compartments(staff::CompartmentsCommand),
-    /// List parcels, show one with its history, expire those past their time
+    /// List parcels, show one with its history, expire those past their time, extend one, mark one for return
     #[command(subcommand)]
     Parcels(staff::ParcelsCommand),
+    /// Reports raised at the kiosk: list them, mark one handled
+    #[command(subcommand)]
+    Reports(staff::ReportsCommand),
 }
 
 impl GlobalArgs {
@@ -114,6 +117,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Admin(command) => staff::admin(&global, &command),
         Command::Compartments(command) => staff::compartments(&global, &command),
         Command::Parcels(command) => staff::parcels(&global, &command),
+        Command::Reports(command) => staff::reports(&global, &command),
     }
 }
 

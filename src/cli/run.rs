@@ -1,13 +1,14 @@
 //! `locker-kiosk run`: open the locker's records, start the service, show
 //! the UI.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use slint::ComponentHandle;
 
 use super::GlobalArgs;
-use crate::app::{Service, demo, system};
+use crate::app::{Service, control, demo, system};
 use crate::config::Config;
 use crate::store::Store;
 use crate::ui::{self, AppWindow, UiContext};
@@ -101,10 +102,18 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         .thread_name("kiosk-service")
         .build()
         .map_err(|e| format!("starting the service runtime: {e}"))?;
+    let data_dir = store.file().parent().map(Path::to_path_buf);
     let context = UiContext {
         service: Service::start(store, config, runtime.handle()),
         runtime: runtime.handle().clone(),
     };
+    // Staff commands reach the running kiosk here; without it they need
+    // the kiosk stopped, which is worth a warning, not a dark screen.
+    if let Some(data_dir) = data_dir
+        && let Err(e) = control::serve(context.service.clone(), &data_dir, runtime.handle())
+    {
+        tracing::warn!(error = %e, "no control socket: staff commands need the kiosk stopped");
+    }
     let window = AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;
     ui::bind(&window, &context);
     if !args.windowed {

@@ -1,6 +1,9 @@
 //! The staff commands, for an installer with a laptop over SSH:
-//! `admin set-pin`, `compartments`, `parcels`. Each change is in the audit
-//! log as `cli:<user>`.
+//! `admin set-pin`, `compartments`, `parcels`, `reports`. They run while
+//! the kiosk runs (through its control socket, `app::control`) or while
+//! it is stopped (on the database directly): the same code
+//! (`app::staff_commands`) either way. Each change is in the audit log as
+//! `cli:<user>`.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -9,8 +12,9 @@ use clap::Subcommand;
 
 use super::GlobalArgs;
 use super::run::open_records;
-use crate::app::{admin, system};
-use crate::domain::{CompartmentState, ParcelStatus};
+use crate::app::control::{self, Sent};
+use crate::app::staff_commands::{StaffRequest, execute};
+use crate::app::system;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -35,11 +39,38 @@ pub enum CompartmentsCommand {
 #[derive(Debug, Subcommand)]
 pub enum ParcelsCommand {
     /// The parcels in the locker
-    List,
+    List {
+        /// Only those past their storage period
+        #[arg(long)]
+        expired: bool,
+    },
     /// One parcel, by id or tracking number, with its history
     Show { parcel: String },
     /// Mark every parcel past its storage period as expired (for the courier to take back)
     ExpireRun,
+    /// Give a parcel's recipient more time (they are sent the new deadline)
+    Extend {
+        parcel: String,
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+    },
+    /// Mark a parcel for return to the sender: its carrier's next courier takes it back
+    Return {
+        parcel: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportsCommand {
+    /// Reports raised at the kiosk that are not handled yet (with --all, every one)
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Mark a report handled
+    Handle { report: i64 },
 }
 
 fn actor() -> String {
@@ -51,9 +82,21 @@ fn actor() -> String {
     )
 }
 
-fn finish(result: Result<(), String>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+/// Carries out `request`: by the running kiosk when there is one on this
+/// data directory, else on the database itself.
+fn run(global: &GlobalArgs, request: StaffRequest) -> ExitCode {
+    let actor = actor();
+    let answer = match control::send(&global.data_dir(), &actor, &request) {
+        Sent::Answered(answer) => answer,
+        Sent::NoKiosk => open_records(global).and_then(|(config, mut store)| {
+            execute(&mut store, &config, &request, &actor, system::now())
+        }),
+    };
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
         Err(message) => {
             eprintln!("locker-kiosk: {message}");
             ExitCode::FAILURE
@@ -62,14 +105,20 @@ fn finish(result: Result<(), String>) -> ExitCode {
 }
 
 pub fn admin(global: &GlobalArgs, command: &AdminCommand) -> ExitCode {
-    finish(match command {
-        AdminCommand::SetPin => set_pin(global),
-    })
+    match command {
+        AdminCommand::SetPin => match read_pin_twice() {
+            Ok(pin) => run(global, StaffRequest::SetAdminPin { pin }),
+            Err(message) => {
+                eprintln!("locker-kiosk: {message}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }
 
 /// Reads the PIN twice: without echo from a terminal, else two lines from
 /// standard input (for provisioning scripts).
-fn set_pin(global: &GlobalArgs) -> Result<(), String> {
+fn read_pin_twice() -> Result<String, String> {
     let (first, second) = if std::io::stdin().is_terminal() {
         let ask = |prompt: &str| rpassword::prompt_password(prompt).map_err(|e| e.to_string());
         (ask("New admin PIN (6 to 12 digits): ")?, ask("Again: ")?)
@@ -86,134 +135,54 @@ fn set_pin(global: &GlobalArgs) -> Result<(), String> {
     if first.trim() != second.trim() {
         return Err("the two PINs differ; nothing was changed".into());
     }
-    let (_, mut store) = open_records(global)?;
-    admin::set_pin(&mut store, first.trim(), &actor(), system::now()).map_err(|e| e.to_string())?;
-    println!("admin PIN set");
-    Ok(())
+    Ok(first.trim().to_string())
 }
 
 pub fn compartments(global: &GlobalArgs, command: &CompartmentsCommand) -> ExitCode {
-    finish((|| {
-        let (_, mut store) = open_records(global)?;
-        let error = |e: crate::store::StoreError| e.to_string();
+    run(
+        global,
         match command {
-            CompartmentsCommand::List => {
-                let parcels = store.parcels_in_locker().map_err(error)?;
-                println!(
-                    "{:>4}  {:<5} {:<10} {:<15} detail",
-                    "door", "size", "wiring", "state"
-                );
-                for c in store.compartments().map_err(error)? {
-                    let parcel = parcels
-                        .iter()
-                        .filter(|p| p.compartment == Some(c.number))
-                        .map(|p| format!("parcel {} ({}, {})", p.id, p.tracking, p.status))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let detail = match (c.state.reason(), parcel.is_empty()) {
-                        (Some(reason), true) => reason.to_string(),
-                        (Some(reason), false) => format!("{reason}; {parcel}"),
-                        (None, _) => parcel,
-                    };
-                    println!(
-                        "{:>4}  {:<5} {:<10} {:<15} {detail}",
-                        c.number,
-                        c.size.label(),
-                        format!("{}:{}", c.board, c.channel),
-                        c.state.name()
-                    );
-                }
-                Ok(())
-            }
-            CompartmentsCommand::Disable { number, reason } => {
-                if reason.trim().is_empty() {
-                    return Err("say why with --reason".into());
-                }
-                let state = CompartmentState::OutOfService {
-                    reason: reason.trim().into(),
-                };
-                store
-                    .set_compartment_state(*number, &state, &actor(), system::now())
-                    .map_err(error)?;
-                println!("compartment {number} is out of service: {}", reason.trim());
-                Ok(())
-            }
+            CompartmentsCommand::List => StaffRequest::ListCompartments,
+            CompartmentsCommand::Disable { number, reason } => StaffRequest::DisableCompartment {
+                number: *number,
+                reason: reason.clone(),
+            },
             CompartmentsCommand::Enable { number } => {
-                let state = store
-                    .put_back_in_service(*number, &actor(), system::now())
-                    .map_err(error)?;
-                println!("compartment {number} is back in service ({})", state.name());
-                Ok(())
+                StaffRequest::EnableCompartment { number: *number }
             }
-        }
-    })())
+        },
+    )
 }
 
 pub fn parcels(global: &GlobalArgs, command: &ParcelsCommand) -> ExitCode {
-    finish((|| {
-        let (_, mut store) = open_records(global)?;
-        let error = |e: crate::store::StoreError| e.to_string();
+    run(
+        global,
         match command {
-            ParcelsCommand::List => {
-                println!(
-                    "{:>5}  {:<24} {:>4}  {:<10} {:<20} expires",
-                    "id", "tracking", "door", "status", "recipient"
-                );
-                for p in store.parcels_in_locker().map_err(error)? {
-                    let recipient = store
-                        .recipient(p.recipient)
-                        .map_err(error)?
-                        .map_or_else(|| p.recipient.to_string(), |r| r.name);
-                    println!(
-                        "{:>5}  {:<24} {:>4}  {:<10} {:<20} {}",
-                        p.id,
-                        p.tracking,
-                        p.compartment.map_or("-".into(), |c| c.to_string()),
-                        p.status.name(),
-                        recipient,
-                        p.expires_at
-                            .map_or("-".into(), |t| super::verify_receipt::utc(t.0 / 1000))
-                    );
-                }
-                Ok(())
-            }
-            ParcelsCommand::Show { parcel } => {
-                let record = match parcel.parse::<i64>() {
-                    Ok(id) => store.parcel(id).map_err(error)?,
-                    Err(_) => None,
-                }
-                .or_else(|| store.parcel_by_tracking(parcel).ok().flatten())
-                .ok_or_else(|| format!("no parcel `{parcel}` (give its id or tracking number)"))?;
-                println!("parcel {}: {}", record.id, record.tracking);
-                println!("status: {}", record.status);
-                if let Some(door) = record.compartment {
-                    println!("compartment: {door}");
-                }
-                if let Some(expires) = record.expires_at {
-                    println!("expires: {}", super::verify_receipt::utc(expires.0 / 1000));
-                }
-                if record.status == ParcelStatus::Deposited && !record.confirmed {
-                    println!("note: the courier left before the door was seen closed; check it");
-                }
-                println!("history:");
-                for event in store.parcel_history(record.id).map_err(error)? {
-                    println!(
-                        "  {}  {:<22} {}",
-                        super::verify_receipt::utc(event.at.0 / 1000),
-                        event.kind,
-                        event.actor
-                    );
-                }
-                Ok(())
-            }
-            ParcelsCommand::ExpireRun => {
-                let expired = store.expire_due(system::now()).map_err(error)?;
-                println!("{} parcels expired", expired.len());
-                for id in expired {
-                    println!("  parcel {id}");
-                }
-                Ok(())
-            }
-        }
-    })())
+            ParcelsCommand::List { expired } => StaffRequest::ListParcels {
+                expired_only: *expired,
+            },
+            ParcelsCommand::Show { parcel } => StaffRequest::ShowParcel {
+                parcel: parcel.clone(),
+            },
+            ParcelsCommand::ExpireRun => StaffRequest::ExpireRun,
+            ParcelsCommand::Extend { parcel, hours } => StaffRequest::ExtendParcel {
+                parcel: parcel.clone(),
+                hours: *hours,
+            },
+            ParcelsCommand::Return { parcel, reason } => StaffRequest::ReturnParcel {
+                parcel: parcel.clone(),
+                reason: reason.clone(),
+            },
+        },
+    )
+}
+
+pub fn reports(global: &GlobalArgs, command: &ReportsCommand) -> ExitCode {
+    run(
+        global,
+        match command {
+            ReportsCommand::List { all } => StaffRequest::ListReports { all: *all },
+            ReportsCommand::Handle { report } => StaffRequest::HandleReport { report: *report },
+        },
+    )
 }

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::GlobalArgs;
 use crate::app::data_dir::RECEIPT_PUBLIC_KEY_FILE;
+use crate::app::system::utc_time;
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
 
 #[derive(Debug, Args)]
@@ -63,7 +64,7 @@ pub fn describe(proof: &Receipt) -> String {
         proof.locker,
         proof.courier,
         proof.company,
-        utc(proof.issued_at)
+        utc_time(proof.issued_at)
     );
     let lines = |out: &mut String, what: &str, lines: &[ReceiptLine]| {
         for line in lines {
@@ -71,44 +72,11 @@ pub fn describe(proof: &Receipt) -> String {
                 "{what}: {} in door {} at {}\n",
                 line.tracking,
                 line.door,
-                utc(line.at)
+                utc_time(line.at)
             ));
         }
     };
     lines(&mut out, "deposited", &proof.deposited);
     lines(&mut out, "taken back", &proof.retrieved);
     out
-}
-
-/// Seconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
-pub(super) fn utc(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_dates() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc(1_795_641_296), "2026-11-25 21:14:56 UTC");
-    }
 }

@@ -145,6 +145,35 @@ impl RemovalReason {
     }
 }
 
+/// Why staff send a parcel back to its sender (recorded with it; the
+/// carrier's next courier takes it back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReturnReason {
+    RefusedByRecipient,
+    WrongAddress,
+    RecalledBySender,
+}
+
+impl ReturnReason {
+    pub const ALL: [ReturnReason; 3] = [
+        ReturnReason::RefusedByRecipient,
+        ReturnReason::WrongAddress,
+        ReturnReason::RecalledBySender,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReturnReason::RefusedByRecipient => "refused_by_recipient",
+            ReturnReason::WrongAddress => "wrong_address",
+            ReturnReason::RecalledBySender => "recalled_by_sender",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ReturnReason> {
+        ReturnReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
 /// Why staff open every door at once (recorded with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpenAllReason {
@@ -333,6 +362,9 @@ mod tests {
         }
         for reason in OpenAllReason::ALL {
             assert_eq!(OpenAllReason::from_name(reason.name()), Some(reason));
+        }
+        for reason in ReturnReason::ALL {
+            assert_eq!(ReturnReason::from_name(reason.name()), Some(reason));
         }
         assert_eq!(RemovalReason::from_name("stolen"), None);
         assert_eq!(OpenAllReason::from_name(""), None);

@@ -29,6 +29,32 @@ pub fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_locker-kiosk"))
 }
 
+/// Runs `locker-kiosk ARGS --data-dir DIR` with `stdin`.
+pub fn staff(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = binary()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
 /// Runs the Slint event loop until `done` holds; fails after `secs`.
 /// For the UI tests, under the testing backend with an event loop.
 pub fn pump_until<W: slint::ComponentHandle + 'static>(

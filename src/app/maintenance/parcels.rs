@@ -11,7 +11,7 @@ use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::CompartmentNumber;
 use crate::domain::maintenance::{
-    MoveRefusal, ParcelPlace, RemovalReason, check_move, move_targets,
+    MoveRefusal, ParcelPlace, RemovalReason, ReturnReason, check_move, move_targets,
 };
 use crate::domain::pickup::OpenOutcome;
 use crate::store::{EventRecord, Extension, ParcelRow};
@@ -202,10 +202,14 @@ pub async fn extend(service: &Service, parcel: i64, hours: u32) -> ParcelActionR
 }
 
 /// The carrier's next courier takes the parcel back (to its sender).
-pub async fn mark_for_return(service: &Service, parcel: i64) -> ParcelActionResult {
+pub async fn mark_for_return(
+    service: &Service,
+    parcel: i64,
+    reason: ReturnReason,
+) -> ParcelActionResult {
     let now = system::now();
     match service
-        .call(move |store| store.request_return(parcel, "staff", ACTOR, now))
+        .call(move |store| store.request_return(parcel, reason.name(), ACTOR, now))
         .await
     {
         Ok(()) => ParcelActionResult::MarkedForReturn,

@@ -1,6 +1,7 @@
 -- Version 4: staff can take a parcel out of the locker in maintenance
 -- (status `removed`; the reason is in the event log), and a parcel's
--- history is found without reading the whole log.
+-- history, what staff did and the alarms are found without reading the
+-- whole log.
 --
 -- SQLite cannot change a CHECK constraint, so `parcels` is rebuilt the way
 -- SQLite documents: the migration runs with foreign keys off and is
@@ -44,3 +45,14 @@ CREATE INDEX parcels_by_compartment ON parcels (compartment) WHERE status IN ('d
 CREATE INDEX parcels_by_code ON parcels (pickup_code_id);
 
 CREATE INDEX events_by_parcel ON events (parcel_id) WHERE parcel_id IS NOT NULL;
+
+-- The audit log's rare filters, newest first. The conditions are those of
+-- store/events.rs (STAFF_ACTORS, ALARM_KINDS), term for term.
+CREATE INDEX events_by_staff ON events (id)
+    WHERE (substr(actor, 1, 6) = 'staff:' OR substr(actor, 1, 4) = 'cli:');
+CREATE INDEX events_alarms ON events (id)
+    WHERE (kind IN ('uncommanded_open', 'left_open', 'board_offline',
+            'report_raised', 'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open')
+        OR (kind IN ('door_open_outcome', 'maintenance_open')
+            AND json_extract(detail, '$.outcome') IN ('jammed', 'no_reply'))
+        OR (kind = 'compartment_state' AND json_extract(detail, '$.to') = 'faulty'));

@@ -11,7 +11,7 @@ use super::{Staff, current_staff};
 use crate::app::maintenance::parcels::{self, ParcelActionResult, ParcelDetails};
 use crate::app::system;
 use crate::domain::ParcelStatus;
-use crate::domain::maintenance::{EXTENSION_HOURS, RemovalReason};
+use crate::domain::maintenance::{EXTENSION_HOURS, RemovalReason, ReturnReason};
 use crate::domain::pickup::OpenOutcome;
 use crate::store::ParcelRow;
 use crate::ui::{AppWindow, DoorFailure, MaintenanceParcels, ParcelLine, ParcelNotice};
@@ -90,9 +90,14 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
             run(window, staff, Action::Extend(hours));
         }
     }));
-    parcels.on_mark_for_return(staff.action(window, |window, staff| {
-        run(window, staff, Action::MarkForReturn)
-    }));
+    parcels.on_mark_for_return(
+        staff.action_with(window, |window, staff, reason: SharedString| {
+            match ReturnReason::from_name(&reason) {
+                Some(reason) => run(window, staff, Action::MarkForReturn(reason)),
+                None => tracing::error!(%reason, "no such reason to send a parcel back"),
+            }
+        }),
+    );
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +105,7 @@ enum Action {
     Move(u32),
     Remove { reason: RemovalReason, by_key: bool },
     Extend(u32),
-    MarkForReturn,
+    MarkForReturn(ReturnReason),
 }
 
 /// Carries out `action` on the selected parcel and shows what it came to.
@@ -119,7 +124,9 @@ fn run(window: &AppWindow, staff: &Staff, action: Action) {
                 parcels::remove(&service, parcel, reason, by_key).await
             }
             Action::Extend(hours) => parcels::extend(&service, parcel, hours).await,
-            Action::MarkForReturn => parcels::mark_for_return(&service, parcel).await,
+            Action::MarkForReturn(reason) => {
+                parcels::mark_for_return(&service, parcel, reason).await
+            }
         };
         let _ = weak.upgrade_in_event_loop(move |window| {
             show_result(&window, &result);

@@ -1,0 +1,247 @@
+//! The staff commands of the command line (`admin set-pin`,
+//! `compartments`, `parcels`, `reports`) as requests with a text answer.
+//! One implementation, run in one of two places: on the store directly
+//! while the kiosk is stopped, or by the running kiosk when the command
+//! reaches it through its control socket (`control.rs`). Either way the
+//! change is in the audit log as the command line's user.
+
+use serde::{Deserialize, Serialize};
+
+use super::admin;
+use crate::config::Config;
+use crate::domain::{CompartmentState, ParcelStatus, Timestamp};
+use crate::store::{ParcelRecord, Store, StoreError};
+
+/// What an installer asks of the locker's records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum StaffRequest {
+    SetAdminPin { pin: String },
+    ListCompartments,
+    DisableCompartment { number: u32, reason: String },
+    EnableCompartment { number: u32 },
+    ListParcels { expired_only: bool },
+    ShowParcel { parcel: String },
+    ExpireRun,
+    ExtendParcel { parcel: String, hours: u32 },
+    ReturnParcel { parcel: String, reason: String },
+    ListReports { all: bool },
+    HandleReport { report: i64 },
+}
+
+/// The most hours an extension may give at once (a month).
+pub const MAX_EXTENSION_HOURS: u32 = 24 * 31;
+
+/// Carries out `request` as `actor`; the answer is the text to print, the
+/// error a sentence for the installer.
+pub fn execute(
+    store: &mut Store,
+    config: &Config,
+    request: &StaffRequest,
+    actor: &str,
+    now: Timestamp,
+) -> Result<String, String> {
+    let error = |e: StoreError| e.to_string();
+    match request {
+        StaffRequest::SetAdminPin { pin } => {
+            admin::set_pin(store, pin.trim(), actor, now).map_err(error)?;
+            Ok("admin PIN set\n".into())
+        }
+        StaffRequest::ListCompartments => list_compartments(store).map_err(error),
+        StaffRequest::DisableCompartment { number, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err("say why with --reason".into());
+            }
+            let state = CompartmentState::OutOfService {
+                reason: reason.into(),
+            };
+            store
+                .set_compartment_state(*number, &state, actor, now)
+                .map_err(error)?;
+            Ok(format!(
+                "compartment {number} is out of service: {reason}\n"
+            ))
+        }
+        StaffRequest::EnableCompartment { number } => {
+            let state = store
+                .put_back_in_service(*number, actor, now)
+                .map_err(error)?;
+            Ok(format!(
+                "compartment {number} is back in service ({})\n",
+                state.name()
+            ))
+        }
+        StaffRequest::ListParcels { expired_only } => {
+            list_parcels(store, *expired_only).map_err(error)
+        }
+        StaffRequest::ShowParcel { parcel } => {
+            let record = find_parcel(store, parcel)?;
+            show_parcel(store, &record).map_err(error)
+        }
+        StaffRequest::ExpireRun => {
+            let expired = store.expire_due(now).map_err(error)?;
+            let mut out = format!("{} parcels expired\n", expired.len());
+            for id in expired {
+                out.push_str(&format!("  parcel {id}\n"));
+            }
+            Ok(out)
+        }
+        StaffRequest::ExtendParcel { parcel, hours } => {
+            if !(1..=MAX_EXTENSION_HOURS).contains(hours) {
+                return Err(format!("an extension is 1 to {MAX_EXTENSION_HOURS} hours"));
+            }
+            let record = find_parcel(store, parcel)?;
+            let extension = store
+                .extend_parcel(
+                    record.id,
+                    *hours,
+                    config.policies.pin_length,
+                    &mut super::system::OsEntropy,
+                    actor,
+                    now,
+                )
+                .map_err(error)?;
+            Ok(format!(
+                "parcel {} waits until {}; its recipient is sent the new deadline{}\n",
+                record.id,
+                utc(extension.expires_at),
+                if extension.new_code {
+                    " and a new code"
+                } else {
+                    ""
+                }
+            ))
+        }
+        StaffRequest::ReturnParcel { parcel, reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err("say why with --reason".into());
+            }
+            let record = find_parcel(store, parcel)?;
+            store
+                .request_return(record.id, reason, actor, now)
+                .map_err(error)?;
+            Ok(format!(
+                "parcel {} is marked for return: the carrier's next courier takes it back\n",
+                record.id
+            ))
+        }
+        StaffRequest::ListReports { all } => list_reports(store, *all).map_err(error),
+        StaffRequest::HandleReport { report } => {
+            store
+                .mark_report_handled(*report, actor, now)
+                .map_err(error)?;
+            Ok(format!("report {report} is handled\n"))
+        }
+    }
+}
+
+/// A parcel by its id or tracking number.
+fn find_parcel(store: &Store, parcel: &str) -> Result<ParcelRecord, String> {
+    match parcel.parse::<i64>() {
+        Ok(id) => store.parcel(id).map_err(|e| e.to_string())?,
+        Err(_) => None,
+    }
+    .or_else(|| store.parcel_by_tracking(parcel).ok().flatten())
+    .ok_or_else(|| format!("no parcel `{parcel}` (give its id or tracking number)"))
+}
+
+fn utc(at: Timestamp) -> String {
+    super::system::utc_time(at.0 / 1000)
+}
+
+fn list_compartments(store: &Store) -> Result<String, StoreError> {
+    let parcels = store.parcels_in_locker()?;
+    let mut out = format!(
+        "{:>4}  {:<5} {:<10} {:<15} detail\n",
+        "door", "size", "wiring", "state"
+    );
+    for c in store.compartments()? {
+        let parcel = parcels
+            .iter()
+            .filter(|p| p.compartment == Some(c.number))
+            .map(|p| format!("parcel {} ({}, {})", p.id, p.tracking, p.status))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let detail = match (c.state.reason(), parcel.is_empty()) {
+            (Some(reason), true) => reason.to_string(),
+            (Some(reason), false) => format!("{reason}; {parcel}"),
+            (None, _) => parcel,
+        };
+        out.push_str(&format!(
+            "{:>4}  {:<5} {:<10} {:<15} {detail}\n",
+            c.number,
+            c.size.label(),
+            format!("{}:{}", c.board, c.channel),
+            c.state.name()
+        ));
+    }
+    Ok(out)
+}
+
+fn list_parcels(store: &Store, expired_only: bool) -> Result<String, StoreError> {
+    let mut out = format!(
+        "{:>5}  {:<24} {:>4}  {:<10} {:<20} expires\n",
+        "id", "tracking", "door", "status", "recipient"
+    );
+    for p in store.parcel_rows("", expired_only)? {
+        out.push_str(&format!(
+            "{:>5}  {:<24} {:>4}  {:<10} {:<20} {}\n",
+            p.id,
+            p.tracking,
+            p.compartment,
+            p.status.name(),
+            p.recipient,
+            p.expires_at.map_or("-".into(), utc)
+        ));
+    }
+    Ok(out)
+}
+
+fn show_parcel(store: &Store, record: &ParcelRecord) -> Result<String, StoreError> {
+    let mut out = format!(
+        "parcel {}: {}\nstatus: {}\n",
+        record.id, record.tracking, record.status
+    );
+    if let Some(door) = record.compartment {
+        out.push_str(&format!("compartment: {door}\n"));
+    }
+    if let Some(expires) = record.expires_at {
+        out.push_str(&format!("expires: {}\n", utc(expires)));
+    }
+    if record.status == ParcelStatus::Deposited && !record.confirmed {
+        out.push_str("note: the courier left before the door was seen closed; check it\n");
+    }
+    out.push_str("history:\n");
+    for event in store.parcel_history(record.id)? {
+        out.push_str(&format!(
+            "  {}  {:<22} {}\n",
+            utc(event.at),
+            event.kind,
+            event.actor
+        ));
+    }
+    Ok(out)
+}
+
+fn list_reports(store: &Store, all: bool) -> Result<String, StoreError> {
+    let mut out = format!(
+        "{:>4}  {:<18} {:>4}  {:<24} {:<24} handled\n",
+        "id", "kind", "door", "reported", "by"
+    );
+    for r in store.report_rows(all, 1000)? {
+        out.push_str(&format!(
+            "{:>4}  {:<18} {:>4}  {:<24} {:<24} {}\n",
+            r.id,
+            r.kind,
+            r.compartment.map_or("-".into(), |c| c.to_string()),
+            utc(r.created_at),
+            r.reported_by,
+            r.handled
+                .as_ref()
+                .map_or("-".into(), |(at, by)| format!("{} by {by}", utc(*at)))
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,177 @@
+//! The staff commands while the kiosk runs: the real binary talks to a
+//! running kiosk (the service with its store and simulated boards, in
+//! this process) through the control socket, and the kiosk carries the
+//! command out on its own store. Garbage on the socket is answered and
+//! changes nothing; a stale socket of a kiosk that is gone is no kiosk.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+
+use common::staff;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+
+use locker_kiosk::app::{Service, admin, control};
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::pickup::ProblemKind;
+use locker_kiosk::domain::{CompartmentState, ParcelStatus};
+
+#[test]
+fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::seeded_store(dir.path());
+    let report = store
+        .add_report(
+            ProblemKind::Missing,
+            Some(2),
+            None,
+            "recipient",
+            common::NOW,
+        )
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(store, Config::demo(), runtime.handle());
+    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
+    let socket = control::socket_path(dir.path());
+    let mode = std::fs::metadata(&socket).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "only the kiosk's user may connect");
+    let in_store = |f: fn(&mut locker_kiosk::store::Store) -> String| -> String {
+        runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
+    };
+    let dir = dir.path();
+
+    // The kiosk holds the database: the command goes through the socket.
+    let (code, out, err) = staff(
+        dir,
+        &["compartments", "disable", "9", "--reason", "hinge"],
+        "",
+    );
+    assert_eq!(
+        (code, out.trim()),
+        (0, "compartment 9 is out of service: hinge"),
+        "{err}"
+    );
+    let changed = in_store(|s| {
+        let state = s.compartment(9).unwrap().unwrap().state;
+        let event = &s.recent_events(Some("compartment_state"), 1).unwrap()[0];
+        format!("{state:?} {}", event.actor)
+    });
+    let expected = CompartmentState::OutOfService {
+        reason: "hinge".into(),
+    };
+    assert!(
+        changed.starts_with(&format!("{expected:?} cli:")),
+        "{changed}"
+    );
+    let (code, _, err) = staff(dir, &["compartments", "disable", "99", "--reason", "x"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("there is no compartment 99"), "{err}");
+
+    // Parcels: listed, the expired one given two days, one marked for return.
+    let (code, out, _) = staff(dir, &["parcels", "list"], "");
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 5, "a header and four parcels: {out}");
+    let (_, out, _) = staff(dir, &["parcels", "list", "--expired"], "");
+    assert!(
+        out.contains("JD014600006281234567") && out.lines().count() == 2,
+        "{out}"
+    );
+    let (code, out, err) = staff(
+        dir,
+        &["parcels", "extend", "JD014600006281234567", "--hours", "48"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("waits until") && out.contains("new deadline"),
+        "{out}"
+    );
+    let status = in_store(|s| {
+        let p = s
+            .parcel_by_tracking("JD014600006281234567")
+            .unwrap()
+            .unwrap();
+        p.status.to_string()
+    });
+    assert_eq!(status, ParcelStatus::Deposited.to_string());
+    let (code, _, err) = staff(
+        dir,
+        &["parcels", "extend", "JD014600006281234567", "--hours", "0"],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("1 to"), "{err}");
+    let (code, _, err) = staff(
+        dir,
+        &[
+            "parcels",
+            "return",
+            "1Z999AA10123456784",
+            "--reason",
+            "refused by the recipient",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let returning = in_store(|s| format!("{:?}", s.retrievable_for(1).unwrap()));
+    assert!(returning.contains("compartment: 2"), "{returning}");
+
+    // Reports: listed, handled, gone from the open ones.
+    let (_, out, _) = staff(dir, &["reports", "list"], "");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("missing") && l.contains("recipient")),
+        "{out}"
+    );
+    let (code, out, _) = staff(dir, &["reports", "handle", &report.to_string()], "");
+    assert_eq!(
+        (code, out.trim().to_string()),
+        (0, format!("report {report} is handled"))
+    );
+    let (_, out, _) = staff(dir, &["reports", "list"], "");
+    assert_eq!(out.lines().count(), 1, "only the header: {out}");
+    let (_, out, _) = staff(dir, &["reports", "list", "--all"], "");
+    assert!(out.contains(" by cli:"), "{out}");
+
+    // The admin PIN, typed twice on stdin, reaches the kiosk's store.
+    let (code, out, err) = staff(dir, &["admin", "set-pin"], "4718093\n4718093\n");
+    assert_eq!((code, out.trim()), (0, "admin PIN set"), "{err}");
+    let opens = in_store(|s| {
+        admin::check_pin(s, &Config::demo(), "4718093")
+            .unwrap()
+            .to_string()
+    });
+    assert_eq!(opens, "true");
+
+    // Garbage on the socket is answered, and the kiosk goes on serving.
+    let mut raw = UnixStream::connect(&socket).unwrap();
+    raw.write_all(b"\x8a\x01\x00\x11 not json\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(raw).read_line(&mut answer).unwrap();
+    assert!(
+        answer.contains("\"error\"") && answer.contains("did not understand"),
+        "{answer}"
+    );
+    let (code, _, _) = staff(dir, &["compartments", "enable", "9"], "");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_stale_socket_of_a_kiosk_that_is_gone_is_no_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(common::seeded_store(dir.path()));
+    // A kiosk that died left its socket file behind.
+    drop(UnixListener::bind(control::socket_path(dir.path())).unwrap());
+    assert!(control::socket_path(dir.path()).exists());
+    let (code, out, err) = staff(
+        dir.path(),
+        &["compartments", "disable", "3", "--reason", "dirty"],
+        "",
+    );
+    assert_eq!(
+        (code, out.trim()),
+        (0, "compartment 3 is out of service: dirty"),
+        "{err}"
+    );
+}
