@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{NOW, demo_store, seeded_store};
+use common::{NOW, demo_store, deposit, seeded_store};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::codes::Entropy;
 use locker_kiosk::domain::dropoff::ParcelMatch;
@@ -288,22 +288,6 @@ fn rewiring_two_compartments_onto_each_others_channels_works() {
     store.sync_layout(&swapped, NOW).unwrap();
     assert_eq!(store.compartment(1).unwrap().unwrap().channel, b);
     assert_eq!(store.compartment(2).unwrap().unwrap().channel, a);
-}
-
-fn deposit(tracking: &str, recipient: i64, compartment: u32) -> NewDeposit<'_> {
-    NewDeposit {
-        tracking,
-        carrier: None,
-        recipient,
-        announced: None,
-        compartment,
-        size: SizeClass::S,
-        courier: None,
-        confirmed: true,
-        storage_hours: 72,
-        pin_length: 6,
-        preset_code: None,
-    }
 }
 
 #[test]

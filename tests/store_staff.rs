@@ -8,7 +8,7 @@ use common::{NOW, seeded_store};
 use locker_kiosk::app::system::OsEntropy;
 use locker_kiosk::domain::maintenance::RemovalReason;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, ProblemKind};
-use locker_kiosk::domain::{CompartmentState, ParcelStatus, SizeClass, Timestamp};
+use locker_kiosk::domain::{CompartmentState, ParcelStatus, Timestamp};
 use locker_kiosk::store::{LogFilter, NewDeposit, Store, StoreError};
 
 const STAFF: &str = "staff:maintenance";
@@ -116,17 +116,8 @@ fn an_extension_gives_a_new_code_when_the_old_one_was_spent() {
         .add_recipient("Rita Resident", Some("7A"), false, NOW)
         .unwrap();
     let deposit = |tracking, compartment| NewDeposit {
-        tracking,
-        carrier: None,
-        recipient: rita,
-        announced: None,
-        compartment,
-        size: SizeClass::S,
         courier: Some(1),
-        confirmed: true,
-        storage_hours: 72,
-        pin_length: 6,
-        preset_code: None,
+        ..common::deposit(tracking, rita, compartment)
     };
     let (first, code) = store
         .deposit(&deposit("RITA-1", 3), &mut OsEntropy, NOW)

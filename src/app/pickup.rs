@@ -400,13 +400,7 @@ impl PickupTask {
             }
             PickupEffect::OpenDoor(compartment) => {
                 tokio::spawn(async move {
-                    let outcome = match service.doors().open(compartment) {
-                        Ok(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot open compartment {compartment}");
-                            OpenOutcome::NoReply
-                        }
-                    };
+                    let outcome = service.open_door(compartment).await;
                     let _ = inputs.send(PickupInput::DoorOutcome {
                         compartment,
                         outcome,

@@ -10,7 +10,8 @@ use std::thread;
 use tokio::sync::oneshot;
 
 use crate::config::{CameraDevice, Config, ScannerConfig};
-use crate::domain::CompartmentState;
+use crate::domain::pickup::OpenOutcome;
+use crate::domain::{CompartmentNumber, CompartmentState};
 use crate::hardware::doors::DoorSystem;
 use crate::scanning::camera::{CameraStatus, Scanner};
 use crate::scanning::serial::SerialScanner;
@@ -149,6 +150,18 @@ impl Service {
 
     pub fn doors(&self) -> &DoorSystem {
         &self.doors
+    }
+
+    /// Opens a compartment's door and waits for what its sensor saw; a
+    /// door system that cannot take the command counts as no reply.
+    pub async fn open_door(&self, compartment: CompartmentNumber) -> OpenOutcome {
+        match self.doors.open(compartment) {
+            Ok(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open compartment {compartment}");
+                OpenOutcome::NoReply
+            }
+        }
     }
 
     /// Every scan, from the camera and the scanners.

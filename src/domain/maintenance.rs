@@ -230,11 +230,6 @@ impl OpenAllSummary {
         summary.no_reply.sort_unstable();
         summary
     }
-
-    /// Every door is open now.
-    pub fn all_open(&self) -> bool {
-        self.jammed.is_empty() && self.no_reply.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -384,7 +379,5 @@ mod tests {
         assert_eq!(summary.already_open, 1);
         assert_eq!(summary.jammed, vec![2]);
         assert_eq!(summary.no_reply, vec![8, 9]);
-        assert!(!summary.all_open());
-        assert!(OpenAllSummary::of(&[(1, OpenOutcome::Opened)]).all_open());
     }
 }

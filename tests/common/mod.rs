@@ -25,6 +25,28 @@ pub fn seeded_store(dir: &Path) -> Store {
     store
 }
 
+/// A size-S parcel for `recipient` into `compartment`, from no courier,
+/// confirmed, with a new random code.
+pub fn deposit(
+    tracking: &str,
+    recipient: i64,
+    compartment: u32,
+) -> locker_kiosk::store::NewDeposit<'_> {
+    locker_kiosk::store::NewDeposit {
+        tracking,
+        carrier: None,
+        recipient,
+        announced: None,
+        compartment,
+        size: locker_kiosk::domain::SizeClass::S,
+        courier: None,
+        confirmed: true,
+        storage_hours: 72,
+        pin_length: 6,
+        preset_code: None,
+    }
+}
+
 pub fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_locker-kiosk"))
 }

@@ -631,7 +631,7 @@ impl DropoffTask {
                         Ok(false) => tracing::warn!(compartment, "compartment was no longer free"),
                         Err(e) => tracing::error!(error = %e, "reserving a compartment failed"),
                     }
-                    let outcome = open_door(&service, compartment).await;
+                    let outcome = service.open_door(compartment).await;
                     let _ = inputs.send(DropoffInput::DoorOutcome {
                         compartment,
                         outcome,
@@ -640,7 +640,7 @@ impl DropoffTask {
             }
             F::OpenDoor(compartment) => {
                 tokio::spawn(async move {
-                    let outcome = open_door(&service, compartment).await;
+                    let outcome = service.open_door(compartment).await;
                     let _ = inputs.send(DropoffInput::DoorOutcome {
                         compartment,
                         outcome,
@@ -890,14 +890,4 @@ pub fn size_options(views: &[CompartmentView]) -> Vec<SizeOption> {
             enabled: choosable.contains(size),
         })
         .collect()
-}
-
-async fn open_door(service: &Service, compartment: CompartmentNumber) -> OpenOutcome {
-    match service.doors().open(compartment) {
-        Ok(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open compartment {compartment}");
-            OpenOutcome::NoReply
-        }
-    }
 }

@@ -63,13 +63,7 @@ pub async fn open(
     compartment: CompartmentNumber,
     reason: String,
 ) -> OpenOutcome {
-    let outcome = match service.doors().open(compartment) {
-        Ok(answer) => answer.await.unwrap_or(OpenOutcome::NoReply),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open compartment {compartment}");
-            OpenOutcome::NoReply
-        }
-    };
+    let outcome = service.open_door(compartment).await;
     let event = NewEvent::new("maintenance_open", ACTOR)
         .compartment(compartment)
         .detail(json!({ "reason": reason, "outcome": outcome.name() }));

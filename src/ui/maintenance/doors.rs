@@ -190,7 +190,7 @@ fn open_result(outcome: OpenOutcome) -> OpenResult {
     }
 }
 
-pub(in crate::ui) fn door_kind(kind: TileKind) -> DoorKind {
+fn door_kind(kind: TileKind) -> DoorKind {
     match kind {
         TileKind::Offline => DoorKind::Offline,
         TileKind::Faulty => DoorKind::Faulty,
