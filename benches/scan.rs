@@ -198,6 +198,7 @@ fn main() {
     let service = Service::start(store, config, runtime.handle());
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
     let driver = PickupDriver::spawn(service.clone(), runtime.handle(), |_| {});
+    service.take_scans();
     let scanner = Scanner::start(Duration::from_millis(10), service.scan_sink());
     let sims = service.doors().simulators().to_vec();
     let mut times = Vec::new();

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{binary, staff};
+use locker_kiosk::domain::maintenance::PinHolder;
 use locker_kiosk::store::{DATABASE_FILE, Store};
 
 fn output(cmd: &mut std::process::Command) -> (i32, String, String) {
@@ -409,32 +410,58 @@ fn staff_manage_compartments_parcels_and_the_admin_pin_from_the_command_line() {
     let (code, out, _) = staff(dir, &["admin", "set-pin"], "4718093\n4718093\n");
     assert_eq!((code, out.trim()), (0, "admin PIN set"));
 
+    // Staff members with PINs of their own: named in the log; one PIN
+    // names one person; a PIN taken away opens nothing.
+    let set_staff = ["admin", "set-pin", "--staff", " Sam Lee "];
+    let (code, _, err) = staff(dir, &set_staff, "4718093\n4718093\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("already someone else's"), "{err}");
+    let (code, out, err) = staff(dir, &set_staff, "5820417\n5820417\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("as staff:Sam Lee"), "{out}");
+    let set_kim = ["admin", "set-pin", "--staff", "Kim"];
+    assert_eq!(staff(dir, &set_kim, "6931528\n6931528\n").0, 0);
+    let (code, _, err) = staff(
+        dir,
+        &["admin", "set-pin", "--staff", "a:b"],
+        "7042639\n7042639\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("letters, digits"), "{err}");
+    let (_, out, _) = staff(dir, &["admin", "staff"], "");
+    let listed: Vec<&str> = out.lines().map(|l| l.split("  ").next().unwrap()).collect();
+    assert_eq!(listed, ["shared admin PIN: set", "Kim", "Sam Lee"], "{out}");
+    assert_eq!(staff(dir, &["admin", "remove-staff", "Kim"], "").0, 0);
+    let (code, _, err) = staff(dir, &["admin", "remove-staff", "Kim"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("no staff member `Kim`"), "{err}");
+
     let store = Store::open(dir).unwrap();
     let hash = store.meta("admin_pin_hash").unwrap().unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("4718093"));
+    let staff_hash = &store.staff_pins().unwrap()[0].pin_hash;
+    assert!(staff_hash.starts_with("$argon2id$") && !staff_hash.contains("5820417"));
     let config = locker_kiosk::config::Config::demo();
-    assert!(locker_kiosk::app::admin::check_pin(&store, &config, "4718093").unwrap());
-    assert!(
-        !locker_kiosk::app::admin::check_pin(
-            &store,
-            &config,
-            locker_kiosk::app::admin::DEMO_ADMIN_PIN
-        )
-        .unwrap()
-    );
+    let opens = |pin: &str| locker_kiosk::app::admin::check_pin(&store, &config, pin).unwrap();
+    assert_eq!(opens("4718093"), Some(PinHolder::Site));
+    assert_eq!(opens("5820417"), Some(PinHolder::Staff("Sam Lee".into())));
+    assert_eq!(opens("6931528"), None, "Kim's PIN was taken away");
+    assert_eq!(opens(locker_kiosk::app::admin::DEMO_ADMIN_PIN), None);
     // Every change is in the audit log, by the command line's user.
     let actors: Vec<(String, String)> = store
-        .recent_events(None, 5)
+        .recent_events(None, 8)
         .unwrap()
         .into_iter()
         .map(|e| (e.kind, e.actor))
         .collect();
-    assert!(
-        actors
-            .iter()
-            .any(|(kind, actor)| kind == "admin_pin_set" && actor.starts_with("cli:")),
-        "{actors:?}"
-    );
+    for logged in ["admin_pin_set", "staff_pin_set", "staff_pin_removed"] {
+        assert!(
+            actors
+                .iter()
+                .any(|(kind, actor)| kind == logged && actor.starts_with("cli:")),
+            "{logged}: {actors:?}"
+        );
+    }
     let changes = store.recent_events(Some("compartment_state"), 10).unwrap();
     assert_eq!(changes.len(), 2);
     assert!(changes.iter().all(|e| e.actor.starts_with("cli:")));

@@ -3,14 +3,16 @@
 //! the hardware page (a board going quiet, a test scan that starts no
 //! pickup, the outbox), the audit log (filters, paging back), a new admin
 //! PIN (refused when weak, short or typed differently; then the old one
-//! stops working), and the default language.
+//! stops working), a staff member's own PIN (named in the log, changed
+//! only to a PIN nobody else has), and the default language.
 //!
 //! One test function: the testing backend can be set up once per process.
 
 mod common;
 
 use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin};
-use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
+use locker_kiosk::app::admin::{self, DEMO_ADMIN_PIN};
+use locker_kiosk::domain::maintenance::PinHolder;
 use locker_kiosk::domain::pickup::ProblemKind;
 use locker_kiosk::scanning::ScanSource;
 use locker_kiosk::store::NewEvent;
@@ -243,4 +245,69 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     });
     type_admin_pin(&window, "471809");
     pump_until(&window, "the new PIN", 10, |w| page(w) == Page::Maintenance);
+    assert_eq!(window.global::<Maintenance>().get_signed_in(), "");
+    press(&window, "Leave maintenance");
+
+    // A staff member's own PIN: maintenance knows who came in, what they
+    // do is recorded as theirs, and "Change my PIN" changes only theirs
+    // (never to someone else's PIN).
+    in_store(&runtime, &service, move |s| {
+        let sam = PinHolder::Staff("Sam Lee".into());
+        admin::set_pin(s, &sam, "5820417", "cli:installer", now).unwrap()
+    });
+    press(&window, "English");
+    enter_maintenance(&window, "5820417");
+    assert_eq!(window.global::<Maintenance>().get_signed_in(), "Sam Lee");
+    press(&window, "Settings");
+    press(&window, "Change my PIN");
+    new_pin(&window, "471809");
+    new_pin(&window, "471809");
+    pump_until(&window, "the shared PIN refused", 10, |w| {
+        pin_step(w) == PinStep::Invalid
+    });
+    assert_eq!(
+        window.global::<MaintenanceSettings>().get_pin_problem(),
+        PinProblem::Taken
+    );
+    press(&window, "Change my PIN");
+    new_pin(&window, "6931528");
+    new_pin(&window, "6931528");
+    pump_until(&window, "Sam's PIN saved", 10, |w| {
+        pin_step(w) == PinStep::Done
+    });
+    press(&window, "Leave maintenance");
+    // Leaving is recorded off the UI thread.
+    let left_by = || {
+        in_store(&runtime, &service, |s| {
+            s.recent_events(Some("maintenance_left"), 1).unwrap()[0]
+                .actor
+                .clone()
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while left_by() != "staff:Sam Lee" && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let (sam_did, opens) = in_store(&runtime, &service, |s| {
+        let kinds = ["maintenance_entered", "staff_pin_set", "maintenance_left"];
+        let actors: Vec<String> = kinds
+            .iter()
+            .map(|k| s.recent_events(Some(k), 1).unwrap()[0].actor.clone())
+            .collect();
+        let config = locker_kiosk::config::Config::demo();
+        let opens: Vec<Option<PinHolder>> = ["5820417", "6931528", "471809"]
+            .iter()
+            .map(|pin| admin::check_pin(s, &config, pin).unwrap())
+            .collect();
+        (actors, opens)
+    });
+    assert_eq!(sam_did, ["staff:Sam Lee"; 3]);
+    assert_eq!(
+        opens,
+        [
+            None,
+            Some(PinHolder::Staff("Sam Lee".into())),
+            Some(PinHolder::Site)
+        ]
+    );
 }

@@ -1,5 +1,6 @@
-//! The admin PIN that guards maintenance: stored only as an argon2id hash
-//! (PHC string) in the store. Until one is set, maintenance cannot be
+//! The PINs that guard maintenance: the site's shared admin PIN, and staff
+//! members' own PINs (so that the audit log says who), each stored only as
+//! an argon2id hash (PHC string). Until a PIN is set, maintenance cannot be
 //! entered, except with [`DEMO_ADMIN_PIN`] on the built-in demo locker.
 
 use argon2::Argon2;
@@ -8,13 +9,15 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::domain::codes::{AdminPinError, Entropy, validate_admin_pin};
+use crate::domain::maintenance::{PinHolder, staff_name};
 use crate::store::{NewEvent, Result, Store, StoreError};
 
 /// Printed in the README; accepted only by the built-in demo locker, and
 /// only while no PIN has been set.
 pub const DEMO_ADMIN_PIN: &str = "924653";
 
-const META_KEY: &str = "admin_pin_hash";
+/// Where the shared admin PIN's hash is kept.
+pub const PIN_META_KEY: &str = "admin_pin_hash";
 
 /// The argon2id hash of `pin`, with a fresh random salt.
 pub fn hash_pin(pin: &str) -> String {
@@ -36,22 +39,78 @@ pub fn pin_matches(pin: &str, phc: &str) -> bool {
     })
 }
 
-/// Sets (or changes) the admin PIN; recorded in the audit log, never the PIN.
-pub fn set_pin(store: &mut Store, pin: &str, actor: &str, now: Timestamp) -> Result<()> {
+/// Sets (or changes) the PIN of `holder`; recorded in the audit log,
+/// never the PIN. A PIN that already opens maintenance for someone else is
+/// refused: each PIN names one person.
+pub fn set_pin(
+    store: &mut Store,
+    holder: &PinHolder,
+    pin: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
     validate_admin_pin(pin).map_err(|e: AdminPinError| StoreError::Rule(e.to_string()))?;
-    let replaced = store.meta(META_KEY)?.is_some();
-    store.set_secret_meta(META_KEY, &hash_pin(pin))?;
-    let event =
-        NewEvent::new("admin_pin_set", actor).detail(serde_json::json!({ "replaced": replaced }));
-    store.record_event(now, &event).map(|_| ())
+    if pin_taken(store, holder, pin)? {
+        return Err(StoreError::Rule(
+            "this PIN is already someone else's; choose another".into(),
+        ));
+    }
+    let hash = hash_pin(pin);
+    match holder {
+        PinHolder::Site => {
+            let replaced = store.meta(PIN_META_KEY)?.is_some();
+            store.set_secret_meta(PIN_META_KEY, &hash)?;
+            let event = NewEvent::new("admin_pin_set", actor)
+                .detail(serde_json::json!({ "replaced": replaced }));
+            store.record_event(now, &event).map(|_| ())
+        }
+        PinHolder::Staff(name) => {
+            let name = staff_name(name).map_err(|e| StoreError::Rule(e.to_string()))?;
+            store.set_staff_pin(&name, &hash, actor, now).map(|_| ())
+        }
+    }
 }
 
-/// Whether `pin` opens maintenance on this locker.
-pub fn check_pin(store: &Store, config: &Config, pin: &str) -> Result<bool> {
-    Ok(match store.meta(META_KEY)? {
-        Some(phc) => pin_matches(pin, &phc),
-        None => config.is_demo_layout() && pin == DEMO_ADMIN_PIN,
-    })
+/// Whether `pin` already opens maintenance for someone other than `holder`.
+pub fn pin_taken(store: &Store, holder: &PinHolder, pin: &str) -> Result<bool> {
+    Ok(holder_of(store, pin)?.is_some_and(|other| &other != holder))
+}
+
+/// Takes a staff member's PIN away: it opens nothing from now on.
+pub fn remove_staff(store: &mut Store, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+    if store.remove_staff_pin(name.trim(), actor, now)? {
+        Ok(())
+    } else {
+        Err(StoreError::Rule(format!(
+            "no staff member `{}` has a PIN",
+            name.trim()
+        )))
+    }
+}
+
+/// Who `pin` opens maintenance for on this locker, if anyone.
+pub fn check_pin(store: &Store, config: &Config, pin: &str) -> Result<Option<PinHolder>> {
+    if let Some(holder) = holder_of(store, pin)? {
+        return Ok(Some(holder));
+    }
+    let no_pin_yet = store.meta(PIN_META_KEY)?.is_none() && store.staff_pins()?.is_empty();
+    let demo = no_pin_yet && config.is_demo_layout() && pin == DEMO_ADMIN_PIN;
+    Ok(demo.then_some(PinHolder::Site))
+}
+
+/// Whose stored PIN `pin` is (one argon2id check per PIN stored).
+fn holder_of(store: &Store, pin: &str) -> Result<Option<PinHolder>> {
+    if store
+        .meta(PIN_META_KEY)?
+        .is_some_and(|phc| pin_matches(pin, &phc))
+    {
+        return Ok(Some(PinHolder::Site));
+    }
+    Ok(store
+        .staff_pins()?
+        .into_iter()
+        .find(|staff| pin_matches(pin, &staff.pin_hash))
+        .map(|staff| PinHolder::Staff(staff.name)))
 }
 
 #[cfg(test)]

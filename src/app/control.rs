@@ -123,7 +123,10 @@ async fn carry_out(service: &Service, envelope: Envelope) -> Answer {
 /// The request without a PIN in it, for the log.
 fn redacted(request: &StaffRequest) -> StaffRequest {
     match request {
-        StaffRequest::SetAdminPin { .. } => StaffRequest::SetAdminPin { pin: "…".into() },
+        StaffRequest::SetAdminPin { staff, .. } => StaffRequest::SetAdminPin {
+            pin: "…".into(),
+            staff: staff.clone(),
+        },
         other => other.clone(),
     }
 }

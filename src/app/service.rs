@@ -119,7 +119,9 @@ impl Service {
                 tracing::debug!("store worker stopped");
             })
             .expect("spawning the store worker thread");
-        let scans = ScanSink::default();
+        // Shut until the flows listen (`take_scans`): a code already in
+        // front of the camera must not be spent before they do.
+        let scans = ScanSink::shut();
         let camera = start_camera(&config, &scans);
         let serial_scanners = config
             .scanners
@@ -167,6 +169,12 @@ impl Service {
     /// Every scan, from the camera and the scanners.
     pub fn scans(&self) -> Option<tokio::sync::broadcast::Receiver<ScanEvent>> {
         Some(self.scans.subscribe())
+    }
+
+    /// From now on scans reach the flows: call once every flow subscribed
+    /// (the UI does, when bound).
+    pub fn take_scans(&self) {
+        self.scans.open();
     }
 
     /// Where scans go: for a frame source or scanner started outside the

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::admin;
 use crate::config::Config;
+use crate::domain::maintenance::{PinHolder, staff_name};
 use crate::domain::{CompartmentState, ParcelStatus, Timestamp};
 use crate::store::{ParcelRecord, Store, StoreError};
 
@@ -16,17 +17,45 @@ use crate::store::{ParcelRecord, Store, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "kebab-case")]
 pub enum StaffRequest {
-    SetAdminPin { pin: String },
+    /// The site's shared admin PIN, or with `staff` that member's own.
+    SetAdminPin {
+        pin: String,
+        #[serde(default)]
+        staff: Option<String>,
+    },
+    ListStaff,
+    RemoveStaff {
+        name: String,
+    },
     ListCompartments,
-    DisableCompartment { number: u32, reason: String },
-    EnableCompartment { number: u32 },
-    ListParcels { expired_only: bool },
-    ShowParcel { parcel: String },
+    DisableCompartment {
+        number: u32,
+        reason: String,
+    },
+    EnableCompartment {
+        number: u32,
+    },
+    ListParcels {
+        expired_only: bool,
+    },
+    ShowParcel {
+        parcel: String,
+    },
     ExpireRun,
-    ExtendParcel { parcel: String, hours: u32 },
-    ReturnParcel { parcel: String, reason: String },
-    ListReports { all: bool },
-    HandleReport { report: i64 },
+    ExtendParcel {
+        parcel: String,
+        hours: u32,
+    },
+    ReturnParcel {
+        parcel: String,
+        reason: String,
+    },
+    ListReports {
+        all: bool,
+    },
+    HandleReport {
+        report: i64,
+    },
 }
 
 /// The most hours an extension may give at once (a month).
@@ -43,9 +72,26 @@ pub fn execute(
 ) -> Result<String, String> {
     let error = |e: StoreError| e.to_string();
     match request {
-        StaffRequest::SetAdminPin { pin } => {
-            admin::set_pin(store, pin.trim(), actor, now).map_err(error)?;
+        StaffRequest::SetAdminPin { pin, staff: None } => {
+            admin::set_pin(store, &PinHolder::Site, pin.trim(), actor, now).map_err(error)?;
             Ok("admin PIN set\n".into())
+        }
+        StaffRequest::SetAdminPin {
+            pin,
+            staff: Some(name),
+        } => {
+            let name = staff_name(name).map_err(|e| e.to_string())?;
+            let holder = PinHolder::Staff(name.clone());
+            admin::set_pin(store, &holder, pin.trim(), actor, now).map_err(error)?;
+            Ok(format!(
+                "{name}'s PIN set: maintenance records their actions as {}\n",
+                holder.actor()
+            ))
+        }
+        StaffRequest::ListStaff => list_staff(store).map_err(error),
+        StaffRequest::RemoveStaff { name } => {
+            admin::remove_staff(store, name, actor, now).map_err(error)?;
+            Ok(format!("{}'s PIN opens nothing any more\n", name.trim()))
         }
         StaffRequest::ListCompartments => list_compartments(store).map_err(error),
         StaffRequest::DisableCompartment { number, reason } => {
@@ -149,6 +195,27 @@ fn find_parcel(store: &Store, parcel: &str) -> Result<ParcelRecord, String> {
 
 fn utc(at: Timestamp) -> String {
     super::system::utc_time(at.0 / 1000)
+}
+
+fn list_staff(store: &Store) -> Result<String, StoreError> {
+    let shared = if store.meta(admin::PIN_META_KEY)?.is_some() {
+        "set"
+    } else {
+        "not set"
+    };
+    let mut out = format!("shared admin PIN: {shared}\n");
+    let staff = store.staff_pins()?;
+    if staff.is_empty() {
+        out.push_str("no staff member has a PIN of their own\n");
+    }
+    for member in staff {
+        out.push_str(&format!(
+            "{:<32}  PIN set {}\n",
+            member.name,
+            utc(member.set_at)
+        ));
+    }
+    Ok(out)
 }
 
 fn list_compartments(store: &Store) -> Result<String, StoreError> {

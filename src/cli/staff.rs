@@ -19,7 +19,15 @@ use crate::app::system;
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Set or change the admin PIN for maintenance (read from the terminal, twice; never from the arguments)
-    SetPin,
+    SetPin {
+        /// A staff member's own PIN instead of the shared one: the audit log then names them
+        #[arg(long, value_name = "NAME")]
+        staff: Option<String>,
+    },
+    /// Who has a PIN for maintenance (names only)
+    Staff,
+    /// Take a staff member's own PIN away
+    RemoveStaff { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,13 +114,23 @@ fn run(global: &GlobalArgs, request: StaffRequest) -> ExitCode {
 
 pub fn admin(global: &GlobalArgs, command: &AdminCommand) -> ExitCode {
     match command {
-        AdminCommand::SetPin => match read_pin_twice() {
-            Ok(pin) => run(global, StaffRequest::SetAdminPin { pin }),
+        AdminCommand::SetPin { staff } => match read_pin_twice() {
+            Ok(pin) => run(
+                global,
+                StaffRequest::SetAdminPin {
+                    pin,
+                    staff: staff.clone(),
+                },
+            ),
             Err(message) => {
                 eprintln!("locker-kiosk: {message}");
                 ExitCode::FAILURE
             }
         },
+        AdminCommand::Staff => run(global, StaffRequest::ListStaff),
+        AdminCommand::RemoveStaff { name } => {
+            run(global, StaffRequest::RemoveStaff { name: name.clone() })
+        }
     }
 }
 

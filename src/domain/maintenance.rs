@@ -1,5 +1,5 @@
-//! What staff may do in maintenance, decided without any I/O: how a
-//! compartment's tile is labelled, where a parcel may be moved, how far a
+//! What staff may do in maintenance, decided without any I/O: who came in,
+//! how a compartment's tile is labelled, where a parcel may be moved, how far a
 //! deadline is extended, why a parcel is taken out, and what an "open all"
 //! came to.
 
@@ -8,6 +8,62 @@ use super::{
     CompartmentNumber, CompartmentState, CompartmentView, DoorState, ParcelStatus, SizeClass,
     Timestamp,
 };
+
+/// Whose PIN opened maintenance: the site's shared admin PIN, or a staff
+/// member's own. The audit log names them as [`PinHolder::actor`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PinHolder {
+    Site,
+    Staff(String),
+}
+
+impl PinHolder {
+    /// How the audit log names them.
+    pub fn actor(&self) -> String {
+        match self {
+            PinHolder::Site => SITE_ACTOR.to_string(),
+            PinHolder::Staff(name) => format!("staff:{name}"),
+        }
+    }
+
+    /// The name shown in maintenance's header; `None` for the shared PIN.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            PinHolder::Site => None,
+            PinHolder::Staff(name) => Some(name),
+        }
+    }
+}
+
+/// Who actions under the site's shared admin PIN are recorded as.
+pub const SITE_ACTOR: &str = "staff:maintenance";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaffNameError {
+    #[error("a staff member's name has 1 to 32 characters")]
+    Length,
+    #[error("a staff member's name has letters, digits, spaces, dots and dashes only")]
+    Characters,
+    #[error("`maintenance` names the shared admin PIN; choose another name")]
+    Reserved,
+}
+
+/// A staff member's name as the audit log will show it: trimmed, 1 to 32
+/// characters of letters, digits, spaces, `.`, `-` and `_`.
+pub fn staff_name(name: &str) -> Result<String, StaffNameError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 32 {
+        return Err(StaffNameError::Length);
+    }
+    let allowed = |c: char| c.is_alphanumeric() || matches!(c, ' ' | '.' | '-' | '_');
+    if !name.chars().all(allowed) {
+        return Err(StaffNameError::Characters);
+    }
+    if name.eq_ignore_ascii_case("maintenance") {
+        return Err(StaffNameError::Reserved);
+    }
+    Ok(name.to_string())
+}
 
 /// The one word a compartment's tile shows, most urgent first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -235,6 +291,18 @@ impl OpenAllSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn staff_are_named_in_the_log_as_they_are_called() {
+        assert_eq!(staff_name("  Sam Lee "), Ok("Sam Lee".into()));
+        assert_eq!(staff_name("Zoë-Ann"), Ok("Zoë-Ann".into()));
+        assert_eq!(staff_name(""), Err(StaffNameError::Length));
+        assert_eq!(staff_name(&"x".repeat(33)), Err(StaffNameError::Length));
+        assert_eq!(staff_name("sam:admin"), Err(StaffNameError::Characters));
+        assert_eq!(staff_name("Maintenance"), Err(StaffNameError::Reserved));
+        assert_eq!(PinHolder::Staff("Sam Lee".into()).actor(), "staff:Sam Lee");
+        assert_eq!(PinHolder::Site.actor(), "staff:maintenance");
+    }
     use crate::domain::Position;
 
     fn view(number: CompartmentNumber, size: SizeClass) -> CompartmentView {

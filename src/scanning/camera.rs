@@ -51,6 +51,11 @@ impl Debounce {
             .retain(|_, last| now.duration_since(*last) <= hold_off);
         self.seen.insert(text.to_string(), now).is_none()
     }
+
+    /// Forgets `text`: the next sight of it is new (it was not delivered).
+    pub fn forget(&mut self, text: &str) {
+        self.seen.remove(text);
+    }
 }
 
 /// A small copy of the newest frame for the screen, mirrored so that it
@@ -242,7 +247,10 @@ fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration, preview: &Mutex
                 empty_frames = 0;
                 if debounce.is_new(&code.text, Instant::now()) {
                     let source = ScanSource::Camera(code.symbology);
-                    sink.publish(ScanEvent::new(code.text, source));
+                    let text = code.text.clone();
+                    if !sink.publish(ScanEvent::new(code.text, source)) {
+                        debounce.forget(&text);
+                    }
                 }
             }
             None => empty_frames = empty_frames.wrapping_add(1),
@@ -328,6 +336,67 @@ mod camera_tests {
         // Dark on the left of the frame is on the right of the mirror.
         assert_eq!(preview.luma[0], 255);
         assert_eq!(preview.luma[159], 0);
+    }
+
+    /// A plain QR code on a white 320x240 frame.
+    fn qr_frame(text: &str) -> Frame {
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let (width, height, scale) = (320u32, 240u32, 4u32);
+        let modules = code.width() as u32;
+        let colors = code.to_colors();
+        let (left, top) = (
+            (width - modules * scale) / 2,
+            (height - modules * scale) / 2,
+        );
+        let luma = (0..width * height)
+            .map(|i| {
+                let (x, y) = (i % width, i / width);
+                let inside = (left..left + modules * scale).contains(&x)
+                    && (top..top + modules * scale).contains(&y);
+                let module = || ((y - top) / scale * modules + (x - left) / scale) as usize;
+                if inside && colors[module()] == qrcode::Color::Dark {
+                    20
+                } else {
+                    230
+                }
+            })
+            .collect();
+        Frame {
+            luma,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn a_code_in_view_before_anyone_listens_is_delivered_once_they_do() {
+        let sink = ScanSink::shut();
+        let mut scans = sink.subscribe();
+        let scanner = Scanner::start(Duration::from_secs(60), sink.clone());
+        let frame = qr_frame("LK1:demo-1:ABCDEF");
+        // Shows the code until `frames` more frames were taken in.
+        let show = |frames: u64| {
+            let until = scanner.preview().serial + frames;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while scanner.preview().serial < until && Instant::now() < deadline {
+                scanner.push(frame.clone());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        show(5);
+        assert!(scans.try_recv().is_err(), "a shut sink delivered a scan");
+        sink.open();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while got.is_empty() && Instant::now() < deadline {
+            show(1);
+            got.extend(std::iter::from_fn(|| scans.try_recv().ok()));
+        }
+        // Still in view: not again.
+        show(5);
+        got.extend(std::iter::from_fn(|| scans.try_recv().ok()));
+        let texts: Vec<String> = got.into_iter().map(|s| s.text).collect();
+        assert_eq!(texts, ["LK1:demo-1:ABCDEF"]);
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub mod serial;
 pub mod v4l2;
 pub mod wedge;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::broadcast;
 
 pub use decode::{Decoded, Decoder, Symbology};
@@ -55,23 +58,48 @@ impl ScanEvent {
 }
 
 /// Where every scan goes, whatever read it: the flows subscribe here.
+///
+/// A sink can be held shut until every flow listens: the kiosk's sources
+/// start with the service, its flows a moment later, and a code already in
+/// front of the camera must reach all of them, not only the first.
 #[derive(Clone)]
 pub struct ScanSink {
     events: broadcast::Sender<ScanEvent>,
+    open: Arc<AtomicBool>,
 }
 
 impl Default for ScanSink {
+    /// An open sink: every scan goes to whoever subscribed.
     fn default() -> Self {
-        ScanSink {
-            events: broadcast::channel(64).0,
-        }
+        let sink = ScanSink::shut();
+        sink.open();
+        sink
     }
 }
 
 impl ScanSink {
-    pub fn publish(&self, event: ScanEvent) {
+    /// A sink that delivers nothing until [`ScanSink::open`].
+    pub fn shut() -> ScanSink {
+        ScanSink {
+            events: broadcast::channel(64).0,
+            open: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// From now on scans are delivered.
+    pub fn open(&self) {
+        self.open.store(true, Ordering::Release);
+    }
+
+    /// Hands `event` to every subscriber; whether anyone got it (the
+    /// camera offers a code that nobody got again on its next frame).
+    pub fn publish(&self, event: ScanEvent) -> bool {
         tracing::debug!(source = ?event.source, kind = event.payload.kind(), "scanned");
-        let _ = self.events.send(event);
+        if !self.open.load(Ordering::Acquire) {
+            tracing::debug!("scan before the kiosk listens: not delivered");
+            return false;
+        }
+        self.events.send(event).is_ok()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<ScanEvent> {

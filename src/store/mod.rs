@@ -22,6 +22,7 @@ mod parcels;
 mod people;
 mod reports;
 mod staff;
+mod staff_pins;
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};
 pub use people::{Courier, Recipient};
 pub use reports::Report;
 pub use staff::{Extension, ParcelRow, ReportRow};
+pub use staff_pins::StaffPin;
 
 pub const DATABASE_FILE: &str = "locker.db";
 

@@ -55,6 +55,8 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     courier::bind_courier(window, context);
     bind_scanners(window, context);
     maintenance::bind_maintenance(window, context);
+    // Every flow listens now.
+    context.service.take_scans();
     let weak = window.as_weak();
     let service = context.service.clone();
     context

@@ -2,9 +2,10 @@
 //! or all of them with a reason, out of service and back, and one
 //! compartment's history.
 
+use crate::domain::maintenance::PinHolder;
 use serde_json::json;
 
-use super::{ACTOR, record_event};
+use super::record_event;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, TileKind, tile_kind};
@@ -60,11 +61,13 @@ pub async fn history(
 /// Opens one door for `reason`; the outcome is recorded with it.
 pub async fn open(
     service: &Service,
+    by: &PinHolder,
     compartment: CompartmentNumber,
     reason: String,
 ) -> OpenOutcome {
+    let actor = by.actor();
     let outcome = service.open_door(compartment).await;
-    let event = NewEvent::new("maintenance_open", ACTOR)
+    let event = NewEvent::new("maintenance_open", &actor)
         .compartment(compartment)
         .detail(json!({ "reason": reason, "outcome": outcome.name() }));
     record_event(service, event).await;
@@ -76,10 +79,12 @@ pub async fn open(
 /// reason is recorded before any lock is pulsed, the outcome after.
 pub async fn open_all(
     service: &Service,
+    by: &PinHolder,
     reason: OpenAllReason,
 ) -> Vec<(CompartmentNumber, OpenOutcome)> {
+    let actor = by.actor();
     let event =
-        NewEvent::new("maintenance_open_all", ACTOR).detail(json!({ "reason": reason.name() }));
+        NewEvent::new("maintenance_open_all", &actor).detail(json!({ "reason": reason.name() }));
     record_event(service, event).await;
     let config = service.config();
     let mut waiting = Vec::new();
@@ -112,7 +117,7 @@ pub async fn open_all(
     }
     outcomes.sort_by_key(|(compartment, _)| *compartment);
     let summary = OpenAllSummary::of(&outcomes);
-    let event = NewEvent::new("maintenance_open_all_result", ACTOR).detail(json!({
+    let event = NewEvent::new("maintenance_open_all_result", &actor).detail(json!({
         "reason": reason.name(),
         "opened": summary.opened,
         "already_open": summary.already_open,
@@ -127,20 +132,22 @@ pub async fn open_all(
 /// occupied again when a parcel is in it, else free.
 pub async fn set_in_service(
     service: &Service,
+    by: &PinHolder,
     compartment: CompartmentNumber,
     in_service: bool,
     reason: String,
 ) -> Result<(), ServiceError> {
+    let actor = by.actor();
     let now = system::now();
     service
         .call(move |store| {
             if in_service {
                 store
-                    .put_back_in_service(compartment, ACTOR, now)
+                    .put_back_in_service(compartment, &actor, now)
                     .map(|_| ())
             } else {
                 let state = CompartmentState::OutOfService { reason };
-                store.set_compartment_state(compartment, &state, ACTOR, now)
+                store.set_compartment_state(compartment, &state, &actor, now)
             }
         })
         .await

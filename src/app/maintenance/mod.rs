@@ -1,7 +1,7 @@
 //! Maintenance mode for site staff, behind the admin PIN. One module per
 //! part of it: the doors, the parcels, the reports, the hardware and sync
 //! state, the audit log, and the settings. Every action is in the audit
-//! log as [`ACTOR`] with its reason; the rules live in
+//! log with who did it (whose PIN opened maintenance) and why; the rules live in
 //! `domain::maintenance`, the records in the store.
 
 pub mod doors;
@@ -12,26 +12,25 @@ pub mod settings;
 pub mod status;
 
 use super::{Service, admin, system};
+use crate::domain::maintenance::PinHolder;
 use crate::store::NewEvent;
 
-/// Who staff actions are recorded as: everyone who knows the admin PIN.
-pub const ACTOR: &str = "staff:maintenance";
-
-/// Checks the admin PIN on the store's thread (argon2id takes a moment).
-pub async fn pin_opens(service: &Service, pin: String) -> bool {
+/// Who `pin` opens maintenance for, checked on the store's thread (each
+/// argon2id check takes a moment).
+pub async fn pin_opens(service: &Service, pin: String) -> Option<PinHolder> {
     let config = service.config().clone();
     service
         .call(move |store| admin::check_pin(store, &config, &pin))
         .await
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "checking the admin PIN failed");
-            false
+            None
         })
 }
 
 /// Entering and leaving are in the audit log too.
-pub async fn record(service: &Service, kind: &'static str) {
-    record_event(service, NewEvent::new(kind, ACTOR)).await;
+pub async fn record(service: &Service, by: &PinHolder, kind: &'static str) {
+    record_event(service, NewEvent::new(kind, by.actor())).await;
 }
 
 /// Records `event` now; a failure is logged (the action itself happened).

@@ -6,10 +6,11 @@
 //! open that it needs (or staff say they used the key): the records never
 //! claim a parcel moved that is still behind a jammed door.
 
-use super::{ACTOR, doors};
+use super::doors;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::CompartmentNumber;
+use crate::domain::maintenance::PinHolder;
 use crate::domain::maintenance::{
     MoveRefusal, ParcelPlace, RemovalReason, ReturnReason, check_move, move_targets,
 };
@@ -99,9 +100,11 @@ fn place_of(row: &ParcelRow) -> ParcelPlace {
 /// move the parcel by hand), records the move.
 pub async fn move_parcel(
     service: &Service,
+    by: &PinHolder,
     parcel: i64,
     to: CompartmentNumber,
 ) -> ParcelActionResult {
+    let actor = by.actor();
     let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
         return ParcelActionResult::Failed;
     };
@@ -120,7 +123,7 @@ pub async fn move_parcel(
         row.tracking, row.compartment
     );
     for compartment in [row.compartment, to] {
-        let outcome = doors::open(service, compartment, reason.clone()).await;
+        let outcome = doors::open(service, by, compartment, reason.clone()).await;
         if !outcome.door_is_open() {
             return ParcelActionResult::DoorFailed {
                 compartment,
@@ -130,7 +133,7 @@ pub async fn move_parcel(
     }
     let now = system::now();
     match service
-        .call(move |store| store.move_parcel(parcel, to, ACTOR, now))
+        .call(move |store| store.move_parcel(parcel, to, &actor, now))
         .await
     {
         Ok(from) => ParcelActionResult::Moved { from, to },
@@ -146,16 +149,18 @@ pub async fn move_parcel(
 /// (its board is down): no open is tried.
 pub async fn remove(
     service: &Service,
+    by: &PinHolder,
     parcel: i64,
     reason: RemovalReason,
     by_key: bool,
 ) -> ParcelActionResult {
+    let actor = by.actor();
     let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
         return ParcelActionResult::Failed;
     };
     if !by_key {
         let why = format!("remove parcel {} ({})", row.tracking, reason.name());
-        let outcome = doors::open(service, row.compartment, why).await;
+        let outcome = doors::open(service, by, row.compartment, why).await;
         if !outcome.door_is_open() {
             return ParcelActionResult::DoorFailed {
                 compartment: row.compartment,
@@ -165,7 +170,7 @@ pub async fn remove(
     }
     let now = system::now();
     match service
-        .call(move |store| store.remove_parcel(parcel, reason, !by_key, ACTOR, now))
+        .call(move |store| store.remove_parcel(parcel, reason, !by_key, &actor, now))
         .await
     {
         Ok(()) => ParcelActionResult::Removed,
@@ -177,7 +182,13 @@ pub async fn remove(
 }
 
 /// Gives the recipient `hours` more; they are sent the new deadline.
-pub async fn extend(service: &Service, parcel: i64, hours: u32) -> ParcelActionResult {
+pub async fn extend(
+    service: &Service,
+    by: &PinHolder,
+    parcel: i64,
+    hours: u32,
+) -> ParcelActionResult {
+    let actor = by.actor();
     let now = system::now();
     let pin_length = service.config().policies.pin_length;
     match service
@@ -187,7 +198,7 @@ pub async fn extend(service: &Service, parcel: i64, hours: u32) -> ParcelActionR
                 hours,
                 pin_length,
                 &mut system::OsEntropy,
-                ACTOR,
+                &actor,
                 now,
             )
         })
@@ -204,12 +215,14 @@ pub async fn extend(service: &Service, parcel: i64, hours: u32) -> ParcelActionR
 /// The carrier's next courier takes the parcel back (to its sender).
 pub async fn mark_for_return(
     service: &Service,
+    by: &PinHolder,
     parcel: i64,
     reason: ReturnReason,
 ) -> ParcelActionResult {
+    let actor = by.actor();
     let now = system::now();
     match service
-        .call(move |store| store.request_return(parcel, reason.name(), ACTOR, now))
+        .call(move |store| store.request_return(parcel, reason.name(), &actor, now))
         .await
     {
         Ok(()) => ParcelActionResult::MarkedForReturn,

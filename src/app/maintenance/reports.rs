@@ -1,9 +1,9 @@
 //! Reports raised by recipients and couriers (missing, damaged, door did
 //! not open, dirty), and marking them handled.
 
-use super::ACTOR;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
+use crate::domain::maintenance::PinHolder;
 use crate::store::ReportRow;
 
 /// How many reports the list shows.
@@ -37,9 +37,14 @@ pub async fn list(
         .await
 }
 
-pub async fn mark_handled(service: &Service, report: i64) -> Result<(), ServiceError> {
+pub async fn mark_handled(
+    service: &Service,
+    by: &PinHolder,
+    report: i64,
+) -> Result<(), ServiceError> {
+    let actor = by.actor();
     let now = system::now();
     service
-        .call(move |store| store.mark_report_handled(report, ACTOR, now))
+        .call(move |store| store.mark_report_handled(report, &actor, now))
         .await
 }

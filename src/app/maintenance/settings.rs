@@ -1,21 +1,45 @@
 //! What staff set for the locker: the admin PIN and the language the
 //! kiosk starts in and goes back to after each person.
 
-use super::ACTOR;
 use crate::app::service::ServiceError;
 use crate::app::{Service, admin, system};
+use crate::domain::maintenance::PinHolder;
 
-/// Sets a new admin PIN (6 to 12 digits, not weak); the old one stops
-/// working at once. The error says what is wrong with the PIN.
-pub async fn change_pin(service: &Service, pin: String) -> Result<(), ServiceError> {
+/// Sets a new PIN (6 to 12 digits, not weak) for whoever came in with
+/// theirs: the shared admin PIN, or a staff member's own; the old one
+/// stops working at once. The error says what is wrong with the PIN.
+pub async fn change_pin(
+    service: &Service,
+    by: &PinHolder,
+    pin: String,
+) -> Result<PinChange, ServiceError> {
+    let (holder, actor) = (by.clone(), by.actor());
     let now = system::now();
     service
-        .call(move |store| admin::set_pin(store, &pin, ACTOR, now))
+        .call(move |store| {
+            if admin::pin_taken(store, &holder, &pin)? {
+                return Ok(PinChange::Taken);
+            }
+            admin::set_pin(store, &holder, &pin, &actor, now).map(|()| PinChange::Changed)
+        })
         .await
 }
 
+/// What came of a new PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinChange {
+    Changed,
+    /// It is someone else's PIN already: each PIN names one person.
+    Taken,
+}
+
 /// Makes `language` (one the kiosk ships) the default from now on.
-pub async fn set_default_language(service: &Service, language: String) -> Result<(), ServiceError> {
+pub async fn set_default_language(
+    service: &Service,
+    by: &PinHolder,
+    language: String,
+) -> Result<(), ServiceError> {
+    let actor = by.actor();
     if !service.config().languages.available.contains(&language) {
         return Err(crate::store::StoreError::Rule(format!(
             "the kiosk does not offer the language `{language}`"
@@ -24,6 +48,6 @@ pub async fn set_default_language(service: &Service, language: String) -> Result
     }
     let now = system::now();
     service
-        .call(move |store| store.set_default_language(&language, ACTOR, now))
+        .call(move |store| store.set_default_language(&language, &actor, now))
         .await
 }

@@ -45,8 +45,10 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
                 .global::<Maintenance>()
                 .set_last_open(OpenResult::Opening);
             let (weak, service) = (window.as_weak(), staff.service().clone());
+            let who = staff.who();
             staff.spawn(async move {
-                let outcome = doors::open(&service, compartment as u32, reason.to_string()).await;
+                let outcome =
+                    doors::open(&service, &who, compartment as u32, reason.to_string()).await;
                 let _ = weak.upgrade_in_event_loop(move |window| {
                     window
                         .global::<Maintenance>()
@@ -71,8 +73,9 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
             }
             maintenance.set_open_all_state(OpenAllState::Running);
             let (weak, service) = (window.as_weak(), staff.service().clone());
+            let who = staff.who();
             staff.spawn(async move {
-                let outcomes = doors::open_all(&service, reason).await;
+                let outcomes = doors::open_all(&service, &who, reason).await;
                 let summary = OpenAllSummary::of(&outcomes);
                 let _ = weak.upgrade_in_event_loop(move |window| show_open_all(&window, &summary));
                 refresh(weak, &service).await;
@@ -97,9 +100,10 @@ fn set_in_service(window: &AppWindow, staff: &Staff, in_service: bool, reason: S
         return;
     }
     let (weak, service) = (window.as_weak(), staff.service().clone());
+    let who = staff.who();
     staff.spawn(async move {
         if let Err(e) =
-            doors::set_in_service(&service, compartment as u32, in_service, reason).await
+            doors::set_in_service(&service, &who, compartment as u32, in_service, reason).await
         {
             tracing::error!(error = %e, "changing a compartment's service failed");
         }

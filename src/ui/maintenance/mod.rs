@@ -27,6 +27,7 @@ use super::{AppWindow, Kiosk, Maintenance, MaintenanceNotice, MaintenanceTab, Pa
 use crate::app::maintenance;
 use crate::app::{ScreenOwner, Service, system};
 use crate::domain::codes::{AttemptLimiter, AttemptVerdict};
+use crate::domain::maintenance::PinHolder;
 use crate::hardware::doors::DoorEvent;
 
 const MAX_PIN: usize = 12;
@@ -38,6 +39,8 @@ pub(super) struct Staff {
     idle_after: Duration,
     idle: slint::Timer,
     pin: RefCell<String>,
+    /// Whose PIN opened maintenance: every action is recorded as theirs.
+    signed_in: RefCell<PinHolder>,
     limiter: RefCell<AttemptLimiter>,
     countdown: slint::Timer,
     /// What tasks on other threads need to know: whether maintenance is
@@ -114,6 +117,11 @@ impl Staff {
         }
     }
 
+    /// Who is in maintenance now.
+    pub(super) fn who(&self) -> PinHolder {
+        self.signed_in.borrow().clone()
+    }
+
     pub(super) fn service(&self) -> &Service {
         &self.service
     }
@@ -139,6 +147,7 @@ pub(super) fn bind_maintenance(window: &AppWindow, context: &UiContext) {
         idle_after: Duration::from_secs(u64::from(config.policies.maintenance_idle_timeout_secs)),
         idle: slint::Timer::default(),
         pin: RefCell::new(String::new()),
+        signed_in: RefCell::new(PinHolder::Site),
         limiter: RefCell::new(AttemptLimiter::new(config.policies.lockout)),
         countdown: slint::Timer::default(),
         on_screen: Arc::new(OnScreen::default()),
@@ -243,10 +252,12 @@ pub(super) fn current_staff() -> Option<Rc<Staff>> {
     STAFF.with(|s| s.borrow().upgrade())
 }
 
-fn pin_checked(window: &AppWindow, opens: bool) {
+fn pin_checked(window: &AppWindow, opens: Option<PinHolder>) {
     let Some(staff) = current_staff() else { return };
     let maintenance = window.global::<Maintenance>();
-    if opens {
+    if let Some(who) = opens {
+        maintenance.set_signed_in(who.name().unwrap_or_default().into());
+        *staff.signed_in.borrow_mut() = who.clone();
         staff.limiter.borrow_mut().record_success();
         maintenance.set_notice(MaintenanceNotice::None);
         window.global::<Kiosk>().set_page(Page::Maintenance);
@@ -255,7 +266,8 @@ fn pin_checked(window: &AppWindow, opens: bool) {
         show_tab(window, &staff, MaintenanceTab::Doors);
         reports::show(window, &staff);
         let service = staff.service.clone();
-        staff.spawn(async move { maintenance::record(&service, "maintenance_entered").await });
+        staff
+            .spawn(async move { maintenance::record(&service, &who, "maintenance_entered").await });
         return;
     }
     let verdict = staff.limiter.borrow_mut().record_failure(system::now());
@@ -293,8 +305,8 @@ fn leave(window: &AppWindow, staff: &Staff) {
     staff.service.release_screen(ScreenOwner::Staff);
     super::end_session(window);
     if entered {
-        let service = staff.service.clone();
-        staff.spawn(async move { maintenance::record(&service, "maintenance_left").await });
+        let (service, who) = (staff.service.clone(), staff.who());
+        staff.spawn(async move { maintenance::record(&service, &who, "maintenance_left").await });
     }
 }
 

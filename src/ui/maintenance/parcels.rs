@@ -117,15 +117,16 @@ fn run(window: &AppWindow, staff: &Staff, action: Action) {
     }
     parcels.set_notice(ParcelNotice::Working);
     let (weak, service) = (window.as_weak(), staff.service().clone());
+    let who = staff.who();
     staff.spawn(async move {
         let result = match action {
-            Action::Move(to) => parcels::move_parcel(&service, parcel, to).await,
+            Action::Move(to) => parcels::move_parcel(&service, &who, parcel, to).await,
             Action::Remove { reason, by_key } => {
-                parcels::remove(&service, parcel, reason, by_key).await
+                parcels::remove(&service, &who, parcel, reason, by_key).await
             }
-            Action::Extend(hours) => parcels::extend(&service, parcel, hours).await,
+            Action::Extend(hours) => parcels::extend(&service, &who, parcel, hours).await,
             Action::MarkForReturn(reason) => {
-                parcels::mark_for_return(&service, parcel, reason).await
+                parcels::mark_for_return(&service, &who, parcel, reason).await
             }
         };
         let _ = weak.upgrade_in_event_loop(move |window| {

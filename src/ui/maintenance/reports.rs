@@ -21,8 +21,9 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
     reports.on_mark_handled(staff.action_with(window, |window, staff, report: i32| {
         let (weak, service) = (window.as_weak(), staff.service().clone());
         let include_handled = window.global::<MaintenanceReports>().get_show_handled();
+        let who = staff.who();
         staff.spawn(async move {
-            if let Err(e) = reports::mark_handled(&service, i64::from(report)).await {
+            if let Err(e) = reports::mark_handled(&service, &who, i64::from(report)).await {
                 tracing::error!(error = %e, "marking a report handled failed");
             }
             load(weak, &service, include_handled).await;

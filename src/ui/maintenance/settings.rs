@@ -1,5 +1,5 @@
-//! The settings tab: a new admin PIN (typed twice, checked against the
-//! rules before anything is saved) and the default language.
+//! The settings tab: a new PIN for whoever came in (typed twice, checked
+//! against the rules before anything is saved) and the default language.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,7 +7,7 @@ use std::rc::Rc;
 use slint::{ComponentHandle, SharedString};
 
 use super::Staff;
-use crate::app::maintenance::settings;
+use crate::app::maintenance::settings::{self, PinChange};
 use crate::domain::codes::{AdminPinError, validate_admin_pin};
 use crate::ui::{AppWindow, Kiosk, MaintenanceSettings, PinProblem, PinStep};
 
@@ -52,9 +52,11 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         window,
         |window, staff, language: SharedString| {
             let (weak, service) = (window.as_weak(), staff.service().clone());
+            let who = staff.who();
             staff.spawn(async move {
                 let chosen = language.to_string();
-                if let Err(e) = settings::set_default_language(&service, chosen.clone()).await {
+                if let Err(e) = settings::set_default_language(&service, &who, chosen.clone()).await
+                {
                     tracing::error!(error = %e, "setting the default language failed");
                     return;
                 }
@@ -120,15 +122,23 @@ fn pin_entered(window: &AppWindow, staff: &Staff) {
             ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
             show_step(window, PinStep::Saving);
             let (weak, service) = (window.as_weak(), staff.service().clone());
+            let who = staff.who();
             staff.spawn(async move {
-                let step = match settings::change_pin(&service, pin).await {
-                    Ok(()) => PinStep::Done,
+                let step = match settings::change_pin(&service, &who, pin).await {
+                    Ok(PinChange::Changed) => PinStep::Done,
+                    Ok(PinChange::Taken) => PinStep::Invalid,
                     Err(e) => {
                         tracing::error!(error = %e, "changing the admin PIN failed");
                         PinStep::Failed
                     }
                 };
-                let _ = weak.upgrade_in_event_loop(move |window| show_step(&window, step));
+                let _ = weak.upgrade_in_event_loop(move |window| {
+                    if step == PinStep::Invalid {
+                        let settings = window.global::<MaintenanceSettings>();
+                        settings.set_pin_problem(PinProblem::Taken);
+                    }
+                    show_step(&window, step)
+                });
             });
         }
     }

@@ -1,0 +1,86 @@
+//! Staff members' own PINs (argon2id hashes only), so that maintenance
+//! knows who came in. What a PIN may be and who it opens for is decided in
+//! `app::admin`; this keeps the hashes and records each change.
+
+use rusqlite::{OptionalExtension, params};
+use serde_json::json;
+
+use super::events::{self, NewEvent};
+use super::{Result, Store, sql_error};
+use crate::domain::Timestamp;
+
+/// One staff member's PIN, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffPin {
+    pub name: String,
+    pub pin_hash: String,
+    pub set_at: Timestamp,
+}
+
+impl Store {
+    /// Every staff member with a PIN, by name.
+    pub fn staff_pins(&self) -> Result<Vec<StaffPin>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, pin_hash, set_at FROM staff_pins ORDER BY name")
+            .map_err(sql_error(&self.file))?;
+        stmt.query_map([], |r| {
+            Ok(StaffPin {
+                name: r.get(0)?,
+                pin_hash: r.get(1)?,
+                set_at: Timestamp(r.get(2)?),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error(&self.file))
+    }
+
+    /// Gives `name` the PIN hashed as `pin_hash` (a new member, or a new
+    /// PIN for one), with its event; whether a PIN was replaced.
+    pub fn set_staff_pin(
+        &mut self,
+        name: &str,
+        pin_hash: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let file = self.file.clone();
+        let sql = sql_error(&file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let replaced = tx
+            .query_row("SELECT 1 FROM staff_pins WHERE name = ?1", [name], |_| {
+                Ok(())
+            })
+            .optional()
+            .map_err(&sql)?
+            .is_some();
+        tx.execute(
+            "INSERT INTO staff_pins (name, pin_hash, set_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at",
+            params![name, pin_hash, now.0],
+        )
+        .map_err(&sql)?;
+        let event = NewEvent::new("staff_pin_set", actor)
+            .detail(json!({ "staff": name, "replaced": replaced }));
+        events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(replaced)
+    }
+
+    /// Takes `name`'s PIN away, with its event; whether there was one.
+    pub fn remove_staff_pin(&mut self, name: &str, actor: &str, now: Timestamp) -> Result<bool> {
+        let file = self.file.clone();
+        let sql = sql_error(&file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let removed = tx
+            .execute("DELETE FROM staff_pins WHERE name = ?1", [name])
+            .map_err(&sql)?
+            > 0;
+        if removed {
+            let event = NewEvent::new("staff_pin_removed", actor).detail(json!({ "staff": name }));
+            events::insert(&tx, now, &event).map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        Ok(removed)
+    }
+}
