@@ -9,7 +9,10 @@
 
 mod common;
 
-use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin};
+use common::{
+    enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin,
+    until_in_store,
+};
 use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
 use locker_kiosk::domain::CompartmentState;
 use locker_kiosk::ui::{
@@ -211,15 +214,8 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     pump_until(&window, "closed by itself", 8, |w| page(w) == Page::Home);
     // Both visits are in the audit log (written just after the screen
     // changed).
-    let visits = || {
-        in_store(&runtime, &service, |s| {
-            let count = |kind| s.recent_events(Some(kind), 5).unwrap().len();
-            (count("maintenance_entered"), count("maintenance_left"))
-        })
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while visits() != (2, 2) && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    assert_eq!(visits(), (2, 2));
+    until_in_store(&runtime, &service, "both visits logged", |s| {
+        let count = |kind| s.recent_events(Some(kind), 5).unwrap().len();
+        (count("maintenance_entered"), count("maintenance_left")) == (2, 2)
+    });
 }

@@ -10,7 +10,10 @@
 
 mod common;
 
-use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin};
+use common::{
+    enter_maintenance, in_store, on_sim_board, page, press, pump_until, type_admin_pin,
+    until_in_store,
+};
 use locker_kiosk::app::admin::{self, DEMO_ADMIN_PIN};
 use locker_kiosk::domain::maintenance::PinHolder;
 use locker_kiosk::domain::pickup::ProblemKind;
@@ -277,17 +280,9 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     });
     press(&window, "Leave maintenance");
     // Leaving is recorded off the UI thread.
-    let left_by = || {
-        in_store(&runtime, &service, |s| {
-            s.recent_events(Some("maintenance_left"), 1).unwrap()[0]
-                .actor
-                .clone()
-        })
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while left_by() != "staff:Sam Lee" && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    until_in_store(&runtime, &service, "Sam's leaving logged", |s| {
+        s.recent_events(Some("maintenance_left"), 1).unwrap()[0].actor == "staff:Sam Lee"
+    });
     let (sam_did, opens) = in_store(&runtime, &service, |s| {
         let kinds = ["maintenance_entered", "staff_pin_set", "maintenance_left"];
         let actors: Vec<String> = kinds

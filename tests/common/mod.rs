@@ -262,6 +262,24 @@ pub fn enter_maintenance(window: &locker_kiosk::ui::AppWindow, pin: &str) {
     });
 }
 
+/// Waits until `f` (run on the store's thread) holds, for records that
+/// are written just after the screen changed; fails after 5 s.
+pub fn until_in_store(
+    runtime: &tokio::runtime::Runtime,
+    service: &locker_kiosk::app::Service,
+    what: &str,
+    f: impl Fn(&mut Store) -> bool + Send + Sync + Clone + 'static,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !in_store(runtime, service, f.clone()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Runs `f` on the store's thread and waits for its answer.
 pub fn in_store<R: Send + 'static>(
     runtime: &tokio::runtime::Runtime,
