@@ -337,8 +337,9 @@ fn log(app: &AppWindow) {
     log.set_lines(model(lines));
 }
 
-/// Halfway through a new admin PIN.
+/// A staff member, in with their own PIN, halfway through a new one.
 fn settings(app: &AppWindow) {
+    app.global::<Maintenance>().set_signed_in("Sam Lee".into());
     let settings = app.global::<MaintenanceSettings>();
     settings.set_pin_step(PinStep::Again);
     settings.set_pin_typed("•••••••".into());
