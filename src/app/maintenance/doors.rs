@@ -2,13 +2,12 @@
 //! or all of them with a reason, out of service and back, and one
 //! compartment's history.
 
-use crate::domain::maintenance::PinHolder;
 use serde_json::json;
 
 use super::record_event;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
-use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, TileKind, tile_kind};
+use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, PinHolder, TileKind, tile_kind};
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, CompartmentState, ParcelStatus, SizeClass};
 use crate::store::{EventRecord, LogFilter, NewEvent};

@@ -1,8 +1,8 @@
 //! Maintenance mode for site staff, behind the admin PIN. One module per
 //! part of it: the doors, the parcels, the reports, the hardware and sync
 //! state, the audit log, and the settings. Every action is in the audit
-//! log with who did it (whose PIN opened maintenance) and why; the rules live in
-//! `domain::maintenance`, the records in the store.
+//! log with who did it (whose PIN opened maintenance) and why; the rules
+//! live in `domain::maintenance`, the records in the store.
 
 pub mod doors;
 pub mod log;

@@ -10,9 +10,8 @@ use super::doors;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::CompartmentNumber;
-use crate::domain::maintenance::PinHolder;
 use crate::domain::maintenance::{
-    MoveRefusal, ParcelPlace, RemovalReason, ReturnReason, check_move, move_targets,
+    MoveRefusal, ParcelPlace, PinHolder, RemovalReason, ReturnReason, check_move, move_targets,
 };
 use crate::domain::pickup::OpenOutcome;
 use crate::store::{EventRecord, Extension, ParcelRow};
