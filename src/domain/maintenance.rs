@@ -1,7 +1,7 @@
 //! What staff may do in maintenance, decided without any I/O: who came in,
-//! how a compartment's tile is labelled, where a parcel may be moved, how far a
-//! deadline is extended, why a parcel is taken out, and what an "open all"
-//! came to.
+//! how a compartment's tile is labelled, where a parcel may be moved, how
+//! far a deadline is extended, why a parcel is taken out, and what an
+//! "open all" came to.
 
 use super::pickup::OpenOutcome;
 use super::{
