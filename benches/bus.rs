@@ -7,8 +7,8 @@
 //! - poll: one full status poll of the 3 boards, against its wire-time
 //!   lower bound (request and reply bytes at 1.04 ms a byte).
 //!
-//! `cargo bench --bench bus` for the figures; without `--bench` (as under
-//! `cargo test --all-targets`) it runs a few rounds as a smoke test.
+//! `cargo bench -- bus` for the figures; the suite's smoke run does a few
+//! rounds.
 
 use std::io;
 use std::sync::atomic::AtomicBool;
@@ -56,8 +56,8 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+/// The whole benchmark when `full`, else its smoke run.
+pub fn run(full: bool) {
     let rounds = if full { 300 } else { 5 };
 
     let dir = std::env::temp_dir().join(format!("locker-kiosk-bench-{}", std::process::id()));

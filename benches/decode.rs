@@ -3,9 +3,8 @@
 //! images decoded correctly and the median and p95 time per image (each
 //! image decoded 7 times, its median kept, as in the corpus README).
 //!
-//! `cargo bench --bench decode [-- CORPUS_DIR]`. Without `--bench` (under
-//! `cargo test --all-targets`) it does one pass over one set, or nothing
-//! when there is no corpus.
+//! `cargo bench -- decode [CORPUS_DIR]`. The suite's smoke run does one
+//! pass over one set, or nothing when there is no corpus.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -20,15 +19,10 @@ fn p95(sorted: &[Duration]) -> Duration {
     sorted[(sorted.len() * 95).div_ceil(100).saturating_sub(1)]
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let full = std::env::args().any(|a| a == "--bench");
-    let corpus = args
-        .first()
-        .map(PathBuf::from)
+/// The whole benchmark over `corpus` (the shared corpus when `None`) when
+/// `full`, else its smoke run.
+pub fn run(full: bool, corpus: Option<PathBuf>) {
+    let corpus = corpus
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zxing"));
     let Ok(entries) = std::fs::read_dir(&corpus) else {
         println!("no corpus at {}; nothing to measure", corpus.display());

@@ -8,8 +8,8 @@
 //! - the outbox state (asked every second on the hardware tab);
 //! - the parcel list and a search (asked at every key typed).
 //!
-//! `cargo bench --bench maintenance` for the figures; without `--bench`
-//! (as under `cargo test --all-targets`) a small store, one round.
+//! `cargo bench -- maintenance` for the figures; the suite's smoke run
+//! uses a small store, one round.
 
 use std::time::{Duration, Instant};
 
@@ -17,11 +17,11 @@ use locker_kiosk::config::Config;
 use locker_kiosk::domain::Timestamp;
 use locker_kiosk::store::{LogFilter, Store};
 
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+/// The whole benchmark when `full`, else its smoke run.
+pub fn run(full: bool) {
     let (events, rounds) = if full { (200_000, 50) } else { (2_000, 1) };
     if !full {
-        println!("smoke run (no --bench): a small store, figures not comparable to the targets");
+        println!("smoke run: a small store, figures not comparable to the targets");
     }
     let dir = tempfile::tempdir().unwrap();
     let now = Timestamp(1_780_000_000_000);

@@ -1,16 +1,16 @@
 //! A full frame drawn by Slint's software renderer (what the panel uses),
 //! for the busiest screens at 1280x800: every pixel, as after a page
-//! change. `cargo bench --bench render`; without `--bench` one round.
+//! change. `cargo bench -- render`; the suite's smoke run draws one round.
 
 use std::time::{Duration, Instant};
 
 use locker_kiosk::ui::screenshot::Staged;
 
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+/// The whole benchmark when `full`, else its smoke run.
+pub fn run(full: bool) {
     let rounds = if full { 60 } else { 1 };
     if !full {
-        println!("smoke run (no --bench): one round, figures not comparable to the targets");
+        println!("smoke run: one round, figures not comparable to the targets");
     }
     let (width, height) = (1280, 800);
     let mut staged = Staged::new(width, height).expect("headless rendering");

@@ -8,7 +8,7 @@
 //!   lock board (the demo's in-process simulated board: no wire time),
 //!   through the real pickup flow, store lookup and door system.
 //!
-//! `cargo bench --bench scan`; without `--bench` a few rounds as a smoke test.
+//! `cargo bench -- scan`; the suite's smoke run does a few rounds.
 
 use std::time::{Duration, Instant};
 
@@ -102,11 +102,11 @@ fn token(i: usize) -> String {
     format!("BENCH{letters}")
 }
 
-fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+/// The whole benchmark when `full`, else its smoke run.
+pub fn run(full: bool) {
     let rounds = if full { 300 } else { 5 };
     if !full {
-        println!("smoke run (no --bench): a few rounds, figures not comparable to the targets");
+        println!("smoke run: a few rounds, figures not comparable to the targets");
     }
 
     // Empty frames: the camera runs the fast pass on every frame and the

@@ -52,5 +52,14 @@ install_rust() {
     fi
 }
 
+# The test runner (scripts/test only): every test in a process of its own,
+# with time limits. Built from crates.io when the machine has none.
+install_nextest() {
+    if ! cargo nextest --version >/dev/null 2>&1; then
+        echo "setup: installing cargo-nextest from crates.io" >&2
+        cargo install --locked cargo-nextest >&2
+    fi
+}
+
 install_missing_packages "${LOCKER_KIOSK_PACKAGES[@]}"
 install_rust

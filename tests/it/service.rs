@@ -1,7 +1,7 @@
 //! The application service with the demo's simulated boards: what the
 //! doors do ends up in the store's event log.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,7 @@
 //! The real Slint UI, headless (Slint's testing backend), bound to the real
 //! service and store exactly as `main` binds it.
-//!
-//! One test function: the testing backend can be set up once per process.
 
-mod common;
+use crate::common;
 
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use locker_kiosk::config::Config;
@@ -12,7 +10,9 @@ use slint::ComponentHandle;
 
 #[test]
 fn home_screen_shows_the_locker_and_its_state() {
-    i_slint_backend_testing::init_integration_test_with_system_time();
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let store = common::seeded_store(dir.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();

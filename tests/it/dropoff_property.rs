@@ -7,7 +7,7 @@
 //! kiosk's drop-off task runs (`app::dropoff::records`); door outcomes come
 //! from the random sequence.
 
-mod common;
+use crate::common;
 
 use std::collections::{HashMap, VecDeque};
 

@@ -5,12 +5,10 @@
 //! reason, or with the key when its board is down; give an expired parcel
 //! more time, after which its recipient picks it up with their code; mark
 //! one for return, after which its carrier's courier is to take it back.
-//!
-//! One test function: the testing backend can be set up once per process.
 
-mod common;
+use crate::common;
 
-use common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until};
+use crate::common::{enter_maintenance, in_store, on_sim_board, page, press, pump_until};
 use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
 use locker_kiosk::domain::ParcelStatus;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
@@ -53,7 +51,9 @@ fn search(window: &AppWindow, text: &str) {
 
 #[test]
 fn staff_find_move_take_out_extend_and_return_parcels() {
-    i_slint_backend_testing::init_integration_test_with_system_time();
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let store = common::seeded_store(dir.path());
     let (runtime, service, window) = common::staff_kiosk(store, |_| {});

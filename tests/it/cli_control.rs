@@ -4,11 +4,11 @@
 //! command out on its own store. Garbage on the socket is answered and
 //! changes nothing; a stale socket of a kiosk that is gone is no kiosk.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 
-use common::staff;
+use crate::common::staff;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 

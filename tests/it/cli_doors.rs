@@ -1,13 +1,11 @@
 //! `locker-kiosk sim`, `doors` and `doctor` as an installer uses them, as
 //! separate processes talking over a real pty.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use common::binary;
+use crate::common::binary;
 
 struct Sim {
     child: Child,

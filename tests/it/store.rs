@@ -1,10 +1,8 @@
 //! The SQLite store against real database files.
 
-mod common;
-
 use std::fs;
 
-use common::{NOW, demo_store, deposit, seeded_store};
+use crate::common::{NOW, demo_store, deposit, seeded_store};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::codes::Entropy;
 use locker_kiosk::domain::dropoff::ParcelMatch;

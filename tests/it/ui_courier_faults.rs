@@ -2,14 +2,12 @@
 //! service, store and simulated boards: a badge shown to the camera (a
 //! replay folder stands in for it), a full locker, a lock board that goes
 //! offline mid-visit, and a courier who walks away with a door open.
-//!
-//! One test function: the testing backend can be set up once per process.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
-use common::{on_sim_board, page, press, pump_until, save_qr_frame};
+use crate::common::{on_sim_board, page, press, pump_until, save_qr_frame};
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::CompartmentState;
 use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page};
@@ -52,7 +50,9 @@ fn parcel_for_alice(window: &AppWindow, tracking: &str) {
 
 #[test]
 fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
-    i_slint_backend_testing::init_integration_test_with_system_time();
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let frames = dir.path().join("frames");
     std::fs::create_dir(&frames).unwrap();

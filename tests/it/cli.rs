@@ -1,8 +1,8 @@
 //! The binary as an operator uses it.
 
-mod common;
+use crate::common;
 
-use common::{binary, staff};
+use crate::common::{binary, staff};
 use locker_kiosk::domain::maintenance::PinHolder;
 use locker_kiosk::store::{DATABASE_FILE, Store};
 

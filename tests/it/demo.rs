@@ -1,6 +1,6 @@
 //! The demo data does what README.md says it does.
 
-mod common;
+use crate::common;
 
 use locker_kiosk::app::demo::{ANNOUNCED, COURIERS, PARCELS};
 use locker_kiosk::domain::dropoff::ParcelMatch;

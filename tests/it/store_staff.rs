@@ -2,9 +2,9 @@
 //! moved, given more time, taken out; reports handled; the audit log's
 //! filters and pages; the outbox; the default language.
 
-mod common;
+use crate::common;
 
-use common::{NOW, seeded_store};
+use crate::common::{NOW, seeded_store};
 use locker_kiosk::app::system::OsEntropy;
 use locker_kiosk::domain::maintenance::RemovalReason;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, ProblemKind};

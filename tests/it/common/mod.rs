@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests: stores here, the binary in
+//! `process`, the headless kiosk in `kiosk`, the Slint window in `ui`.
+#![allow(dead_code)]
+
+mod kiosk;
+mod process;
+mod ui;
+
+pub use kiosk::*;
+pub use process::*;
+pub use ui::*;
+
+use std::path::Path;
+
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::Timestamp;
+use locker_kiosk::store::Store;
+
+pub const NOW: Timestamp = Timestamp(1_780_000_000_000);
+
+/// A store in `dir` bound to the demo locker, without demo data.
+pub fn demo_store(dir: &Path) -> Store {
+    let mut store = Store::open(dir).expect("opening the store");
+    store
+        .sync_layout(&Config::demo(), NOW)
+        .expect("syncing the layout");
+    store
+}
+
+/// A store in `dir` with the demo locker and its demo data.
+pub fn seeded_store(dir: &Path) -> Store {
+    let mut store = demo_store(dir);
+    locker_kiosk::app::demo::seed(&mut store, &Config::demo(), NOW).expect("seeding");
+    store
+}
+
+/// A size-S parcel for `recipient` into `compartment`, from no courier,
+/// confirmed, with a new random code.
+pub fn deposit(
+    tracking: &str,
+    recipient: i64,
+    compartment: u32,
+) -> locker_kiosk::store::NewDeposit<'_> {
+    locker_kiosk::store::NewDeposit {
+        tracking,
+        carrier: None,
+        recipient,
+        announced: None,
+        compartment,
+        size: locker_kiosk::domain::SizeClass::S,
+        courier: None,
+        confirmed: true,
+        storage_hours: 72,
+        pin_length: 6,
+        preset_code: None,
+    }
+}

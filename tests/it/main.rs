@@ -1,0 +1,34 @@
+//! The integration tests: one crate, linked once, one module per area.
+//! Shared helpers are in `common/`. A new test goes into the module of its
+//! area; a new area is a new module here.
+//!
+//! Run by `scripts/test` under cargo-nextest, which gives every test a
+//! process of its own and a time limit (`.config/nextest.toml`); plain
+//! `cargo test --test it` works too.
+
+mod common;
+
+mod bench_smoke;
+
+mod cli;
+mod cli_control;
+mod cli_doors;
+mod config;
+mod decode;
+mod demo;
+mod dropoff_property;
+mod lock_boards;
+mod service;
+mod store;
+mod store_staff;
+mod translations;
+mod ui;
+mod ui_courier;
+mod ui_courier_faults;
+mod ui_maintenance;
+mod ui_maintenance_admin;
+mod ui_maintenance_parcels;
+mod ui_pickup;
+mod ui_pickup_faults;
+mod ui_qr;
+mod ui_scanners;
