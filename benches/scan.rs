@@ -6,14 +6,14 @@
 //!   scan event published;
 //! - qr→open: from that frame to the open command's last byte reaching the
 //!   lock board (the demo's in-process simulated board: no wire time),
-//!   through the real pickup flow, store lookup and door system.
+//!   through the real kiosk driver, store lookup and door system.
 //!
 //! `cargo bench -- scan`; the suite's smoke run does a few rounds.
 
 use std::time::{Duration, Instant};
 
 use locker_kiosk::app::Service;
-use locker_kiosk::app::pickup::{PickupDriver, PickupInput};
+use locker_kiosk::app::kiosk::{Headless, Input};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::{SizeClass, Timestamp};
 use locker_kiosk::scanning::camera::{Frame, Scanner};
@@ -197,8 +197,8 @@ pub fn run(full: bool) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let service = Service::start(store, config, runtime.handle());
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
-    let driver = PickupDriver::spawn(service.clone(), runtime.handle(), |_| {});
-    service.take_scans();
+    // The whole kiosk driver, headless; it lets the scans through.
+    let driver = Headless::spawn(&service, runtime.handle(), |_| {});
     let scanner = Scanner::start(Duration::from_millis(10), service.scan_sink());
     let sims = service.doors().simulators().to_vec();
     let mut times = Vec::new();
@@ -226,7 +226,7 @@ pub fn run(full: bool) {
         times.push(opened_at - started);
         // Let the door close and the pickup finish before the next one.
         std::thread::sleep(Duration::from_millis(400));
-        driver.send(PickupInput::Leave);
+        driver.send(Input::Leave);
         std::thread::sleep(Duration::from_millis(50));
     }
     stats("qr→open", times, "≤ 10 ms");

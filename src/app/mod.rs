@@ -7,12 +7,10 @@ pub mod control;
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;
-pub mod dropoff;
+pub mod kiosk;
 pub mod maintenance;
-pub mod pickup;
 pub mod service;
 pub mod staff_commands;
 pub mod system;
-mod wait;
 
-pub use service::{Overview, ScreenOwner, Service};
+pub use service::{Overview, Service};

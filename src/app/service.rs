@@ -3,7 +3,6 @@
 //! closures and await the answer; none of them ever waits on SQLite.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -29,21 +28,6 @@ pub struct Service {
     scans: ScanSink,
     camera: Option<Arc<Scanner>>,
     serial_scanners: Arc<Vec<SerialScanner>>,
-    screen: Arc<AtomicU8>,
-}
-
-/// Which flow has the screen. A code shown to the camera belongs to the
-/// person at the screen: a pickup QR seen during a courier's session (or a
-/// badge during a pickup, or anything while staff are in maintenance) is
-/// ignored rather than taking the screen over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum ScreenOwner {
-    Nobody = 0,
-    Pickup = 1,
-    Courier = 2,
-    /// Maintenance, from the admin PIN screen on.
-    Staff = 3,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +125,6 @@ impl Service {
             scans,
             camera,
             serial_scanners: Arc::new(serial_scanners),
-            screen: Arc::new(AtomicU8::new(ScreenOwner::Nobody as u8)),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -152,6 +135,11 @@ impl Service {
 
     pub fn doors(&self) -> &DoorSystem {
         &self.doors
+    }
+
+    /// The door system, shared: for the kiosk's executor.
+    pub fn door_system(&self) -> Arc<DoorSystem> {
+        self.doors.clone()
     }
 
     /// Opens a compartment's door and waits for what its sensor saw; a
@@ -201,37 +189,6 @@ impl Service {
     /// The serial scanners, for their status.
     pub fn serial_scanners(&self) -> &[SerialScanner] {
         &self.serial_scanners
-    }
-
-    /// Takes the screen for `owner` unless another flow has it.
-    pub fn claim_screen(&self, owner: ScreenOwner) -> bool {
-        let nobody = ScreenOwner::Nobody as u8;
-        match self
-            .screen
-            .compare_exchange(nobody, owner as u8, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(current) => current == owner as u8,
-        }
-    }
-
-    /// Gives the screen back (when `owner` has it).
-    pub fn release_screen(&self, owner: ScreenOwner) {
-        let _ = self.screen.compare_exchange(
-            owner as u8,
-            ScreenOwner::Nobody as u8,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
-    }
-
-    pub fn screen_owner(&self) -> ScreenOwner {
-        match self.screen.load(Ordering::Acquire) {
-            1 => ScreenOwner::Pickup,
-            2 => ScreenOwner::Courier,
-            3 => ScreenOwner::Staff,
-            _ => ScreenOwner::Nobody,
-        }
     }
 
     pub fn config(&self) -> &Config {

@@ -288,6 +288,7 @@ impl Job {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct DropoffFlow {
     limiter: AttemptLimiter,
     state: DropoffState,

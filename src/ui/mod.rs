@@ -1,13 +1,17 @@
 //! The adapters between the Slint UI (`ui/`, compiled by build.rs) and the
-//! application service. `main` and the UI tests both go through [`bind`],
-//! so the tests drive exactly what the kiosk runs.
+//! kiosk driver (`app::kiosk`). `main` and the UI tests both go through
+//! [`bind`], so the tests drive exactly what the kiosk runs.
 //!
-//! Rule: nothing here blocks. Work goes to the service; answers come back
-//! through `upgrade_in_event_loop` on a weak handle.
+//! Touches become the driver's inputs; its view becomes `api.slint`'s
+//! properties ([`show`]). What shows, and which page, is the driver's
+//! decision alone. Rule: nothing here blocks; the maintenance tabs send
+//! their work to the service and answers come back through
+//! `upgrade_in_event_loop` on a weak handle.
 
 slint::include_modules!();
 
 mod courier;
+mod host;
 mod maintenance;
 pub mod screenshot;
 
@@ -18,11 +22,10 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
-use crate::app::pickup::{CodeNotice, DoorView, PickupDriver, PickupInput, PickupView, Screen};
+use crate::app::kiosk::{self, CodeNotice, DoorView, Input, KioskView, PickupView};
 use crate::app::{Overview, Service};
 use crate::config::Config;
 use crate::domain::pickup::ProblemKind;
-use crate::hardware::doors::DoorEvent;
 use crate::scanning::ScanSource;
 use crate::scanning::camera::CameraStatus;
 use crate::scanning::wedge::WedgeDetector;
@@ -34,8 +37,8 @@ pub struct UiContext {
     pub runtime: tokio::runtime::Handle,
 }
 
-/// Wires a window to the service: sets the static properties, installs the
-/// callbacks, and starts filling in the live ones.
+/// Wires a window to the kiosk: sets the static properties, installs the
+/// callbacks, and starts the driver, which fills in the rest.
 pub fn bind(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_locker_name(context.service.config().locker.name.clone().into());
@@ -45,38 +48,88 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     kiosk.set_languages(ModelRc::new(VecModel::from(available)));
     kiosk.set_default_language(languages.default.clone().into());
     set_language(window, &languages.default);
-    let w = window.as_weak();
-    kiosk.on_language_chosen(move |language| {
-        if let Some(window) = w.upgrade() {
-            set_language(&window, &language);
-        }
-    });
+    kiosk.on_language_chosen(|language| host::input(Input::LanguageChosen(language.into())));
     bind_pickup(window, context);
-    courier::bind_courier(window, context);
+    courier::bind_courier(window);
     bind_scanners(window, context);
     maintenance::bind_maintenance(window, context);
-    // Every flow listens now.
-    context.service.take_scans();
-    let weak = window.as_weak();
-    let service = context.service.clone();
-    context
-        .runtime
-        .spawn(refresh_overview(weak.clone(), service.clone()));
-    // A board going offline or coming back changes what the strip says.
-    let mut doors = service.doors().subscribe();
-    context.runtime.spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            match doors.recv().await {
-                Ok(DoorEvent::BoardOffline { .. } | DoorEvent::BoardOnline { .. })
-                | Err(RecvError::Lagged(_)) => {
-                    refresh_overview(weak.clone(), service.clone()).await
-                }
-                Ok(_) => {}
-                Err(RecvError::Closed) => break,
-            }
+    // Every callback is bound and every adapter listens: the kiosk starts.
+    host::start(window, context);
+}
+
+/// Shows the kiosk driver's view: the page, what was typed, the person's
+/// language, the status strip, and each flow's screens. `before` is the
+/// view shown until now (none at start).
+fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
+    let kiosk = window.global::<Kiosk>();
+    if before.is_some_and(|b| b.visits_ended != view.visits_ended) {
+        end_session(window);
+    }
+    if kiosk.get_language() != view.language.as_str() {
+        set_language(window, &view.language);
+    }
+    if let Some(overview) = &view.overview {
+        show_overview(window, overview);
+    }
+    kiosk.set_records_problem(view.records_problem);
+    let typed_here = |page| {
+        if view.page == page {
+            view.typed.clone()
+        } else {
+            String::new()
         }
-    });
+    };
+    kiosk.set_code_typed(typed_here(kiosk::Page::PickupCode).into());
+    show_pickup(window, &view.pickup);
+    let courier_typed = matches!(
+        view.page,
+        kiosk::Page::CourierLogin | kiosk::Page::CourierScan | kiosk::Page::CourierRecipient
+    );
+    courier::show_dropoff(
+        window,
+        &view.courier,
+        if courier_typed { &view.typed } else { "" },
+    );
+    maintenance::show_staff(window, view, before.map(|b| b.page));
+    highlight_doors(window, &person_doors(view));
+    kiosk.set_page(page_of(view.page));
+}
+
+/// The doors of the person at the screen, for the drawing of the locker.
+fn person_doors(view: &KioskView) -> Vec<i32> {
+    use kiosk::Page as P;
+    match view.page {
+        P::PickupCode | P::PickupDoors | P::PickupDone => {
+            view.pickup.doors.iter().map(|(c, _)| *c as i32).collect()
+        }
+        P::CourierLogin
+        | P::CourierScan
+        | P::CourierRecipient
+        | P::CourierSize
+        | P::CourierDoor
+        | P::CourierRetrieve
+        | P::CourierDone => view.courier.door.iter().map(|(c, _)| *c as i32).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn page_of(page: kiosk::Page) -> Page {
+    use kiosk::Page as P;
+    match page {
+        P::Home => Page::Home,
+        P::PickupCode => Page::PickupCode,
+        P::PickupDoors => Page::PickupDoors,
+        P::PickupDone => Page::PickupDone,
+        P::CourierLogin => Page::CourierLogin,
+        P::CourierScan => Page::CourierScan,
+        P::CourierRecipient => Page::CourierRecipient,
+        P::CourierSize => Page::CourierSize,
+        P::CourierDoor => Page::CourierDoor,
+        P::CourierRetrieve => Page::CourierRetrieve,
+        P::CourierDone => Page::CourierDone,
+        P::MaintenancePin => Page::MaintenancePin,
+        P::Maintenance => Page::Maintenance,
+    }
 }
 
 /// Keyboard-wedge scanners type into the window: their bursts become scans.
@@ -159,8 +212,8 @@ fn show_camera_preview(window: &AppWindow, service: Service) {
     });
 }
 
-/// The pickup screens: keypad handling on the UI thread (instant), the
-/// flow itself in the pickup task.
+/// The pickup screens: the keypad's keys and the pickup's touches go to
+/// the kiosk driver.
 fn bind_pickup(window: &AppWindow, context: &UiContext) {
     let config = context.service.config();
     let kiosk = window.global::<Kiosk>();
@@ -169,80 +222,29 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
-    let weak = window.as_weak();
-    let driver = PickupDriver::spawn(context.service.clone(), &context.runtime, move |view| {
-        let _ = weak.upgrade_in_event_loop(move |window| {
-            let was_in_pickup = window.global::<Kiosk>().get_page() != Page::Home;
-            show_pickup(&window, &view);
-            if was_in_pickup && window.global::<Kiosk>().get_page() == Page::Home {
-                end_session(&window);
-            }
-        });
-    });
-    let typed = Rc::new(RefCell::new(String::new()));
-
-    let (d, w) = (driver.clone(), window.as_weak());
+    let w = window.as_weak();
     kiosk.on_pickup_chosen(move || {
-        if let Some(window) = w.upgrade() {
-            window.global::<Kiosk>().set_page(Page::PickupCode);
-            d.send(PickupInput::PreferLow(
-                window.global::<Kiosk>().get_prefer_low(),
-            ));
-        }
-        d.send(PickupInput::Start);
+        let prefer_low = w
+            .upgrade()
+            .is_some_and(|w| w.global::<Kiosk>().get_prefer_low());
+        host::input(Input::PickupChosen { prefer_low });
     });
-    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
-    kiosk.on_keypad_digit(move |digit| {
-        let mut typed = t.borrow_mut();
-        if typed.len() < 10 {
-            typed.push_str(&digit);
-        }
-        set_typed(&w, &typed);
-        d.send(PickupInput::Touch);
-    });
-    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
-    kiosk.on_keypad_erase(move || {
-        let mut typed = t.borrow_mut();
-        typed.pop();
-        set_typed(&w, &typed);
-        d.send(PickupInput::Touch);
-    });
-    let (d, w, t) = (driver.clone(), window.as_weak(), typed.clone());
-    kiosk.on_keypad_ok(move || {
-        let code = std::mem::take(&mut *t.borrow_mut());
-        set_typed(&w, "");
-        if !code.is_empty() {
-            d.send(PickupInput::Typed(code));
-        }
-    });
-    let d = driver.clone();
-    kiosk.on_pickup_report(move |compartment, kind| {
+    kiosk.on_deliver_chosen(|| host::input(Input::DeliverChosen));
+    kiosk.on_keypad_digit(|digit| host::input(Input::Key(digit.into())));
+    kiosk.on_keypad_erase(|| host::input(Input::Erase));
+    kiosk.on_keypad_ok(|| host::input(Input::Enter));
+    kiosk.on_pickup_report(|compartment, kind| {
         let kind = if kind == "damaged" {
             ProblemKind::Damaged
         } else {
             ProblemKind::Missing
         };
-        d.send(PickupInput::Report {
+        host::input(Input::Report {
             compartment: compartment.max(0) as u32,
             kind,
         });
     });
-    let (d, w, t) = (driver, window.as_weak(), typed);
-    kiosk.on_leave(move || {
-        t.borrow_mut().clear();
-        set_typed(&w, "");
-        if let Some(window) = w.upgrade() {
-            window.global::<Kiosk>().set_page(Page::Home);
-            end_session(&window);
-        }
-        d.send(PickupInput::Leave);
-    });
-}
-
-fn set_typed(window: &slint::Weak<AppWindow>, typed: &str) {
-    if let Some(window) = window.upgrade() {
-        window.global::<Kiosk>().set_code_typed(typed.into());
-    }
+    kiosk.on_leave(|| host::input(Input::Leave));
 }
 
 /// Switches every visible word to `language` (a bundled translation).
@@ -253,11 +255,10 @@ pub fn set_language(window: &AppWindow, language: &str) {
     }
 }
 
-/// The end of a person's session: their language and display choices go,
-/// so the next person starts from the locker's defaults.
-pub(crate) fn end_session(window: &AppWindow) {
-    let default_language = window.global::<Kiosk>().get_default_language();
-    set_language(window, &default_language);
+/// The end of a person's visit: their display choices go, so the next
+/// person starts from the locker's defaults (the driver resets the
+/// language).
+fn end_session(window: &AppWindow) {
     let theme = window.global::<Theme>();
     theme.set_large_text(false);
     theme.set_high_contrast(false);
@@ -296,14 +297,6 @@ fn grid_of(config: &Config) -> Vec<GridDoor> {
 
 fn show_pickup(window: &AppWindow, view: &PickupView) {
     let kiosk = window.global::<Kiosk>();
-    let pickup_pages = [Page::PickupCode, Page::PickupDoors, Page::PickupDone];
-    let page = match view.screen {
-        Screen::Home if pickup_pages.contains(&kiosk.get_page()) => Page::Home,
-        Screen::Home => kiosk.get_page(),
-        Screen::Code => Page::PickupCode,
-        Screen::Doors => Page::PickupDoors,
-        Screen::Done => Page::PickupDone,
-    };
     let (notice, attempts, seconds) = match view.notice {
         CodeNotice::None => (PickupNotice::None, 0, 0),
         CodeNotice::Checking => (PickupNotice::Checking, 0, 0),
@@ -334,20 +327,23 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
             reminder: matches!(door, DoorView::Open { reminder: true }),
         })
         .collect();
-    if pickup_pages.contains(&page) {
-        let doors: Vec<i32> = view.doors.iter().map(|(c, _)| *c as i32).collect();
-        highlight_doors(window, &doors);
-    }
     kiosk.set_pickup_doors(ModelRc::new(VecModel::from(doors)));
     kiosk.set_failed_doors(view.failed as i32);
     kiosk.set_report_recorded(view.report_recorded);
     kiosk.set_prefer_low_saved(view.prefer_low_saved);
-    kiosk.set_page(page);
 }
 
-/// The person's doors stand out on the drawing of the locker.
-pub(crate) fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
+/// The person's doors stand out on the drawing of the locker (the model
+/// is replaced only when that changes).
+fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
     let kiosk = window.global::<Kiosk>();
+    let unchanged = kiosk
+        .get_door_grid()
+        .iter()
+        .all(|d| d.highlighted == compartments.contains(&d.compartment));
+    if unchanged {
+        return;
+    }
     let grid: Vec<GridDoor> = kiosk
         .get_door_grid()
         .iter()
@@ -357,18 +353,6 @@ pub(crate) fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
         })
         .collect();
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid)));
-}
-
-/// Reads the overview off the UI thread and shows it.
-pub async fn refresh_overview(weak: slint::Weak<AppWindow>, service: Service) {
-    let overview = service.overview().await;
-    let _ = weak.upgrade_in_event_loop(move |window| match overview {
-        Ok(overview) => show_overview(&window, &overview),
-        Err(e) => {
-            tracing::error!(error = %e, "reading the locker overview failed");
-            window.global::<Kiosk>().set_records_problem(true);
-        }
-    });
 }
 
 /// The locker's state for the status strip (which words it in `api.slint`).

@@ -3,25 +3,29 @@
 //! away mid-deposit), no parcel is lost, no compartment holds two parcels,
 //! every deposited parcel has a live code, and no compartment stays held.
 //!
-//! The flow is the domain's; the store writes are the very functions the
-//! kiosk's drop-off task runs (`app::dropoff::records`); door outcomes come
-//! from the random sequence.
+//! The flow is the domain's; its effects are carried out by the kiosk's
+//! own executor (`app::kiosk::Work`), in order, against a real store on
+//! the service's store thread; only the doors are a script: they never
+//! answer, their outcomes come from the random sequence.
 
 use crate::common;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, mpsc};
 
-use locker_kiosk::app::dropoff::records::{self, Settings};
+use locker_kiosk::app::Service;
+use locker_kiosk::app::kiosk::{Answer, CourierAnswer, DoorControl, Effect, Input, Work};
+use locker_kiosk::app::system::{Clock, ManualClock};
+use locker_kiosk::config::Config;
 use locker_kiosk::domain::dropoff::{
     DropoffEffect, DropoffEvent, DropoffFlow, DropoffState, ParcelMatch,
 };
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, OpenOutcome};
-use locker_kiosk::domain::{
-    AllocationRequest, CompartmentState, CompartmentView, DoorState, ParcelStatus, SizeClass,
-    Timestamp, allocate,
-};
+use locker_kiosk::domain::{CompartmentNumber, CompartmentState, ParcelStatus, SizeClass};
+use locker_kiosk::hardware::protocol::Door;
 use locker_kiosk::store::Store;
 use proptest::prelude::*;
+use tokio::sync::oneshot;
 
 #[derive(Debug, Clone)]
 enum Action {
@@ -91,117 +95,148 @@ const TRACKING: [&str; 6] = [
     "PROP000004",
 ];
 
+/// Doors that take every open command and never answer: the sequence
+/// says what they did. Closed and online as far as allocation asks.
+#[derive(Default)]
+struct ScriptedDoors {
+    pending: Mutex<Vec<oneshot::Sender<OpenOutcome>>>,
+}
+
+impl DoorControl for ScriptedDoors {
+    fn open(&self, _: CompartmentNumber) -> Option<oneshot::Receiver<OpenOutcome>> {
+        let (answer, outcome) = oneshot::channel();
+        self.pending.lock().unwrap().push(answer);
+        Some(outcome)
+    }
+    fn door(&self, _: &str, _: u16) -> Option<Door> {
+        Some(Door::Closed)
+    }
+    fn board_offline(&self, _: &str) -> bool {
+        false
+    }
+}
+
 struct Harness {
-    store: Store,
+    runtime: tokio::runtime::Runtime,
+    service: Service,
+    work: Work,
+    answers: mpsc::Receiver<Input>,
+    clock: Arc<ManualClock>,
     flow: DropoffFlow,
     courier: i64,
     residents: Vec<i64>,
-    now: Timestamp,
     /// Deposits of visits that have ended (and were reported).
     reported: Vec<(String, u32)>,
 }
 
 impl Harness {
-    fn views(&self) -> Vec<CompartmentView> {
-        self.store
-            .compartments()
-            .unwrap()
-            .into_iter()
-            .map(|c| CompartmentView {
-                number: c.number,
-                size: c.size,
-                position: c.position,
-                state: c.state,
-                door: DoorState::Closed,
-                board_online: true,
-            })
-            .collect()
+    fn new(store: Store) -> Harness {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let service = Service::start(store, Config::demo(), runtime.handle());
+        let clock = Arc::new(ManualClock::at(common::NOW));
+        let (sender, answers) = mpsc::channel();
+        let deliver = Arc::new(move |input| {
+            let _ = sender.send(input);
+        });
+        let work = Work::with_doors(
+            service.clone(),
+            Arc::new(ScriptedDoors::default()),
+            clock.clone(),
+            deliver,
+        );
+        Harness {
+            runtime,
+            service,
+            work,
+            answers,
+            clock,
+            flow: DropoffFlow::new(Default::default()),
+            courier: 0,
+            residents: (1..=6).collect(),
+            reported: Vec::new(),
+        }
     }
 
-    /// Feeds `event` and carries out every effect, answering the store's
-    /// questions at once; doors answer only when the sequence says so.
+    /// Runs `f` on the store's thread.
+    fn with_store<R: Send + 'static>(&self, f: impl FnOnce(&mut Store) -> R + Send + 'static) -> R {
+        self.runtime
+            .block_on(self.service.call(move |store| Ok(f(store))))
+            .unwrap()
+    }
+
+    /// Feeds `event` and carries out every effect through the executor, in
+    /// order, answering the store's questions at once; doors answer only
+    /// when the sequence says so.
     fn handle(&mut self, event: DropoffEvent) {
         let mut queue = VecDeque::from([event]);
         while let Some(event) = queue.pop_front() {
-            self.now = self.now.plus_secs(1);
-            for effect in self.flow.handle(event, self.now) {
-                if let Some(answer) = self.carry_out(effect) {
-                    queue.push_back(answer);
-                }
+            self.clock.advance(1000);
+            for effect in self.flow.handle(event, self.clock.now()) {
+                queue.extend(self.carry_out(effect));
             }
         }
     }
 
-    fn carry_out(&mut self, effect: DropoffEffect) -> Option<DropoffEvent> {
-        use DropoffEffect as F;
-        let settings = Settings {
-            storage_hours: 72,
-            pin_length: 6,
-        };
-        match effect {
-            F::CheckLogin(code) => Some(DropoffEvent::LoginChecked(
-                self.store.courier_by_credential(&code).unwrap().map(|c| {
-                    self.courier = c.id;
-                    c.id
-                }),
-            )),
-            F::LookUpParcel(tracking) => Some(DropoffEvent::ParcelLookedUp(
-                self.store.match_tracking(&tracking).unwrap(),
-            )),
-            F::FindCompartment {
-                size,
-                accessible,
-                exclude,
-            } => {
-                let views = self.views();
-                let request = AllocationRequest {
-                    size,
-                    accessible,
-                    exclude: &exclude,
-                };
-                let found = allocate(&views, &request).map(|n| {
-                    let size = views.iter().find(|v| v.number == n).unwrap().size;
-                    (n, size)
-                });
-                Some(DropoffEvent::CompartmentFound(found))
-            }
-            F::OpenForDeposit(compartment) => {
-                assert!(
-                    self.store
-                        .reserve_compartment(compartment, self.now)
-                        .unwrap(),
-                    "compartment {compartment} offered but not free"
-                );
-                None
-            }
-            F::OpenDoor(_) => None,
-            F::ListRetrievable(courier) => Some(DropoffEvent::RetrievableListed(
-                self.store.retrievable_for(courier).unwrap(),
-            )),
-            F::EndSession(session) => {
+    fn carry_out(&mut self, effect: DropoffEffect) -> Vec<DropoffEvent> {
+        let effect = match effect {
+            DropoffEffect::EndSession(session) => {
                 self.reported.extend(
                     session
                         .deposits
                         .iter()
                         .map(|d| (d.parcel.tracking.clone(), d.compartment)),
                 );
-                records::end_session(
-                    &mut self.store,
-                    "demo-1",
-                    None,
-                    &session,
-                    &HashMap::new(),
-                    self.now,
-                )
-                .unwrap();
-                None
+                Effect::EndVisit {
+                    session,
+                    courier: None,
+                    names: HashMap::new(),
+                }
             }
-            effect => {
-                records::write(&mut self.store, &effect, self.courier, &settings, self.now)
-                    .unwrap();
-                None
+            DropoffEffect::OpenForDeposit(compartment) => {
+                let state =
+                    self.with_store(move |s| s.compartment(compartment).unwrap().unwrap().state);
+                assert_eq!(
+                    state,
+                    CompartmentState::Free,
+                    "compartment {compartment} offered but not free"
+                );
+                Effect::Dropoff {
+                    effect: DropoffEffect::OpenForDeposit(compartment),
+                    courier: self.courier,
+                }
+            }
+            effect => Effect::Dropoff {
+                effect,
+                courier: self.courier,
+            },
+        };
+        self.runtime.block_on(self.work.perform(effect));
+        let mut events = Vec::new();
+        while let Ok(input) = self.answers.try_recv() {
+            let Input::Answer(answer) = input else {
+                continue;
+            };
+            match answer {
+                Answer::Courier(CourierAnswer::LoginChecked(courier)) => {
+                    events.push(DropoffEvent::LoginChecked(courier.map(|c| {
+                        self.courier = c.id;
+                        c.id
+                    })))
+                }
+                Answer::Courier(CourierAnswer::ParcelLookedUp(found)) => {
+                    events.push(DropoffEvent::ParcelLookedUp(found))
+                }
+                Answer::Courier(CourierAnswer::CompartmentFound(found)) => {
+                    events.push(DropoffEvent::CompartmentFound(found))
+                }
+                Answer::Courier(CourierAnswer::Retrievable(listed)) => {
+                    events.push(DropoffEvent::RetrievableListed(listed))
+                }
+                Answer::StoreFailed(work) => panic!("the store failed: {work:?}"),
+                _ => {}
             }
         }
+        events
     }
 
     fn act(&mut self, action: &Action) {
@@ -284,101 +319,109 @@ impl Harness {
 
     /// The invariants, checked after every action.
     fn check(&self) -> Result<(), TestCaseError> {
-        let parcels = self.store.parcels_in_locker().unwrap();
-        let mut per_compartment: HashMap<u32, usize> = HashMap::new();
-        for parcel in &parcels {
-            let compartment = parcel.compartment;
-            prop_assert!(compartment.is_some(), "{parcel:?} is nowhere");
-            *per_compartment.entry(compartment.unwrap()).or_default() += 1;
-            if parcel.status == ParcelStatus::Deposited {
-                let code = self.store.pickup_code_for(parcel.recipient).unwrap();
-                prop_assert!(code.is_some(), "{parcel:?} has no live code");
-                let lookup = self
-                    .store
-                    .look_up_code(&CodeInput::Pin(code.unwrap().pin))
-                    .unwrap();
-                let opens_it = matches!(&lookup, CodeLookup::Valid(waiting)
-                    if waiting.iter().any(|w| w.parcel == parcel.id));
-                prop_assert!(opens_it, "{parcel:?}: its code gives {lookup:?}");
-            }
-        }
-        for (compartment, count) in &per_compartment {
-            prop_assert_eq!(
-                *count,
-                1,
-                "compartment {} holds {} parcels",
-                compartment,
-                count
-            );
-        }
-        // Every deposit of the visit is in the locker where the flow says.
-        let session = match self.flow.state() {
-            DropoffState::ScanParcel { session, .. }
-            | DropoffState::ChooseSize { session, .. }
-            | DropoffState::ChooseRecipient { session, .. }
-            | DropoffState::Allocating { session, .. }
-            | DropoffState::Opening { session, .. }
-            | DropoffState::Filling { session, .. }
-            | DropoffState::Undoing { session, .. }
-            | DropoffState::Retrieving { session, .. }
-            | DropoffState::Finished { session } => Some(session),
-            _ => None,
-        };
-        for deposit in session.map(|s| s.deposits.as_slice()).unwrap_or_default() {
-            prop_assert!(
-                parcels.iter().any(|p| p.tracking == deposit.parcel.tracking
-                    && p.compartment == Some(deposit.compartment)),
-                "deposit {:?} is not in the store",
-                deposit
-            );
-        }
-        // Every parcel this run put in the locker belongs to the visit in
-        // hand or to one that was reported: none is in the locker unknown.
-        let mut known: Vec<(String, u32)> = self.reported.clone();
-        if let Some(session) = session {
-            known.extend(
-                session
-                    .deposits
-                    .iter()
-                    .map(|d| (d.parcel.tracking.clone(), d.compartment)),
-            );
-        }
-        for parcel in &parcels {
-            let ours = parcel.tracking == TRACKING[0] || parcel.tracking.starts_with("PROP");
-            if ours && parcel.status == ParcelStatus::Deposited {
-                let entry = (
-                    parcel.tracking.clone(),
-                    parcel.compartment.unwrap_or_default(),
-                );
-                prop_assert!(known.contains(&entry), "{parcel:?} is in no visit");
-            }
-        }
-        // A compartment is held only while its door is being worked on.
-        let held: Vec<u32> = self
-            .store
-            .compartments()
-            .unwrap()
-            .into_iter()
-            .filter(|c| c.state == CompartmentState::Reserved)
-            .map(|c| c.number)
-            .collect();
-        let working = match self.flow.state() {
-            DropoffState::Opening { compartment, .. }
-            | DropoffState::Filling { compartment, .. } => {
-                vec![*compartment]
-            }
-            _ => vec![],
-        };
-        for number in &held {
-            prop_assert!(
-                working.contains(number),
-                "compartment {} stays held in {:?}",
-                number,
-                self.flow.state()
-            );
-        }
-        Ok(())
+        let state = self.flow.state().clone();
+        let reported = self.reported.clone();
+        self.with_store(move |store| check_store(store, &state, &reported))
     }
+}
+
+/// The invariants, on the store's thread: `state` is the flow's.
+fn check_store(
+    store: &mut Store,
+    state: &DropoffState,
+    reported: &[(String, u32)],
+) -> Result<(), TestCaseError> {
+    let parcels = store.parcels_in_locker().unwrap();
+    let mut per_compartment: HashMap<u32, usize> = HashMap::new();
+    for parcel in &parcels {
+        let compartment = parcel.compartment;
+        prop_assert!(compartment.is_some(), "{parcel:?} is nowhere");
+        *per_compartment.entry(compartment.unwrap()).or_default() += 1;
+        if parcel.status == ParcelStatus::Deposited {
+            let code = store.pickup_code_for(parcel.recipient).unwrap();
+            prop_assert!(code.is_some(), "{parcel:?} has no live code");
+            let lookup = store
+                .look_up_code(&CodeInput::Pin(code.unwrap().pin))
+                .unwrap();
+            let opens_it = matches!(&lookup, CodeLookup::Valid(waiting)
+                    if waiting.iter().any(|w| w.parcel == parcel.id));
+            prop_assert!(opens_it, "{parcel:?}: its code gives {lookup:?}");
+        }
+    }
+    for (compartment, count) in &per_compartment {
+        prop_assert_eq!(
+            *count,
+            1,
+            "compartment {} holds {} parcels",
+            compartment,
+            count
+        );
+    }
+    // Every deposit of the visit is in the locker where the flow says.
+    let session = match state {
+        DropoffState::ScanParcel { session, .. }
+        | DropoffState::ChooseSize { session, .. }
+        | DropoffState::ChooseRecipient { session, .. }
+        | DropoffState::Allocating { session, .. }
+        | DropoffState::Opening { session, .. }
+        | DropoffState::Filling { session, .. }
+        | DropoffState::Undoing { session, .. }
+        | DropoffState::Retrieving { session, .. }
+        | DropoffState::Finished { session } => Some(session),
+        _ => None,
+    };
+    for deposit in session.map(|s| s.deposits.as_slice()).unwrap_or_default() {
+        prop_assert!(
+            parcels.iter().any(|p| p.tracking == deposit.parcel.tracking
+                && p.compartment == Some(deposit.compartment)),
+            "deposit {:?} is not in the store",
+            deposit
+        );
+    }
+    // Every parcel this run put in the locker belongs to the visit in
+    // hand or to one that was reported: none is in the locker unknown.
+    let mut known: Vec<(String, u32)> = reported.to_vec();
+    if let Some(session) = session {
+        known.extend(
+            session
+                .deposits
+                .iter()
+                .map(|d| (d.parcel.tracking.clone(), d.compartment)),
+        );
+    }
+    for parcel in &parcels {
+        let ours = parcel.tracking == TRACKING[0] || parcel.tracking.starts_with("PROP");
+        if ours && parcel.status == ParcelStatus::Deposited {
+            let entry = (
+                parcel.tracking.clone(),
+                parcel.compartment.unwrap_or_default(),
+            );
+            prop_assert!(known.contains(&entry), "{parcel:?} is in no visit");
+        }
+    }
+    // A compartment is held only while its door is being worked on.
+    let held: Vec<u32> = store
+        .compartments()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.state == CompartmentState::Reserved)
+        .map(|c| c.number)
+        .collect();
+    let working = match state {
+        DropoffState::Opening { compartment, .. } | DropoffState::Filling { compartment, .. } => {
+            vec![*compartment]
+        }
+        _ => vec![],
+    };
+    for number in &held {
+        prop_assert!(
+            working.contains(number),
+            "compartment {} stays held in {:?}",
+            number,
+            state
+        );
+    }
+    Ok(())
 }
 
 /// The door the flow is working on, if any.
@@ -398,16 +441,7 @@ proptest! {
     #[test]
     fn random_courier_visits_never_lose_a_parcel(actions in proptest::collection::vec(action(), 1..60)) {
         let dir = tempfile::tempdir().unwrap();
-        let store = common::seeded_store(dir.path());
-        let residents = (1..=6).collect();
-        let mut harness = Harness {
-            store,
-            flow: DropoffFlow::new(Default::default()),
-            courier: 0,
-            residents,
-            now: common::NOW,
-            reported: Vec::new(),
-        };
+        let mut harness = Harness::new(common::seeded_store(dir.path()));
         // Most visits start with a good log-in; some do not.
         harness.act(&Action::Login(true));
         for action in &actions {
@@ -415,7 +449,7 @@ proptest! {
             harness.check()?;
         }
         // The announced parcel is either in the locker or still announced.
-        let found = harness.store.match_tracking(TRACKING[0]).unwrap();
+        let found = harness.with_store(|s| s.match_tracking(TRACKING[0]).unwrap());
         prop_assert!(
             matches!(found, ParcelMatch::Announced { .. } | ParcelMatch::AlreadyInLocker { .. }),
             "{found:?}"

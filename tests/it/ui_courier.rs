@@ -73,7 +73,10 @@ fn with_store<R: Send + 'static>(
 /// The compartment the kiosk will offer next for `size`.
 fn next_for(runtime: &tokio::runtime::Runtime, service: &Service, size: SizeClass) -> u32 {
     let views = runtime
-        .block_on(locker_kiosk::app::dropoff::compartment_views(service))
+        .block_on(locker_kiosk::app::kiosk::compartment_views(
+            service,
+            service.doors(),
+        ))
         .unwrap();
     allocate(&views, &AllocationRequest::new(size)).expect("a free compartment")
 }
@@ -147,7 +150,11 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     });
     let expected = next_for(&runtime, &service, SizeClass::M);
     choose_size(&window, "M");
-    assert_eq!(page(&window), Page::CourierSize, "until the flow answers");
+    assert_eq!(
+        (page(&window), door(&window)),
+        (Page::CourierDoor, (0, false)),
+        "within the touch: finding a compartment"
+    );
     pump_until(&window, "door open for the parcel", 5, move |w| {
         door(w) == (expected as i32, true)
     });

@@ -182,6 +182,12 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     // kiosk goes home, the parcel is recorded as an unconfirmed deposit for
     // staff to check, and the open door is handed to the watcher.
     pump_until(&window, "idle: back home", 10, |w| page(w) == Page::Home);
+    // The records are written just after the screen went home.
+    common::until_in_store(&runtime, &service, "the visit's end recorded", |s| {
+        !s.recent_events(Some("courier_visit_ended"), 1)
+            .unwrap()
+            .is_empty()
+    });
     let recorded = with_store(|s| {
         let parcel = s
             .parcels_in_locker()

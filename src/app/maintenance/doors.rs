@@ -27,7 +27,7 @@ pub struct DoorStatus {
 /// Every compartment's status right now.
 pub async fn statuses(service: &Service) -> Result<Vec<DoorStatus>, ServiceError> {
     let parcels = service.call(|store| store.parcels_in_locker()).await?;
-    let views = crate::app::dropoff::compartment_views(service).await?;
+    let views = crate::app::kiosk::compartment_views(service, service.doors()).await?;
     Ok(views
         .into_iter()
         .map(|view| {

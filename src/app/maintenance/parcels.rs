@@ -78,7 +78,7 @@ pub async fn details(
     let Some((row, history)) = found else {
         return Ok(None);
     };
-    let views = crate::app::dropoff::compartment_views(service).await?;
+    let views = crate::app::kiosk::compartment_views(service, service.doors()).await?;
     let move_targets = move_targets(&place_of(&row), &views);
     Ok(Some(ParcelDetails {
         row,
@@ -107,7 +107,7 @@ pub async fn move_parcel(
     let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
         return ParcelActionResult::Failed;
     };
-    let views = match crate::app::dropoff::compartment_views(service).await {
+    let views = match crate::app::kiosk::compartment_views(service, service.doors()).await {
         Ok(views) => views,
         Err(_) => return ParcelActionResult::Failed,
     };

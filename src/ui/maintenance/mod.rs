@@ -1,11 +1,10 @@
-//! Maintenance for site staff: the admin PIN (checked on the store's
-//! thread, wrong ones locked out like codes), then one tab per part, each
-//! with its adapter module. Closes itself after the maintenance idle
-//! timeout; every action keeps it open.
+//! Maintenance for site staff: the tabs behind the admin PIN, one adapter
+//! module each. The session itself (the PIN, who came in, the idle
+//! timeout, the page) is the kiosk driver's (`app::kiosk`); every action
+//! here tells it so, which keeps maintenance open.
 //!
-//! While staff are in maintenance the screen is theirs
-//! ([`ScreenOwner::Staff`]): a code shown to the camera is a test scan,
-//! never someone's pickup.
+//! While staff are in maintenance the screen is theirs: a code shown to
+//! the camera is a test scan, never someone's pickup.
 
 mod doors;
 mod hardware;
@@ -19,36 +18,26 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::time::Duration;
 
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 
-use super::{AppWindow, Kiosk, Maintenance, MaintenanceNotice, MaintenanceTab, Page, UiContext};
-use crate::app::maintenance;
-use crate::app::{ScreenOwner, Service, system};
-use crate::domain::codes::{AttemptLimiter, AttemptVerdict};
+use super::{AppWindow, Maintenance, MaintenanceNotice, MaintenanceTab, UiContext, host};
+use crate::app::Service;
+use crate::app::kiosk::{Input, KioskView, Page, PinNotice};
 use crate::domain::maintenance::PinHolder;
 use crate::hardware::doors::DoorEvent;
-
-const MAX_PIN: usize = 12;
 
 /// What every maintenance adapter shares, on the UI thread.
 pub(super) struct Staff {
     service: Service,
     runtime: tokio::runtime::Handle,
-    idle_after: Duration,
-    idle: slint::Timer,
-    pin: RefCell<String>,
     /// Whose PIN opened maintenance: every action is recorded as theirs.
     signed_in: RefCell<PinHolder>,
-    limiter: RefCell<AttemptLimiter>,
-    countdown: slint::Timer,
     /// What tasks on other threads need to know: whether maintenance is
     /// on screen, and which tab.
     on_screen: Arc<OnScreen>,
     /// Runs once a second while the hardware tab is shown.
     ticker: slint::Timer,
-    this: Weak<Staff>,
 }
 
 /// Shared with the service's tasks (door events, scans).
@@ -78,17 +67,8 @@ fn tab_index(tab: MaintenanceTab) -> u8 {
 
 impl Staff {
     /// Any action keeps maintenance open; inactivity closes it.
-    pub(super) fn touch(&self, window: &AppWindow) {
-        let (weak, staff) = (window.as_weak(), self.this.clone());
-        self.idle
-            .start(slint::TimerMode::SingleShot, self.idle_after, move || {
-                if let (Some(window), Some(staff)) = (weak.upgrade(), staff.upgrade())
-                    && in_maintenance(&window)
-                {
-                    tracing::info!("maintenance idle: closing it");
-                    leave(&window, &staff);
-                }
-            });
+    pub(super) fn touch(&self, _window: &AppWindow) {
+        host::input(Input::Touch);
     }
 
     /// A callback for something staff touch: it keeps maintenance open,
@@ -132,27 +112,13 @@ impl Staff {
     }
 }
 
-fn in_maintenance(window: &AppWindow) -> bool {
-    matches!(
-        window.global::<Kiosk>().get_page(),
-        Page::MaintenancePin | Page::Maintenance
-    )
-}
-
 pub(super) fn bind_maintenance(window: &AppWindow, context: &UiContext) {
-    let config = context.service.config();
-    let staff = Rc::new_cyclic(|this| Staff {
+    let staff = Rc::new(Staff {
         service: context.service.clone(),
         runtime: context.runtime.clone(),
-        idle_after: Duration::from_secs(u64::from(config.policies.maintenance_idle_timeout_secs)),
-        idle: slint::Timer::default(),
-        pin: RefCell::new(String::new()),
         signed_in: RefCell::new(PinHolder::Site),
-        limiter: RefCell::new(AttemptLimiter::new(config.policies.lockout)),
-        countdown: slint::Timer::default(),
         on_screen: Arc::new(OnScreen::default()),
         ticker: slint::Timer::default(),
-        this: this.clone(),
     });
     STAFF.with(|s| *s.borrow_mut() = Rc::downgrade(&staff));
     bind_entry(window, &staff);
@@ -165,58 +131,16 @@ pub(super) fn bind_maintenance(window: &AppWindow, context: &UiContext) {
     follow_doors(window, &staff);
 }
 
-/// The hidden entry, the PIN, the tabs and the way out.
+/// The hidden entry, the PIN, the tabs and the way out: the entry, the
+/// PIN and leaving are the kiosk driver's.
 fn bind_entry(window: &AppWindow, staff: &Rc<Staff>) {
     let maintenance = window.global::<Maintenance>();
-    maintenance.on_requested(staff.action(window, |window, staff| {
-        if !staff.service.claim_screen(ScreenOwner::Staff) {
-            staff.idle.stop();
-            return;
-        }
-        staff.pin.borrow_mut().clear();
-        let maintenance = window.global::<Maintenance>();
-        maintenance.set_pin_typed("".into());
-        maintenance.set_notice(MaintenanceNotice::None);
-        window.global::<Kiosk>().set_page(Page::MaintenancePin);
-    }));
-    maintenance.on_pin_key(
-        staff.action_with(window, |window, staff, digit: SharedString| {
-            let mut pin = staff.pin.borrow_mut();
-            if pin.len() < MAX_PIN {
-                pin.push_str(&digit);
-            }
-            show_pin(window, pin.len());
-        }),
-    );
-    maintenance.on_pin_erase(staff.action(window, |window, staff| {
-        let mut pin = staff.pin.borrow_mut();
-        pin.pop();
-        show_pin(window, pin.len());
-    }));
-    maintenance.on_pin_ok(staff.action(window, |window, staff| {
-        let pin = std::mem::take(&mut *staff.pin.borrow_mut());
-        let locked = staff.limiter.borrow().locked_until(system::now()).is_some();
-        show_pin(window, 0);
-        if pin.is_empty() || locked {
-            return;
-        }
-        window
-            .global::<Maintenance>()
-            .set_notice(MaintenanceNotice::Checking);
-        let (weak, service) = (window.as_weak(), staff.service.clone());
-        staff.spawn(async move {
-            let opens = maintenance::pin_opens(&service, pin).await;
-            let _ = weak.upgrade_in_event_loop(move |window| pin_checked(&window, opens));
-        });
-    }));
+    maintenance.on_requested(|| host::input(Input::MaintenanceRequested));
+    maintenance.on_pin_key(|digit| host::input(Input::Key(digit.into())));
+    maintenance.on_pin_erase(|| host::input(Input::Erase));
+    maintenance.on_pin_ok(|| host::input(Input::Enter));
     maintenance.on_tab_chosen(staff.action_with(window, show_tab));
-    let (w, s) = (window.as_weak(), staff.clone());
-    // Leaving is no activity: it must not start the idle timer again.
-    maintenance.on_leave(move || {
-        if let Some(window) = w.upgrade() {
-            leave(&window, &s);
-        }
-    });
+    maintenance.on_leave(|| host::input(Input::Leave));
 }
 
 /// Switches to `tab` and fetches what it shows.
@@ -234,12 +158,6 @@ fn show_tab(window: &AppWindow, staff: &Rc<Staff>, tab: MaintenanceTab) {
     }
 }
 
-fn show_pin(window: &AppWindow, digits: usize) {
-    window
-        .global::<Maintenance>()
-        .set_pin_typed("•".repeat(digits).into());
-}
-
 thread_local! {
     /// The adapters' shared state, for answers that come back through the
     /// event loop (which cannot carry an `Rc`).
@@ -252,61 +170,43 @@ pub(super) fn current_staff() -> Option<Rc<Staff>> {
     STAFF.with(|s| s.borrow().upgrade())
 }
 
-fn pin_checked(window: &AppWindow, opens: Option<PinHolder>) {
-    let Some(staff) = current_staff() else { return };
+/// The PIN screen and who is in, from the kiosk's view; entering and
+/// leaving maintenance set the tabs up and down.
+pub(super) fn show_staff(window: &AppWindow, view: &KioskView, before: Option<Page>) {
     let maintenance = window.global::<Maintenance>();
-    if let Some(who) = opens {
+    let (notice, attempts, seconds) = match view.staff.notice {
+        PinNotice::None => (MaintenanceNotice::None, 0, 0),
+        PinNotice::Checking => (MaintenanceNotice::Checking, 0, 0),
+        PinNotice::WrongPin { attempts_left } => {
+            (MaintenanceNotice::WrongPin, attempts_left as i32, 0)
+        }
+        PinNotice::LockedOut { seconds } => (MaintenanceNotice::LockedOut, 0, seconds as i32),
+    };
+    maintenance.set_notice(notice);
+    if attempts > 0 {
+        maintenance.set_attempts_left(attempts);
+    }
+    maintenance.set_lockout_seconds(seconds);
+    let pin_typed = if view.page == Page::MaintenancePin {
+        view.typed.clone()
+    } else {
+        String::new()
+    };
+    maintenance.set_pin_typed(pin_typed.into());
+    let Some(staff) = current_staff() else { return };
+    let was_in = before == Some(Page::Maintenance);
+    let is_in = view.page == Page::Maintenance;
+    if is_in && !was_in {
+        let who = view.staff.signed_in.clone().unwrap_or(PinHolder::Site);
         maintenance.set_signed_in(who.name().unwrap_or_default().into());
-        *staff.signed_in.borrow_mut() = who.clone();
-        staff.limiter.borrow_mut().record_success();
-        maintenance.set_notice(MaintenanceNotice::None);
-        window.global::<Kiosk>().set_page(Page::Maintenance);
+        *staff.signed_in.borrow_mut() = who;
         staff.on_screen.shown.store(true, Ordering::Release);
         doors::reset(window);
         show_tab(window, &staff, MaintenanceTab::Doors);
         reports::show(window, &staff);
-        let service = staff.service.clone();
-        staff
-            .spawn(async move { maintenance::record(&service, &who, "maintenance_entered").await });
-        return;
-    }
-    let verdict = staff.limiter.borrow_mut().record_failure(system::now());
-    match verdict {
-        AttemptVerdict::TryAgain { attempts_left } => {
-            maintenance.set_notice(MaintenanceNotice::WrongPin);
-            maintenance.set_attempts_left(attempts_left as i32);
-        }
-        AttemptVerdict::LockedOut { until } => {
-            maintenance.set_notice(MaintenanceNotice::LockedOut);
-            let weak = window.as_weak();
-            let tick = move || {
-                let Some(window) = weak.upgrade() else { return };
-                let left = (system::now().millis_until(until) as u64).div_ceil(1000);
-                let maintenance = window.global::<Maintenance>();
-                maintenance.set_lockout_seconds(left as i32);
-                if left == 0 && maintenance.get_notice() == MaintenanceNotice::LockedOut {
-                    maintenance.set_notice(MaintenanceNotice::None);
-                }
-            };
-            tick();
-            staff
-                .countdown
-                .start(slint::TimerMode::Repeated, Duration::from_secs(1), tick);
-        }
-    }
-}
-
-fn leave(window: &AppWindow, staff: &Staff) {
-    let entered = window.global::<Kiosk>().get_page() == Page::Maintenance;
-    window.global::<Kiosk>().set_page(Page::Home);
-    staff.on_screen.shown.store(false, Ordering::Release);
-    staff.ticker.stop();
-    staff.idle.stop();
-    staff.service.release_screen(ScreenOwner::Staff);
-    super::end_session(window);
-    if entered {
-        let (service, who) = (staff.service.clone(), staff.who());
-        staff.spawn(async move { maintenance::record(&service, &who, "maintenance_left").await });
+    } else if was_in && !is_in {
+        staff.on_screen.shown.store(false, Ordering::Release);
+        staff.ticker.stop();
     }
 }
 

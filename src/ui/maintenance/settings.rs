@@ -7,8 +7,10 @@ use std::rc::Rc;
 use slint::{ComponentHandle, SharedString};
 
 use super::Staff;
+use crate::app::kiosk::Input;
 use crate::app::maintenance::settings::{self, PinChange};
 use crate::domain::codes::{AdminPinError, validate_admin_pin};
+use crate::ui::host;
 use crate::ui::{AppWindow, Kiosk, MaintenanceSettings, PinProblem, PinStep};
 
 const MAX_PIN: usize = 12;
@@ -64,7 +66,10 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
                     window
                         .global::<MaintenanceSettings>()
                         .set_default_language(chosen.clone().into());
-                    window.global::<Kiosk>().set_default_language(chosen.into());
+                    window
+                        .global::<Kiosk>()
+                        .set_default_language(chosen.clone().into());
+                    host::input(Input::DefaultLanguageChanged(chosen));
                 });
             });
         },

@@ -13,12 +13,12 @@ use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
 use super::courier::show_dropoff;
-use super::{AppWindow, Courier, Kiosk, Page, grid_of, show_overview, show_pickup};
+use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
 use crate::app::Overview;
-use crate::app::dropoff::{
-    CourierNotice, CourierScreen, DepositLine, DoorStep, DropoffView, SizeOption, Summary,
+use crate::app::kiosk::{
+    CodeNotice, CourierNotice, DepositLine, DoorStep, DoorView, DropoffView, PickupView,
+    SizeOption, Summary,
 };
-use crate::app::pickup::{CodeNotice, DoorView, PickupView, Screen};
 use crate::config::Config;
 use crate::domain::SizeClass;
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
@@ -147,35 +147,41 @@ fn stage(app: &AppWindow, screen: &str) {
     let grid = grid_of(&config);
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
-    let view = |screen: Screen, notice: CodeNotice, doors: Vec<(u32, DoorView)>| PickupView {
-        screen,
-        notice,
-        doors,
-        failed: 0,
-        report_recorded: false,
-        prefer_low_saved: false,
+    let view = |page: Page, notice: CodeNotice, doors: Vec<(u32, DoorView)>| {
+        kiosk.set_page(page);
+        PickupView {
+            notice,
+            doors,
+            failed: 0,
+            report_recorded: false,
+            prefer_low_saved: false,
+        }
     };
     match screen {
         "pickup-code" => {
-            show_pickup(app, &view(Screen::Code, CodeNotice::None, vec![]));
+            show_pickup(app, &view(Page::PickupCode, CodeNotice::None, vec![]));
             kiosk.set_code_typed("5839".into());
         }
         "pickup-wrong-code" => show_pickup(
             app,
             &view(
-                Screen::Code,
+                Page::PickupCode,
                 CodeNotice::WrongCode { attempts_left: 4 },
                 vec![],
             ),
         ),
         "pickup-locked-out" => show_pickup(
             app,
-            &view(Screen::Code, CodeNotice::LockedOut { seconds: 60 }, vec![]),
+            &view(
+                Page::PickupCode,
+                CodeNotice::LockedOut { seconds: 60 },
+                vec![],
+            ),
         ),
         "pickup-doors" => show_pickup(
             app,
             &view(
-                Screen::Doors,
+                Page::PickupDoors,
                 CodeNotice::None,
                 vec![
                     (10, DoorView::Open { reminder: false }),
@@ -183,7 +189,7 @@ fn stage(app: &AppWindow, screen: &str) {
                 ],
             ),
         ),
-        "pickup-done" => show_pickup(app, &view(Screen::Done, CodeNotice::None, vec![])),
+        "pickup-done" => show_pickup(app, &view(Page::PickupDone, CodeNotice::None, vec![])),
         "home-camera" => {
             kiosk.set_page(Page::Home);
             kiosk.set_camera(super::CameraState::Online);
@@ -241,8 +247,8 @@ fn stage_courier(app: &AppWindow, screen: &str) {
             recipient: "Emma Evans".into(),
         },
     ];
+    let mut page = Page::CourierScan;
     let mut view = DropoffView {
-        screen: CourierScreen::Scan,
         notice: CourierNotice::None,
         courier: "Dana Driver · Demo Parcel Co".into(),
         tracking: "1Z999AA10123456784".into(),
@@ -268,10 +274,10 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         summary: None,
     };
     match screen {
-        "courier-login" => view.screen = CourierScreen::Login,
+        "courier-login" => page = Page::CourierLogin,
         "courier-scan-typing" => {}
         "courier-recipient" => {
-            view.screen = CourierScreen::Recipient;
+            page = Page::CourierRecipient;
             view.recipients = ["Emma Evans", "Emmanuel Ekwueme"]
                 .iter()
                 .zip(["5B", "7A"])
@@ -284,9 +290,9 @@ fn stage_courier(app: &AppWindow, screen: &str) {
                 })
                 .collect();
         }
-        "courier-size" => view.screen = CourierScreen::Size,
+        "courier-size" => page = Page::CourierSize,
         "courier-door" | "courier-door-failed" => {
-            view.screen = CourierScreen::Door;
+            page = Page::CourierDoor;
             view.door = Some((14, DoorStep::Open));
             if screen == "courier-door-failed" {
                 view.notice = CourierNotice::DoorFailed { compartment: 13 };
@@ -294,12 +300,12 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         }
         "courier-locker-full" => view.notice = CourierNotice::LockerFull,
         "courier-retrieve" => {
-            view.screen = CourierScreen::Retrieve;
+            page = Page::CourierRetrieve;
             view.door = Some((20, DoorStep::Open));
             view.retrieval_left = 2;
         }
         "courier-done" => {
-            view.screen = CourierScreen::Summary;
+            page = Page::CourierDone;
             let proof = Receipt {
                 locker: "demo-1".into(),
                 courier: "Dana Driver".into(),
@@ -329,16 +335,14 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         }
         _ => {}
     }
-    // The page comes from the screen; pretend the courier was already on one.
-    app.global::<Kiosk>().set_page(Page::CourierLogin);
-    show_dropoff(app, &view);
-    let courier = app.global::<Courier>();
-    match screen {
-        "courier-login" => courier.set_typed("••••".into()),
-        "courier-scan-typing" => courier.set_typed("1Z999AA1".into()),
-        "courier-recipient" => courier.set_typed("EM".into()),
-        _ => {}
-    }
+    let typed = match screen {
+        "courier-login" => "••••",
+        "courier-scan-typing" => "1Z999AA1",
+        "courier-recipient" => "EM",
+        _ => "",
+    };
+    show_dropoff(app, &view, typed);
+    app.global::<Kiosk>().set_page(page);
 }
 
 fn write_png(out: &Path, width: u32, height: u32, rgb: &[u8]) -> std::io::Result<()> {

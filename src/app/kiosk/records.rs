@@ -1,6 +1,5 @@
 //! The store writes of a courier's visit, as plain functions on a
-//! [`Store`]: the drop-off task runs them on the store's thread, and the
-//! property test runs the very same ones.
+//! [`Store`]: the executor runs them on the store's thread, in order.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -32,7 +31,8 @@ impl From<&Config> for Settings {
 }
 
 /// Carries out an effect that only writes to the store. Effects that ask
-/// for an answer or move a door are the task's business and are ignored.
+/// for an answer or move a door are the executor's business and are
+/// ignored here.
 pub fn write(
     store: &mut Store,
     effect: &DropoffEffect,

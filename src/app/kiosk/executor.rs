@@ -1,0 +1,473 @@
+//! Carries out the kiosk's effects: one queue, one task, each effect in
+//! the order it was given and each store write awaited before the next
+//! begins, so that two effects of one step can never reach the store the
+//! other way round. A door's open command is sent in order too; what its
+//! sensor then saw arrives later, as an answer of its own, so that doors
+//! meant to open together do. A store write that fails is an answer as
+//! well ([`Answer::StoreFailed`]): the kiosk shows it.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::records::{self, Settings};
+use super::{
+    Answer, CourierAnswer, Effect, Input, PickupAnswer, SizeOption, StaffAnswer, StoreWork,
+};
+use crate::app::service::ServiceError;
+use crate::app::system::Clock;
+use crate::app::{Service, admin};
+use crate::domain::allocation::{AllocationRequest, allocate};
+use crate::domain::dropoff::{DropoffEffect, ParcelMatch};
+use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect};
+use crate::domain::{CompartmentNumber, CompartmentView, DoorState, SizeClass, Timestamp};
+use crate::hardware::doors::DoorSystem;
+use crate::hardware::protocol::Door;
+use crate::store::{NewEvent, Store, StoreError};
+
+/// Residents shown for one search.
+const SEARCH_LIMIT: u32 = 8;
+
+/// Where answers go: back into the kiosk, on whatever hosts it.
+pub type Deliver = Arc<dyn Fn(Input) + Send + Sync>;
+
+/// Opening doors and reading their sensors: the door system in the kiosk,
+/// a script in the property test.
+pub trait DoorControl: Send + Sync {
+    /// Sends the open command; resolves to what the sensor saw.
+    fn open(&self, compartment: CompartmentNumber) -> Option<oneshot::Receiver<OpenOutcome>>;
+    fn door(&self, board: &str, channel: u16) -> Option<Door>;
+    fn board_offline(&self, board: &str) -> bool;
+}
+
+impl DoorControl for DoorSystem {
+    fn open(&self, compartment: CompartmentNumber) -> Option<oneshot::Receiver<OpenOutcome>> {
+        match DoorSystem::open(self, compartment) {
+            Ok(answer) => Some(answer),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open compartment {compartment}");
+                None
+            }
+        }
+    }
+    fn door(&self, board: &str, channel: u16) -> Option<Door> {
+        DoorSystem::door(self, board, channel)
+    }
+    fn board_offline(&self, board: &str) -> bool {
+        DoorSystem::board_offline(self, board)
+    }
+}
+
+/// The queue into the executor's task.
+#[derive(Clone)]
+pub struct Executor {
+    queue: mpsc::UnboundedSender<Effect>,
+}
+
+impl Executor {
+    /// Starts the executor's task on `runtime`.
+    pub fn start(work: Work, runtime: &tokio::runtime::Handle) -> Executor {
+        let (queue, mut effects) = mpsc::unbounded_channel::<Effect>();
+        runtime.spawn(async move {
+            while let Some(effect) = effects.recv().await {
+                work.perform(effect).await;
+            }
+        });
+        Executor { queue }
+    }
+
+    /// Queues `effects`, to be carried out in this order.
+    pub fn run(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            if self.queue.send(effect).is_err() {
+                tracing::error!("the kiosk's executor has stopped");
+            }
+        }
+    }
+}
+
+/// What carrying out an effect needs.
+#[derive(Clone)]
+pub struct Work {
+    service: Service,
+    doors: Arc<dyn DoorControl>,
+    clock: Arc<dyn Clock>,
+    deliver: Deliver,
+}
+
+impl Work {
+    pub fn new(service: Service, clock: Arc<dyn Clock>, deliver: Deliver) -> Work {
+        let doors = service.door_system();
+        Work::with_doors(service, doors, clock, deliver)
+    }
+
+    /// The same with other doors (the property test's script).
+    pub fn with_doors(
+        service: Service,
+        doors: Arc<dyn DoorControl>,
+        clock: Arc<dyn Clock>,
+        deliver: Deliver,
+    ) -> Work {
+        Work {
+            service,
+            doors,
+            clock,
+            deliver,
+        }
+    }
+
+    fn answer(&self, answer: Answer) {
+        (self.deliver)(Input::Answer(answer));
+    }
+
+    /// Runs `f` on the store's thread.
+    async fn store<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store, Timestamp) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, ServiceError> {
+        let now = self.clock.now();
+        self.service.call(move |store| f(store, now)).await
+    }
+
+    /// A write: awaited, and its failure answered.
+    async fn write(
+        &self,
+        work: StoreWork,
+        f: impl FnOnce(&mut Store, Timestamp) -> Result<(), StoreError> + Send + 'static,
+    ) -> bool {
+        match self.store(f).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, ?work, "a store write failed");
+                self.answer(Answer::StoreFailed(work));
+                false
+            }
+        }
+    }
+
+    /// A read whose failure falls back to `fallback`, answered as failed.
+    async fn read<R: Send + 'static>(
+        &self,
+        work: StoreWork,
+        fallback: R,
+        f: impl FnOnce(&mut Store, Timestamp) -> Result<R, StoreError> + Send + 'static,
+    ) -> R {
+        match self.store(f).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, ?work, "a store read failed");
+                self.answer(Answer::StoreFailed(work));
+                fallback
+            }
+        }
+    }
+
+    /// Sends the open command now; the outcome is answered when the
+    /// sensor has spoken (no reply if the command could not be sent).
+    fn open(
+        &self,
+        compartment: CompartmentNumber,
+        answer: fn(CompartmentNumber, OpenOutcome) -> Answer,
+    ) {
+        let sent = self.doors.open(compartment);
+        let work = self.clone();
+        tokio::spawn(async move {
+            let outcome = match sent {
+                Some(outcome) => outcome.await.unwrap_or(OpenOutcome::NoReply),
+                None => OpenOutcome::NoReply,
+            };
+            work.answer(answer(compartment, outcome));
+        });
+    }
+
+    /// Carries out one effect.
+    pub async fn perform(&self, effect: Effect) {
+        match effect {
+            Effect::Pickup(effect) => self.pickup(effect).await,
+            Effect::SavePreferLow { parcel } => {
+                let saved = self
+                    .write(StoreWork::Preference, move |store, now| {
+                        store.prefer_low_compartments(parcel, "recipient", now)
+                    })
+                    .await;
+                if saved {
+                    self.answer(Answer::Pickup(PickupAnswer::PreferLowSaved));
+                }
+            }
+            Effect::Dropoff { effect, courier } => self.dropoff(effect, courier).await,
+            Effect::EndVisit {
+                session,
+                courier,
+                names,
+            } => {
+                let locker = self.service.config().locker.id.clone();
+                let summary = self
+                    .read(
+                        StoreWork::VisitEnd,
+                        Default::default(),
+                        move |store, now| {
+                            records::end_session(
+                                store,
+                                &locker,
+                                courier.as_ref(),
+                                &session,
+                                &names,
+                                now,
+                            )
+                        },
+                    )
+                    .await;
+                self.answer(Answer::Courier(CourierAnswer::VisitEnded(summary)));
+            }
+            Effect::SearchRecipients(query) => {
+                let text = query.clone();
+                let found = self
+                    .read(StoreWork::CourierStep, Vec::new(), move |store, _| {
+                        store.search_recipients(&text, SEARCH_LIMIT)
+                    })
+                    .await;
+                self.answer(Answer::Courier(CourierAnswer::SearchResults {
+                    query,
+                    found,
+                }));
+            }
+            Effect::NameRecipient(id) => {
+                let found = self
+                    .read(StoreWork::CourierStep, None, move |store, _| {
+                        store.recipient(id)
+                    })
+                    .await;
+                if let Some(recipient) = found {
+                    self.answer(Answer::Courier(CourierAnswer::RecipientNamed(recipient)));
+                }
+            }
+            Effect::CountFree => {
+                if let Some(views) = self.views().await {
+                    self.answer(Answer::Courier(CourierAnswer::Capacity(size_options(
+                        &views,
+                    ))));
+                }
+            }
+            Effect::CheckStaffPin(pin) => {
+                let config = self.service.config().clone();
+                let opens = self
+                    .read(StoreWork::StaffPin, None, move |store, _| {
+                        admin::check_pin(store, &config, &pin)
+                    })
+                    .await;
+                self.answer(Answer::Staff(StaffAnswer::PinChecked(opens)));
+            }
+            Effect::RecordStaff { who, entry } => {
+                self.write(StoreWork::StaffEntry, move |store, now| {
+                    let event = NewEvent::new(entry.kind(), who.actor());
+                    store.record_event(now, &event).map(|_| ())
+                })
+                .await;
+            }
+            Effect::RefreshOverview => match self.service.overview().await {
+                Ok(overview) => self.answer(Answer::Overview(overview)),
+                Err(e) => {
+                    tracing::error!(error = %e, "reading the locker overview failed");
+                    self.answer(Answer::StoreFailed(StoreWork::Overview));
+                }
+            },
+        }
+    }
+
+    async fn pickup(&self, effect: PickupEffect) {
+        match effect {
+            PickupEffect::LookUp(code) => {
+                let lookup = self
+                    .read(
+                        StoreWork::PickupLookup,
+                        CodeLookup::Unknown,
+                        move |store, _| store.look_up_code(&code),
+                    )
+                    .await;
+                self.answer(Answer::Pickup(PickupAnswer::LookedUp(lookup)));
+            }
+            PickupEffect::OpenDoor(compartment) => {
+                self.open(compartment, |compartment, outcome| {
+                    Answer::Pickup(PickupAnswer::DoorOutcome {
+                        compartment,
+                        outcome,
+                    })
+                })
+            }
+            PickupEffect::RecordCollected(parcel) => {
+                self.write(StoreWork::Collection, move |store, now| {
+                    store.collect(parcel.parcel, now)
+                })
+                .await;
+            }
+            PickupEffect::RecordDoorFailure { parcel, outcome } => {
+                self.write(StoreWork::DoorFailure, move |store, now| {
+                    let reason = format!("door did not open at pickup ({})", outcome.name());
+                    store.record_door_failure(&parcel, &reason, "kiosk", now)
+                })
+                .await;
+            }
+            PickupEffect::RecordReport {
+                compartment,
+                parcel,
+                kind,
+            } => {
+                self.write(StoreWork::Report, move |store, now| {
+                    store
+                        .add_report(kind, Some(compartment), parcel, "recipient", now)
+                        .map(|_| ())
+                })
+                .await;
+            }
+            // Shown by the view from the flow's state.
+            PickupEffect::RemindToClose(_) => {}
+            PickupEffect::WatchDoors(compartments) => {
+                // The door system keeps watching every door (left-open
+                // alarm, closing seen by the sensor); note the hand-over.
+                self.write(StoreWork::OpenDoorsHandOver, move |store, now| {
+                    let event = NewEvent::new("pickup_left_doors_open", "kiosk")
+                        .detail(serde_json::json!({ "compartments": compartments }));
+                    store.record_event(now, &event).map(|_| ())
+                })
+                .await;
+            }
+        }
+    }
+
+    async fn dropoff(&self, effect: DropoffEffect, courier: i64) {
+        use DropoffEffect as F;
+        let door_answer = |compartment, outcome| {
+            Answer::Courier(CourierAnswer::DoorOutcome {
+                compartment,
+                outcome,
+            })
+        };
+        match effect {
+            F::CheckLogin(code) => {
+                let found = self
+                    .read(StoreWork::CourierStep, None, move |store, _| {
+                        store.courier_by_credential(&code)
+                    })
+                    .await;
+                self.answer(Answer::Courier(CourierAnswer::LoginChecked(found)));
+            }
+            F::LookUpParcel(tracking) => {
+                let found = self
+                    .read(
+                        StoreWork::CourierStep,
+                        ParcelMatch::Unknown,
+                        move |store, _| store.match_tracking(&tracking),
+                    )
+                    .await;
+                self.answer(Answer::Courier(CourierAnswer::ParcelLookedUp(found)));
+            }
+            F::FindCompartment {
+                size,
+                accessible,
+                exclude,
+            } => {
+                let found = self.views().await.and_then(|views| {
+                    let request = AllocationRequest {
+                        size,
+                        accessible,
+                        exclude: &exclude,
+                    };
+                    allocate(&views, &request).and_then(|number| {
+                        views
+                            .iter()
+                            .find(|v| v.number == number)
+                            .map(|v| (number, v.size))
+                    })
+                });
+                self.answer(Answer::Courier(CourierAnswer::CompartmentFound(found)));
+            }
+            F::OpenForDeposit(compartment) => {
+                // Held before the door opens, so that nobody else is
+                // offered it meanwhile.
+                let held = self
+                    .read(StoreWork::Reservation, false, move |store, now| {
+                        store.reserve_compartment(compartment, now)
+                    })
+                    .await;
+                if !held {
+                    tracing::warn!(compartment, "compartment was no longer free");
+                }
+                self.open(compartment, door_answer);
+            }
+            F::OpenDoor(compartment) => self.open(compartment, door_answer),
+            F::ListRetrievable(courier) => {
+                let listed = self
+                    .read(StoreWork::CourierStep, Vec::new(), move |store, _| {
+                        store.retrievable_for(courier)
+                    })
+                    .await;
+                self.answer(Answer::Courier(CourierAnswer::Retrievable(listed)));
+            }
+            F::EndSession(_) => unreachable!("the courier's visit sends EndVisit instead"),
+            effect => {
+                let settings = Settings::from(self.service.config());
+                self.write(StoreWork::CourierStep, move |store, now| {
+                    records::write(store, &effect, courier, &settings, now)
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Every compartment as allocation sees it now; `None` (answered as a
+    /// failure) when the store cannot say.
+    async fn views(&self) -> Option<Vec<CompartmentView>> {
+        match compartment_views(&self.service, self.doors.as_ref()).await {
+            Ok(views) => Some(views),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the compartments failed");
+                self.answer(Answer::StoreFailed(StoreWork::CourierStep));
+                None
+            }
+        }
+    }
+}
+
+/// Every compartment as allocation sees it right now: the stored state,
+/// the door sensor, and whether its board answers.
+pub async fn compartment_views(
+    service: &Service,
+    doors: &dyn DoorControl,
+) -> Result<Vec<CompartmentView>, ServiceError> {
+    let stored = service.call(|store| store.compartments()).await?;
+    Ok(stored
+        .into_iter()
+        .map(|c| {
+            let door = match doors.door(&c.board, c.channel) {
+                Some(Door::Open) => DoorState::Open,
+                Some(Door::Closed) => DoorState::Closed,
+                None => DoorState::Unknown,
+            };
+            CompartmentView {
+                number: c.number,
+                size: c.size,
+                position: c.position,
+                state: c.state,
+                door,
+                board_online: !doors.board_offline(&c.board),
+            }
+        })
+        .collect())
+}
+
+/// The size screen's choices: every standard size, how many of exactly
+/// that size are free, and whether any compartment would take it.
+pub fn size_options(views: &[CompartmentView]) -> Vec<SizeOption> {
+    let choosable = crate::domain::allocation::available_sizes(views);
+    SizeClass::STANDARD
+        .iter()
+        .map(|size| SizeOption {
+            size: *size,
+            free: views
+                .iter()
+                .filter(|v| v.is_available() && v.size.largest_standard_fit() == Some(*size))
+                .count(),
+            enabled: choosable.contains(size),
+        })
+        .collect()
+}

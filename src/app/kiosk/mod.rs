@@ -1,0 +1,622 @@
+//! The kiosk driver: one state machine that owns the screen. It decides
+//! who has the screen (nobody, a recipient, a courier, staff), which page
+//! shows, what was typed and when a person's visit ends; the pickup, the
+//! courier's visit and maintenance are its sub-flows.
+//!
+//! Sans-IO, like the domain below it: [`Kiosk::handle`] takes an [`Input`]
+//! and the time and returns [`Effect`]s; [`Kiosk::poll_timeout`] says when
+//! it next wants [`Input::Tick`]; [`Kiosk::view`] is what the screen shows.
+//! [`Executor`] carries the effects out, one after another, and their
+//! answers come back as inputs; [`Driver`] ties the two to a clock for
+//! whichever event loop hosts it (the UI's, or a tokio task headless).
+
+mod courier;
+mod driver;
+mod executor;
+mod feeds;
+mod pickup;
+pub mod records;
+mod staff;
+mod typed;
+
+#[cfg(test)]
+mod tests;
+
+pub use courier::{
+    CourierAction, CourierNotice, CourierScreen, DepositLine, DoorStep, DropoffView,
+    SEARCH_FROM_CHARS, SizeOption, Summary,
+};
+pub use driver::{Driver, Headless, Step};
+pub use executor::{Deliver, DoorControl, Executor, Work, compartment_views, size_options};
+pub use pickup::{CodeNotice, DoorView, PickupScreen, PickupView};
+pub use staff::{PinNotice, StaffEntry, StaffView};
+
+use std::collections::HashMap;
+
+use crate::app::Overview;
+use crate::config::Config;
+use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Session};
+use crate::domain::maintenance::PinHolder;
+use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect, ProblemKind, WaitingParcel};
+use crate::domain::{CompartmentNumber, SizeClass, Timestamp};
+use crate::scanning::{Payload, ScanEvent};
+use crate::store::{Courier, Recipient};
+use courier::CourierVisit;
+use pickup::Pickup;
+use staff::StaffSession;
+use typed::Typed;
+
+/// The screen on show; `api.slint`'s `Page` mirrors it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    PickupCode,
+    PickupDoors,
+    PickupDone,
+    CourierLogin,
+    CourierScan,
+    CourierRecipient,
+    CourierSize,
+    CourierDoor,
+    CourierRetrieve,
+    CourierDone,
+    MaintenancePin,
+    Maintenance,
+}
+
+/// Who has the screen. A code shown to the camera belongs to the person
+/// at the screen: a pickup QR seen during a courier's visit (or a badge
+/// during a pickup, or anything while staff are in maintenance) never
+/// takes the screen over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Nobody,
+    Recipient,
+    Courier,
+    /// Maintenance, from the admin PIN screen on.
+    Staff,
+}
+
+/// Everything that happens to the kiosk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Any touch: keeps the idle timeout away.
+    Touch,
+    LanguageChosen(String),
+    /// Staff chose another language for the kiosk to start each visit in.
+    DefaultLanguageChanged(String),
+    /// "Pick up a parcel", with the "low compartments" wish from home.
+    PickupChosen {
+        prefer_low: bool,
+    },
+    DeliverChosen,
+    /// The hidden entry to maintenance.
+    MaintenanceRequested,
+    /// A key of the page's keypad or keyboard.
+    Key(String),
+    Erase,
+    ClearTyped,
+    /// "Open", "OK", "Enter", "Continue": what was typed is submitted.
+    Enter,
+    Report {
+        compartment: CompartmentNumber,
+        kind: ProblemKind,
+    },
+    RecipientChosen(i64),
+    SizeChosen(SizeClass),
+    Courier(CourierAction),
+    /// "Back", "Done", "Log out", "Leave": whoever has the screen leaves.
+    Leave,
+    /// Something a camera or scanner read.
+    Scanned(ScanEvent),
+    /// A compartment door seen closing by its sensor.
+    DoorClosed(CompartmentNumber),
+    /// A lock board went offline or came back.
+    BoardsChanged,
+    /// The answer to an effect.
+    Answer(Answer),
+    /// The time [`Kiosk::poll_timeout`] asked for has come.
+    Tick,
+}
+
+/// What an effect found out, for the sub-flow that asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Pickup(PickupAnswer),
+    Courier(CourierAnswer),
+    Staff(StaffAnswer),
+    Overview(Overview),
+    /// A write (or a read) of the store failed: the person is told, staff
+    /// see it on the status strip.
+    StoreFailed(StoreWork),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickupAnswer {
+    LookedUp(CodeLookup),
+    DoorOutcome {
+        compartment: CompartmentNumber,
+        outcome: OpenOutcome,
+    },
+    PreferLowSaved,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CourierAnswer {
+    LoginChecked(Option<Courier>),
+    ParcelLookedUp(ParcelMatch),
+    RecipientNamed(Recipient),
+    SearchResults {
+        query: String,
+        found: Vec<Recipient>,
+    },
+    Capacity(Vec<SizeOption>),
+    CompartmentFound(Option<(CompartmentNumber, SizeClass)>),
+    DoorOutcome {
+        compartment: CompartmentNumber,
+        outcome: OpenOutcome,
+    },
+    Retrievable(Vec<WaitingParcel>),
+    VisitEnded(Summary),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffAnswer {
+    PinChecked(Option<PinHolder>),
+}
+
+/// Which piece of store work failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreWork {
+    PickupLookup,
+    Collection,
+    DoorFailure,
+    Report,
+    Preference,
+    OpenDoorsHandOver,
+    CourierStep,
+    VisitEnd,
+    Reservation,
+    StaffPin,
+    StaffEntry,
+    Overview,
+}
+
+/// What the kiosk asks of the world; [`Executor`] carries these out in
+/// the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// The pickup flow's own effects (look a code up, open, record).
+    Pickup(PickupEffect),
+    /// Write "low compartments" into the profile of this parcel's recipient.
+    SavePreferLow {
+        parcel: i64,
+    },
+    /// The drop-off flow's own effects, for the courier logged in.
+    Dropoff {
+        effect: DropoffEffect,
+        courier: i64,
+    },
+    /// The end of a visit: notifications, the record, the proof of delivery.
+    EndVisit {
+        session: Session,
+        courier: Option<Courier>,
+        names: HashMap<i64, String>,
+    },
+    SearchRecipients(String),
+    NameRecipient(i64),
+    /// How much room there is, by size.
+    CountFree,
+    CheckStaffPin(String),
+    RecordStaff {
+        who: PinHolder,
+        entry: StaffEntry,
+    },
+    /// Read the locker's state for the status strip.
+    RefreshOverview,
+}
+
+/// Everything the screen shows, published after every step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KioskView {
+    pub page: Page,
+    /// What was typed, as shown (secrets as dots).
+    pub typed: String,
+    pub language: String,
+    /// Counts the visits that ended: the screen drops a person's display
+    /// choices when it changes.
+    pub visits_ended: u64,
+    pub overview: Option<Overview>,
+    /// A store read or write failed since the last overview was read.
+    pub records_problem: bool,
+    pub pickup: PickupView,
+    pub courier: DropoffView,
+    pub staff: StaffView,
+}
+
+/// Idle limits, from the configuration.
+#[derive(Debug, Clone, Copy)]
+struct IdleLimits {
+    visit_ms: i64,
+    maintenance_ms: i64,
+}
+
+/// The kiosk's state machine. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct Kiosk {
+    locker_id: String,
+    owner: Owner,
+    page: Page,
+    typed: Typed,
+    language: String,
+    default_language: String,
+    visits_ended: u64,
+    last_activity: Timestamp,
+    idle: IdleLimits,
+    overview: Option<Overview>,
+    records_problem: bool,
+    pickup: Pickup,
+    courier: CourierVisit,
+    staff: StaffSession,
+}
+
+impl Kiosk {
+    pub fn new(config: &Config) -> Kiosk {
+        let policies = &config.policies;
+        Kiosk {
+            locker_id: config.locker.id.clone(),
+            owner: Owner::Nobody,
+            page: Page::Home,
+            typed: Typed::default(),
+            language: config.languages.default.clone(),
+            default_language: config.languages.default.clone(),
+            visits_ended: 0,
+            last_activity: Timestamp(0),
+            idle: IdleLimits {
+                visit_ms: i64::from(policies.idle_timeout_secs) * 1000,
+                maintenance_ms: i64::from(policies.maintenance_idle_timeout_secs) * 1000,
+            },
+            overview: None,
+            records_problem: false,
+            pickup: Pickup::new(policies.pickup_policy(), policies.pin_length as usize),
+            courier: CourierVisit::new(policies.lockout),
+            staff: StaffSession::new(policies.lockout),
+        }
+    }
+
+    /// What the kiosk does first: read the locker's state.
+    pub fn start(&mut self) -> Vec<Effect> {
+        vec![Effect::RefreshOverview]
+    }
+
+    pub fn owner(&self) -> Owner {
+        self.owner
+    }
+
+    pub fn page(&self) -> Page {
+        self.page
+    }
+
+    /// One step: `input` at `now`, and the effects to carry out, in order.
+    pub fn handle(&mut self, input: Input, now: Timestamp) -> Vec<Effect> {
+        if is_activity(&input) {
+            self.last_activity = now;
+        }
+        let was_owner = self.owner;
+        let mut effects = self.dispatch(input, now);
+        self.settle(was_owner, &mut effects);
+        effects
+    }
+
+    /// When the kiosk next wants [`Input::Tick`]: the idle timeout of
+    /// whoever has the screen, or a sub-flow's own deadline. Nothing at
+    /// home: an idle kiosk does not wake up.
+    pub fn poll_timeout(&self, now: Timestamp) -> Option<Timestamp> {
+        let idle = |ms: i64| Some(Timestamp(self.last_activity.0 + ms));
+        let (idle_at, own) = match self.owner {
+            Owner::Nobody => (None, None),
+            Owner::Recipient => (idle(self.idle.visit_ms), self.pickup.deadline(now)),
+            Owner::Courier => (idle(self.idle.visit_ms), self.courier.deadline(now)),
+            Owner::Staff => (idle(self.idle.maintenance_ms), self.staff.deadline(now)),
+        };
+        [idle_at, own].into_iter().flatten().min()
+    }
+
+    pub fn view(&self, now: Timestamp) -> KioskView {
+        KioskView {
+            page: self.page,
+            typed: self.typed.shown(self.page),
+            language: self.language.clone(),
+            visits_ended: self.visits_ended,
+            overview: self.overview.clone(),
+            records_problem: self.records_problem,
+            pickup: self.pickup.view(now),
+            courier: self.courier.view(now),
+            staff: self.staff.view(now),
+        }
+    }
+
+    fn dispatch(&mut self, input: Input, now: Timestamp) -> Vec<Effect> {
+        match input {
+            Input::Touch => Vec::new(),
+            Input::LanguageChosen(language) => {
+                self.language = language;
+                Vec::new()
+            }
+            Input::DefaultLanguageChanged(language) => {
+                self.default_language = language;
+                Vec::new()
+            }
+            Input::PickupChosen { prefer_low } => match self.owner {
+                Owner::Nobody | Owner::Recipient => {
+                    self.owner = Owner::Recipient;
+                    self.pickup.start(prefer_low, now)
+                }
+                _ => Vec::new(),
+            },
+            Input::DeliverChosen => match self.owner {
+                Owner::Nobody | Owner::Courier => {
+                    self.owner = Owner::Courier;
+                    self.courier.start(now)
+                }
+                _ => Vec::new(),
+            },
+            Input::MaintenanceRequested => {
+                if self.owner == Owner::Nobody {
+                    self.owner = Owner::Staff;
+                    self.staff.begin();
+                }
+                Vec::new()
+            }
+            Input::Key(key) => {
+                self.typed.push(&key, self.page);
+                self.typed_changed()
+            }
+            Input::Erase => {
+                self.typed.erase();
+                self.typed_changed()
+            }
+            Input::ClearTyped => {
+                self.typed.clear();
+                self.typed_changed()
+            }
+            Input::Enter => self.enter(now),
+            Input::Report { compartment, kind } if self.owner == Owner::Recipient => {
+                self.pickup.report(compartment, kind, now)
+            }
+            Input::RecipientChosen(id) if self.owner == Owner::Courier => {
+                self.typed.clear();
+                self.courier.recipient_chosen(id, now)
+            }
+            Input::SizeChosen(size) if self.owner == Owner::Courier => {
+                self.courier.size_chosen(size, now)
+            }
+            Input::Courier(action) if self.owner == Owner::Courier => {
+                if action == CourierAction::BackToScan {
+                    self.typed.clear();
+                }
+                self.courier.act(action, now)
+            }
+            Input::Report { .. }
+            | Input::RecipientChosen(_)
+            | Input::SizeChosen(_)
+            | Input::Courier(_) => Vec::new(),
+            Input::Leave => self.leave(now),
+            Input::Scanned(scan) => self.scanned(scan, now),
+            Input::DoorClosed(compartment) => {
+                // Both flows hear every door: a door left open by one
+                // person may close during the next one's visit.
+                let mut effects = self.pickup.door_closed(compartment, now);
+                effects.extend(self.courier.door_closed(compartment, now));
+                effects
+            }
+            Input::BoardsChanged => vec![Effect::RefreshOverview],
+            Input::Answer(answer) => self.answer(answer, now),
+            Input::Tick => self.tick(now),
+        }
+    }
+
+    /// "Enter" submits the page's field to the flow on screen.
+    fn enter(&mut self, now: Timestamp) -> Vec<Effect> {
+        match self.page {
+            Page::PickupCode => {
+                let code = self.typed.take();
+                if code.is_empty() {
+                    return Vec::new();
+                }
+                self.pickup.typed(code, now)
+            }
+            Page::CourierLogin => {
+                let code = self.typed.take();
+                if code.is_empty() {
+                    return Vec::new();
+                }
+                self.courier.login_typed(code, now)
+            }
+            Page::CourierScan => {
+                let text = self.typed.take();
+                if text.trim().is_empty() {
+                    return Vec::new();
+                }
+                self.courier.tracking_typed(text, now)
+            }
+            Page::CourierRecipient => self.courier.search(self.typed.as_str().to_string()),
+            Page::MaintenancePin => {
+                let pin = self.typed.take();
+                self.staff.pin_entered(pin, now)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// On the recipient page every key searches.
+    fn typed_changed(&mut self) -> Vec<Effect> {
+        if self.owner == Owner::Courier && self.courier.searching() {
+            return self.courier.search(self.typed.as_str().to_string());
+        }
+        Vec::new()
+    }
+
+    fn leave(&mut self, now: Timestamp) -> Vec<Effect> {
+        self.typed.clear();
+        match self.owner {
+            Owner::Nobody => Vec::new(),
+            Owner::Recipient => self.pickup.leave(now),
+            Owner::Courier => self.courier.leave(now),
+            Owner::Staff => self.staff.leave(),
+        }
+    }
+
+    /// A code read by a camera or scanner goes to the person at the
+    /// screen, or starts a visit when nobody has it.
+    fn scanned(&mut self, scan: ScanEvent, now: Timestamp) -> Vec<Effect> {
+        let here = self.locker_id.clone();
+        let for_recipient = matches!(self.owner, Owner::Nobody | Owner::Recipient);
+        match (&scan.payload, self.owner) {
+            // Staff test the readers on the hardware tab: no flow takes them.
+            (_, Owner::Staff) => Vec::new(),
+            (Payload::Pickup { locker, token }, _) if for_recipient && *locker == here => {
+                self.owner = Owner::Recipient;
+                let token = token.clone();
+                self.pickup.scanned(token, now)
+            }
+            (Payload::Pickup { locker, .. }, _) if for_recipient => {
+                tracing::info!(%locker, "a pickup code for another locker was shown");
+                self.say_about_scan(CodeNotice::OtherLocker, now)
+            }
+            (Payload::Tracking { .. } | Payload::Unknown, _) if for_recipient => {
+                self.say_about_scan(CodeNotice::NotAPickupCode, now)
+            }
+            (Payload::CourierBadge { .. }, Owner::Recipient) => Vec::new(),
+            (_, Owner::Nobody | Owner::Courier) => {
+                let Some(effects) = self.courier.scanned(scan, &here, now) else {
+                    return Vec::new();
+                };
+                self.owner = Owner::Courier;
+                self.last_activity = now;
+                effects
+            }
+            (_, Owner::Recipient) => Vec::new(),
+        }
+    }
+
+    fn say_about_scan(&mut self, notice: CodeNotice, now: Timestamp) -> Vec<Effect> {
+        let (shown, effects) = self.pickup.say_about_scan(notice, now);
+        if shown {
+            self.owner = Owner::Recipient;
+            self.last_activity = now;
+        }
+        effects
+    }
+
+    fn answer(&mut self, answer: Answer, now: Timestamp) -> Vec<Effect> {
+        match answer {
+            Answer::Pickup(answer) => {
+                if matches!(answer, PickupAnswer::DoorOutcome { .. }) {
+                    self.last_activity = now;
+                }
+                self.pickup.answer(answer, now)
+            }
+            Answer::Courier(answer) => {
+                if matches!(answer, CourierAnswer::DoorOutcome { .. }) {
+                    self.last_activity = now;
+                }
+                self.courier.answer(answer, now)
+            }
+            Answer::Staff(answer) => self.staff.answer(answer, now),
+            Answer::Overview(overview) => {
+                self.overview = Some(overview);
+                self.records_problem = false;
+                Vec::new()
+            }
+            Answer::StoreFailed(work) => {
+                tracing::error!(?work, "the kiosk's records could not be read or written");
+                self.records_problem = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn tick(&mut self, now: Timestamp) -> Vec<Effect> {
+        let idle_for = match self.owner {
+            Owner::Nobody => return Vec::new(),
+            Owner::Staff => self.idle.maintenance_ms,
+            Owner::Recipient | Owner::Courier => self.idle.visit_ms,
+        };
+        if now.0 >= self.last_activity.0 + idle_for {
+            tracing::info!(owner = ?self.owner, "idle: leaving safely");
+            return self.leave(now);
+        }
+        match self.owner {
+            Owner::Recipient => self.pickup.on_time(now),
+            Owner::Staff => {
+                self.staff.on_time(now);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// After every step: does the person still have the screen, and which
+    /// page shows? A visit that ended drops its display choices and reads
+    /// the locker's state again (a parcel went in or out).
+    fn settle(&mut self, was_owner: Owner, effects: &mut Vec<Effect>) {
+        let over = match self.owner {
+            Owner::Nobody => false,
+            Owner::Recipient => self.pickup.screen() == PickupScreen::Home,
+            Owner::Courier => self.courier.screen() == CourierScreen::Home,
+            Owner::Staff => !self.staff.active(),
+        };
+        if over {
+            self.owner = Owner::Nobody;
+        }
+        if was_owner != Owner::Nobody && self.owner == Owner::Nobody {
+            self.visits_ended += 1;
+            self.language = self.default_language.clone();
+            effects.push(Effect::RefreshOverview);
+        }
+        let page = self.page_now();
+        if page != self.page {
+            self.typed.clear();
+            self.page = page;
+        }
+    }
+
+    fn page_now(&self) -> Page {
+        match self.owner {
+            Owner::Nobody => Page::Home,
+            Owner::Recipient => match self.pickup.screen() {
+                PickupScreen::Home => Page::Home,
+                PickupScreen::Code => Page::PickupCode,
+                PickupScreen::Doors => Page::PickupDoors,
+                PickupScreen::Done => Page::PickupDone,
+            },
+            Owner::Courier => match self.courier.screen() {
+                CourierScreen::Home => Page::Home,
+                CourierScreen::Login => Page::CourierLogin,
+                CourierScreen::Scan => Page::CourierScan,
+                CourierScreen::Recipient => Page::CourierRecipient,
+                CourierScreen::Size => Page::CourierSize,
+                CourierScreen::Door => Page::CourierDoor,
+                CourierScreen::Retrieve => Page::CourierRetrieve,
+                CourierScreen::Summary => Page::CourierDone,
+            },
+            Owner::Staff if self.staff.signed_in().is_some() => Page::Maintenance,
+            Owner::Staff => Page::MaintenancePin,
+        }
+    }
+}
+
+/// What counts as the person doing something (keeps the idle timeout
+/// away); answers, door events and time do not.
+fn is_activity(input: &Input) -> bool {
+    !matches!(
+        input,
+        Input::Answer(_)
+            | Input::Tick
+            | Input::BoardsChanged
+            | Input::DefaultLanguageChanged(_)
+            | Input::Scanned(_)
+            | Input::DoorClosed(_)
+    )
+}

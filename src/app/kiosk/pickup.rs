@@ -1,0 +1,342 @@
+//! The recipient's pickup as a sub-flow of the kiosk: the domain's
+//! [`PickupFlow`] plus what the screens need around it (the scanned code
+//! that opened nothing, "Thank you" for a few seconds, the low-compartment
+//! wish). Pure: the kiosk hands it the time and carries out its effects.
+
+use super::{Effect, PickupAnswer};
+use crate::domain::codes::normalize_typed_pin;
+use crate::domain::pickup::{
+    CodeInput, CodeLookup, DoorProgress, Notice, PickupEvent, PickupFlow, PickupPolicy,
+    PickupState, ProblemKind,
+};
+use crate::domain::{CompartmentNumber, Timestamp};
+
+/// How long "Thank you" stays before the home screen returns.
+const THANK_YOU_FOR_MS: i64 = 5_000;
+
+/// The pickup's screen; `Home` when no pickup is on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickupScreen {
+    Home,
+    Code,
+    Doors,
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeNotice {
+    None,
+    Checking,
+    WrongCode {
+        attempts_left: u32,
+    },
+    LockedOut {
+        seconds: u64,
+    },
+    Expired,
+    AlreadyUsed,
+    /// A pickup QR of another locker was shown.
+    OtherLocker,
+    /// A code that is not a pickup code (a parcel label, a web link).
+    NotAPickupCode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorView {
+    Waiting,
+    Opening,
+    Open { reminder: bool },
+    Closed,
+    Failed,
+}
+
+/// What the pickup screens show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupView {
+    pub notice: CodeNotice,
+    pub doors: Vec<(CompartmentNumber, DoorView)>,
+    pub failed: usize,
+    pub report_recorded: bool,
+    pub prefer_low_saved: bool,
+}
+
+/// One kiosk's pickups. The domain flow (and its wrong-code limiter)
+/// outlives each person on purpose: walking away does not reset the count.
+#[derive(Debug, Clone)]
+pub struct Pickup {
+    flow: PickupFlow,
+    pin_length: usize,
+    screen: PickupScreen,
+    done_at: Option<Timestamp>,
+    report_recorded: bool,
+    /// What the last scanned code was, when it opened nothing.
+    scan_notice: Option<CodeNotice>,
+    prefer_low: bool,
+    prefer_low_saved: bool,
+}
+
+impl Pickup {
+    pub fn new(policy: PickupPolicy, pin_length: usize) -> Pickup {
+        Pickup {
+            flow: PickupFlow::new(policy),
+            pin_length,
+            screen: PickupScreen::Home,
+            done_at: None,
+            report_recorded: false,
+            scan_notice: None,
+            prefer_low: false,
+            prefer_low_saved: false,
+        }
+    }
+
+    pub fn screen(&self) -> PickupScreen {
+        self.screen
+    }
+
+    /// "Pick up a parcel" was pressed.
+    pub fn start(&mut self, prefer_low: bool, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.prefer_low = prefer_low;
+        self.begin(now, &mut effects);
+        effects
+    }
+
+    /// A fresh code screen; a finished pickup's state is left behind.
+    fn begin(&mut self, now: Timestamp, effects: &mut Vec<Effect>) {
+        self.scan_notice = None;
+        self.report_recorded = false;
+        self.done_at = None;
+        self.screen = PickupScreen::Code;
+        if matches!(self.flow.state(), PickupState::Done { .. }) {
+            self.step(PickupEvent::Leave, now, effects);
+        }
+    }
+
+    /// A code typed on the keypad, as typed.
+    pub fn typed(&mut self, text: String, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.scan_notice = None;
+        // Spaces and dashes are forgiven; a code of the wrong length is
+        // simply a wrong code.
+        let pin = normalize_typed_pin(&text, self.pin_length).unwrap_or(text);
+        self.screen = PickupScreen::Code;
+        self.step(
+            PickupEvent::CodeEntered(CodeInput::Pin(pin)),
+            now,
+            &mut effects,
+        );
+        self.follow_state(now);
+        effects
+    }
+
+    /// A pickup QR token of this locker from the camera or a scanner.
+    pub fn scanned(&mut self, token: String, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.begin(now, &mut effects);
+        self.step(
+            PickupEvent::CodeEntered(CodeInput::QrToken(token)),
+            now,
+            &mut effects,
+        );
+        self.follow_state(now);
+        effects
+    }
+
+    /// A code that opens nothing was shown to a reader: said on the code
+    /// screen, unless a pickup is past the code step. False when it is.
+    pub fn say_about_scan(&mut self, notice: CodeNotice, now: Timestamp) -> (bool, Vec<Effect>) {
+        let mut effects = Vec::new();
+        let at_code_step = matches!(
+            self.flow.state(),
+            PickupState::EnterCode { .. }
+                | PickupState::LockedOut { .. }
+                | PickupState::Done { .. }
+        );
+        if !at_code_step {
+            return (false, effects);
+        }
+        if matches!(self.flow.state(), PickupState::Done { .. }) {
+            self.step(PickupEvent::Leave, now, &mut effects);
+            self.done_at = None;
+        }
+        self.screen = PickupScreen::Code;
+        self.scan_notice = Some(notice);
+        (true, effects)
+    }
+
+    pub fn report(
+        &mut self,
+        compartment: CompartmentNumber,
+        kind: ProblemKind,
+        now: Timestamp,
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.scan_notice = None;
+        self.step(
+            PickupEvent::ReportProblem { compartment, kind },
+            now,
+            &mut effects,
+        );
+        self.report_recorded = true;
+        effects
+    }
+
+    /// "Back", "Done", or the idle timeout: leave safely.
+    pub fn leave(&mut self, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.step(PickupEvent::Leave, now, &mut effects);
+        self.screen = PickupScreen::Home;
+        self.done_at = None;
+        self.scan_notice = None;
+        self.prefer_low = false;
+        self.prefer_low_saved = false;
+        effects
+    }
+
+    pub fn door_closed(&mut self, compartment: CompartmentNumber, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        self.scan_notice = None;
+        self.step(PickupEvent::DoorClosed { compartment }, now, &mut effects);
+        self.follow_state(now);
+        effects
+    }
+
+    pub fn answer(&mut self, answer: PickupAnswer, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        match answer {
+            PickupAnswer::LookedUp(lookup) => {
+                self.scan_notice = None;
+                if self.prefer_low
+                    && let CodeLookup::Valid(parcels) = &lookup
+                    && let Some(first) = parcels.first()
+                {
+                    effects.push(Effect::SavePreferLow {
+                        parcel: first.parcel,
+                    });
+                }
+                self.step(PickupEvent::LookedUp(lookup), now, &mut effects);
+            }
+            PickupAnswer::DoorOutcome {
+                compartment,
+                outcome,
+            } => {
+                self.scan_notice = None;
+                self.step(
+                    PickupEvent::DoorOutcome {
+                        compartment,
+                        outcome,
+                    },
+                    now,
+                    &mut effects,
+                );
+            }
+            PickupAnswer::PreferLowSaved => self.prefer_low_saved = true,
+        }
+        self.follow_state(now);
+        effects
+    }
+
+    /// When something is due: the end of "Thank you", and once a second
+    /// while a countdown or an open door is on screen.
+    pub fn deadline(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.screen == PickupScreen::Home {
+            return None;
+        }
+        let mut due = self
+            .done_at
+            .map(|done| Timestamp(done.0 + THANK_YOU_FOR_MS));
+        if matches!(
+            self.flow.state(),
+            PickupState::LockedOut { .. } | PickupState::Doors { .. }
+        ) {
+            let tick = Timestamp(now.0 + 1000);
+            due = Some(due.map_or(tick, |d| d.min(tick)));
+        }
+        due
+    }
+
+    /// Time passed: "Thank you" ends, reminders and lockouts move on.
+    pub fn on_time(&mut self, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self
+            .done_at
+            .is_some_and(|done| now.0 >= done.0 + THANK_YOU_FOR_MS)
+        {
+            self.done_at = None;
+            self.screen = PickupScreen::Home;
+            self.prefer_low = false;
+            self.prefer_low_saved = false;
+            return effects;
+        }
+        self.step(PickupEvent::Tick, now, &mut effects);
+        effects
+    }
+
+    fn step(&mut self, event: PickupEvent, now: Timestamp, effects: &mut Vec<Effect>) {
+        effects.extend(self.flow.handle(event, now).into_iter().map(Effect::Pickup));
+    }
+
+    /// The screen follows the flow: doors while they are worked, "Thank
+    /// you" once they are all done.
+    fn follow_state(&mut self, now: Timestamp) {
+        match self.flow.state() {
+            PickupState::Doors { .. } if self.screen != PickupScreen::Home => {
+                self.screen = PickupScreen::Doors
+            }
+            PickupState::Done { .. } if self.screen == PickupScreen::Doors => {
+                self.screen = PickupScreen::Done;
+                self.done_at = Some(now);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn view(&self, now: Timestamp) -> PickupView {
+        let notice = match self.flow.state() {
+            PickupState::EnterCode { notice } => match notice {
+                None => CodeNotice::None,
+                Some(Notice::WrongCode { attempts_left }) => CodeNotice::WrongCode {
+                    attempts_left: *attempts_left,
+                },
+                Some(Notice::Expired) => CodeNotice::Expired,
+                Some(Notice::AlreadyUsed) => CodeNotice::AlreadyUsed,
+            },
+            PickupState::Checking => CodeNotice::Checking,
+            PickupState::LockedOut { until } => CodeNotice::LockedOut {
+                seconds: (now.millis_until(*until) as u64).div_ceil(1000),
+            },
+            _ => CodeNotice::None,
+        };
+        let notice = match (self.scan_notice, notice) {
+            // A lockout's countdown stays; otherwise the latest scan speaks.
+            (Some(scanned), notice) if !matches!(notice, CodeNotice::LockedOut { .. }) => scanned,
+            _ => notice,
+        };
+        let mut doors: Vec<(CompartmentNumber, DoorView)> = Vec::new();
+        if let PickupState::Doors { doors: tasks } = self.flow.state() {
+            for task in tasks {
+                if doors.iter().any(|(c, _)| *c == task.parcel.compartment) {
+                    continue;
+                }
+                let view = match task.progress {
+                    DoorProgress::Waiting => DoorView::Waiting,
+                    DoorProgress::Opening { .. } => DoorView::Opening,
+                    DoorProgress::Open { reminded, .. } => DoorView::Open { reminder: reminded },
+                    DoorProgress::Closed => DoorView::Closed,
+                    DoorProgress::Failed => DoorView::Failed,
+                };
+                doors.push((task.parcel.compartment, view));
+            }
+        }
+        PickupView {
+            notice,
+            doors,
+            failed: match self.flow.state() {
+                PickupState::Done { failed } => *failed,
+                _ => 0,
+            },
+            report_recorded: self.report_recorded,
+            prefer_low_saved: self.prefer_low_saved,
+        }
+    }
+}
