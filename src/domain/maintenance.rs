@@ -230,6 +230,38 @@ impl ReturnReason {
     }
 }
 
+/// Why staff open one door from the doors tab (recorded with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DoorOpenReason {
+    Inspection,
+    ParcelStuck,
+}
+
+impl DoorOpenReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            DoorOpenReason::Inspection => "inspection",
+            DoorOpenReason::ParcelStuck => "parcel stuck",
+        }
+    }
+}
+
+/// Why staff take a compartment out of service (recorded with it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServiceReason {
+    Broken,
+    Cleaning,
+}
+
+impl ServiceReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceReason::Broken => "broken",
+            ServiceReason::Cleaning => "cleaning",
+        }
+    }
+}
+
 /// Why staff open every door at once (recorded with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OpenAllReason {

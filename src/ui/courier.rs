@@ -6,8 +6,8 @@ use std::cell::RefCell;
 use slint::{ComponentHandle, Image, ModelRc, Rgb8Pixel, SharedPixelBuffer, VecModel};
 
 use super::{
-    AppWindow, Courier, CourierNotice, DepositLine, ResidentChoice, SizeChoice, TrackingProblem,
-    host,
+    AppWindow, Courier, CourierNotice, DepositLine, ParcelSize, ResidentChoice, SizeChoice,
+    TrackingProblem, host,
 };
 use crate::app::kiosk::{
     CourierAction, CourierNotice as Notice, DoorStep, DropoffView, Input, SEARCH_FROM_CHARS,
@@ -31,9 +31,14 @@ pub(super) fn bind_courier(window: &AppWindow) {
     courier.on_keyboard_clear(|| host::input(Input::ClearTyped));
     courier.on_keyboard_enter(|| host::input(Input::Enter));
     courier.on_resident_chosen(|id| host::input(Input::RecipientChosen(i64::from(id))));
-    courier.on_size_chosen(|label| match label.parse::<SizeClass>() {
-        Ok(size) => host::input(Input::SizeChosen(size)),
-        Err(e) => tracing::error!(error = %e, "the size screen sent an unknown size"),
+    courier.on_size_chosen(|size| {
+        let size = match size {
+            ParcelSize::S => SizeClass::S,
+            ParcelSize::M => SizeClass::M,
+            ParcelSize::L => SizeClass::L,
+            ParcelSize::Xl => SizeClass::Xl,
+        };
+        host::input(Input::SizeChosen(size))
     });
     let act = |action| move || host::input(Input::Courier(action));
     courier.on_doesnt_fit(act(CourierAction::DoesNotFit));
@@ -57,7 +62,7 @@ pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) 
     let (notice, number, size, problem) = notice_facts(view.notice);
     courier.set_notice(notice);
     courier.set_notice_number(number);
-    courier.set_notice_size(size.into());
+    courier.set_notice_size(size);
     if let Some(problem) = problem {
         courier.set_tracking_problem(problem);
     }
@@ -69,7 +74,7 @@ pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) 
         .sizes
         .iter()
         .map(|s| SizeChoice {
-            size: s.size.label().into(),
+            size: parcel_size(s.size),
             free: s.free as i32,
             enabled: s.enabled,
             preselected: view.preselected == Some(s.size),
@@ -116,33 +121,43 @@ pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) 
     }
 }
 
-fn notice_facts(notice: Notice) -> (CourierNotice, i32, String, Option<TrackingProblem>) {
+/// A size class as the screen knows it: the standard one it fits in.
+pub(super) fn parcel_size(size: SizeClass) -> ParcelSize {
+    match size.largest_standard_fit() {
+        Some(SizeClass::S) => ParcelSize::S,
+        Some(SizeClass::M) => ParcelSize::M,
+        Some(SizeClass::L) => ParcelSize::L,
+        _ => ParcelSize::Xl,
+    }
+}
+
+fn notice_facts(notice: Notice) -> (CourierNotice, i32, ParcelSize, Option<TrackingProblem>) {
     let n = |v: u32| v as i32;
     match notice {
-        Notice::None => (CourierNotice::None, 0, String::new(), None),
-        Notice::Checking => (CourierNotice::Checking, 0, String::new(), None),
+        Notice::None => (CourierNotice::None, 0, ParcelSize::S, None),
+        Notice::Checking => (CourierNotice::Checking, 0, ParcelSize::S, None),
         Notice::WrongCode { attempts_left } => (
             CourierNotice::WrongCode,
             n(attempts_left),
-            String::new(),
+            ParcelSize::S,
             None,
         ),
         Notice::LockedOut { seconds } => (
             CourierNotice::LockedOut,
             seconds.min(i32::MAX as u64) as i32,
-            String::new(),
+            ParcelSize::S,
             None,
         ),
         Notice::AlreadyInLocker { compartment } => (
             CourierNotice::AlreadyInLocker,
             n(compartment),
-            String::new(),
+            ParcelSize::S,
             None,
         ),
         Notice::InvalidTracking(problem) => (
             CourierNotice::InvalidTracking,
             0,
-            String::new(),
+            ParcelSize::S,
             Some(match problem {
                 Problem::TooShort => TrackingProblem::TooShort,
                 Problem::TooLong => TrackingProblem::TooLong,
@@ -151,26 +166,26 @@ fn notice_facts(notice: Notice) -> (CourierNotice, i32, String, Option<TrackingP
                 Problem::NotAParcel => TrackingProblem::NotAParcel,
             }),
         ),
-        Notice::NoRoom { size } => (CourierNotice::NoRoom, 0, size.label(), None),
-        Notice::NothingBigger => (CourierNotice::NothingBigger, 0, String::new(), None),
-        Notice::NothingToRetrieve => (CourierNotice::NothingToRetrieve, 0, String::new(), None),
-        Notice::LockerFull => (CourierNotice::LockerFull, 0, String::new(), None),
+        Notice::NoRoom { size } => (CourierNotice::NoRoom, 0, parcel_size(size), None),
+        Notice::NothingBigger => (CourierNotice::NothingBigger, 0, ParcelSize::S, None),
+        Notice::NothingToRetrieve => (CourierNotice::NothingToRetrieve, 0, ParcelSize::S, None),
+        Notice::LockerFull => (CourierNotice::LockerFull, 0, ParcelSize::S, None),
         Notice::DoorFailed { compartment } => (
             CourierNotice::DoorFailed,
             n(compartment),
-            String::new(),
+            ParcelSize::S,
             None,
         ),
         Notice::Undone { compartment } => {
-            (CourierNotice::Undone, n(compartment), String::new(), None)
+            (CourierNotice::Undone, n(compartment), ParcelSize::S, None)
         }
         Notice::UndoFailed { compartment } => (
             CourierNotice::UndoFailed,
             n(compartment),
-            String::new(),
+            ParcelSize::S,
             None,
         ),
-        Notice::NotForCouriers => (CourierNotice::NotForCouriers, 0, String::new(), None),
+        Notice::NotForCouriers => (CourierNotice::NotForCouriers, 0, ParcelSize::S, None),
     }
 }
 

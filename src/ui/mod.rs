@@ -234,10 +234,9 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.on_keypad_erase(|| host::input(Input::Erase));
     kiosk.on_keypad_ok(|| host::input(Input::Enter));
     kiosk.on_pickup_report(|compartment, kind| {
-        let kind = if kind == "damaged" {
-            ProblemKind::Damaged
-        } else {
-            ProblemKind::Missing
+        let kind = match kind {
+            ReportKind::Missing => ProblemKind::Missing,
+            ReportKind::Damaged => ProblemKind::Damaged,
         };
         host::input(Input::Report {
             compartment: compartment.max(0) as u32,

@@ -17,6 +17,7 @@ mod config;
 mod decode;
 mod demo;
 mod dropoff_property;
+mod kiosk_driver;
 mod lock_boards;
 mod service;
 mod store;

@@ -12,7 +12,9 @@ use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::receipt;
 use locker_kiosk::domain::{AllocationRequest, CompartmentState, SizeClass, allocate};
 use locker_kiosk::store::Store;
-use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page, TrackingProblem};
+use locker_kiosk::ui::{
+    AppWindow, Courier, CourierNotice, Kiosk, Page, ParcelSize, TrackingProblem,
+};
 use slint::{ComponentHandle, Model};
 
 fn notice(window: &AppWindow) -> CourierNotice {
@@ -142,9 +144,9 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
         .get_sizes()
         .iter()
         .filter(|s| s.preselected)
-        .map(|s| s.size.to_string())
+        .map(|s| s.size)
         .collect();
-    assert_eq!(preselected, vec!["M"]);
+    assert_eq!(preselected, vec![ParcelSize::M]);
     pump_until(&window, "recipient named", 5, |w| {
         w.global::<Courier>().get_recipient() == "Deniz Demir"
     });

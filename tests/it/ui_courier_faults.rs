@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::common::{on_sim_board, page, press, pump_until, save_qr_frame};
 use locker_kiosk::config::{CameraDevice, Config};
 use locker_kiosk::domain::CompartmentState;
-use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page};
+use locker_kiosk::ui::{AppWindow, Courier, CourierNotice, Kiosk, Page, ParcelSize};
 use slint::{ComponentHandle, Model};
 
 fn type_on_keyboard(window: &AppWindow, text: &str, enter: &str) {
@@ -142,7 +142,7 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
         .global::<Courier>()
         .get_sizes()
         .iter()
-        .find(|s| s.size == "XL")
+        .find(|s| s.size == ParcelSize::Xl)
         .unwrap();
     assert!(!xl.enabled, "XL doors are all on the offline board");
     let small: Vec<_> = i_slint_backend_testing::ElementQuery::from_root(&window)

@@ -4,16 +4,17 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::log::log_lines;
 use super::{Staff, current_staff};
 use crate::app::Service;
 use crate::app::maintenance::doors::{self, DoorStatus};
-use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, TileKind};
+use crate::domain::maintenance::{self as rules, OpenAllSummary, TileKind};
 use crate::domain::pickup::OpenOutcome;
 use crate::ui::{
-    AppWindow, DoorKind, Kiosk, Maintenance, MaintenanceDoor, OpenAllState, OpenResult,
+    AppWindow, DoorKind, DoorOpenReason, Kiosk, Maintenance, MaintenanceDoor, OpenAllReason,
+    OpenAllState, OpenResult, ServiceReason,
 };
 
 /// How many events of a door's history its details show.
@@ -36,7 +37,11 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
     }));
     maintenance.on_open_selected(staff.action_with(
         window,
-        |window, staff, reason: SharedString| {
+        |window, staff, reason: DoorOpenReason| {
+            let reason = match reason {
+                DoorOpenReason::Inspection => rules::DoorOpenReason::Inspection,
+                DoorOpenReason::ParcelStuck => rules::DoorOpenReason::ParcelStuck,
+            };
             let compartment = window.global::<Maintenance>().get_selected();
             if compartment <= 0 {
                 return;
@@ -48,7 +53,7 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
             let who = staff.who();
             staff.spawn(async move {
                 let outcome =
-                    doors::open(&service, &who, compartment as u32, reason.to_string()).await;
+                    doors::open(&service, &who, compartment as u32, reason.name().into()).await;
                 let _ = weak.upgrade_in_event_loop(move |window| {
                     window
                         .global::<Maintenance>()
@@ -62,10 +67,11 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         },
     ));
     maintenance.on_open_all(
-        staff.action_with(window, |window, staff, reason: SharedString| {
-            let Some(reason) = OpenAllReason::from_name(&reason) else {
-                tracing::error!(%reason, "no such reason to open all doors");
-                return;
+        staff.action_with(window, |window, staff, reason: OpenAllReason| {
+            let reason = match reason {
+                OpenAllReason::Emptying => rules::OpenAllReason::Emptying,
+                OpenAllReason::Inspection => rules::OpenAllReason::Inspection,
+                OpenAllReason::Emergency => rules::OpenAllReason::Emergency,
             };
             let maintenance = window.global::<Maintenance>();
             if maintenance.get_open_all_state() == OpenAllState::Running {
@@ -84,8 +90,12 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
     );
     maintenance.on_take_out_of_service(staff.action_with(
         window,
-        |window, staff, reason: SharedString| {
-            set_in_service(window, staff, false, reason.to_string())
+        |window, staff, reason: ServiceReason| {
+            let reason = match reason {
+                ServiceReason::Broken => rules::ServiceReason::Broken,
+                ServiceReason::Cleaning => rules::ServiceReason::Cleaning,
+            };
+            set_in_service(window, staff, false, reason.name().into())
         },
     ));
     maintenance.on_put_back_in_service(staff.action(window, |window, staff| {

@@ -11,10 +11,13 @@ use super::{Staff, current_staff};
 use crate::app::maintenance::parcels::{self, ParcelActionResult, ParcelDetails};
 use crate::app::system;
 use crate::domain::ParcelStatus;
-use crate::domain::maintenance::{EXTENSION_HOURS, RemovalReason, ReturnReason};
+use crate::domain::maintenance::{self as rules, EXTENSION_HOURS};
 use crate::domain::pickup::OpenOutcome;
 use crate::store::ParcelRow;
-use crate::ui::{AppWindow, DoorFailure, MaintenanceParcels, ParcelLine, ParcelNotice};
+use crate::ui::{
+    AppWindow, DoorFailure, MaintenanceParcels, ParcelLine, ParcelNotice, RemovalReason,
+    ReturnReason,
+};
 
 /// Search text longer than any tracking number is noise.
 const MAX_SEARCH: usize = 40;
@@ -72,11 +75,16 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         run(window, staff, Action::Move(to.max(0) as u32))
     }));
     for by_key in [false, true] {
-        let remove = staff.action_with(window, move |window, staff, reason: SharedString| {
-            match RemovalReason::from_name(&reason) {
-                Some(reason) => run(window, staff, Action::Remove { reason, by_key }),
-                None => tracing::error!(%reason, "no such reason to take a parcel out"),
-            }
+        let remove = staff.action_with(window, move |window, staff, reason: RemovalReason| {
+            let reason = match reason {
+                RemovalReason::HandedToRecipient => rules::RemovalReason::HandedToRecipient,
+                RemovalReason::Damaged => rules::RemovalReason::Damaged,
+                RemovalReason::NotInCompartment => rules::RemovalReason::NotInCompartment,
+                RemovalReason::Other => rules::RemovalReason::Other,
+                // Nothing chosen yet: nothing to do.
+                RemovalReason::None => return,
+            };
+            run(window, staff, Action::Remove { reason, by_key })
         });
         if by_key {
             parcels.on_remove_by_key(remove);
@@ -91,11 +99,13 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         }
     }));
     parcels.on_mark_for_return(
-        staff.action_with(window, |window, staff, reason: SharedString| {
-            match ReturnReason::from_name(&reason) {
-                Some(reason) => run(window, staff, Action::MarkForReturn(reason)),
-                None => tracing::error!(%reason, "no such reason to send a parcel back"),
-            }
+        staff.action_with(window, |window, staff, reason: ReturnReason| {
+            let reason = match reason {
+                ReturnReason::RefusedByRecipient => rules::ReturnReason::RefusedByRecipient,
+                ReturnReason::WrongAddress => rules::ReturnReason::WrongAddress,
+                ReturnReason::RecalledBySender => rules::ReturnReason::RecalledBySender,
+            };
+            run(window, staff, Action::MarkForReturn(reason))
         }),
     );
 }
@@ -103,9 +113,12 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
 #[derive(Debug, Clone, Copy)]
 enum Action {
     Move(u32),
-    Remove { reason: RemovalReason, by_key: bool },
+    Remove {
+        reason: rules::RemovalReason,
+        by_key: bool,
+    },
     Extend(u32),
-    MarkForReturn(ReturnReason),
+    MarkForReturn(rules::ReturnReason),
 }
 
 /// Carries out `action` on the selected parcel and shows what it came to.

@@ -1,0 +1,92 @@
+//! The kiosk driver headless, with its real executor, store and simulated
+//! boards: what a visit leaves in the store, whatever order the answers
+//! come back in.
+
+use crate::common;
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use locker_kiosk::app::Service;
+use locker_kiosk::app::kiosk::{DoorStep, Headless, Input, KioskView, Page};
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::SizeClass;
+
+/// Views as the kiosk publishes them, waited on.
+struct Screen(mpsc::Receiver<KioskView>);
+
+impl Screen {
+    fn until(&self, what: &str, done: impl Fn(&KioskView) -> bool) -> KioskView {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(view) if done(&view) => return view,
+                Ok(_) => {}
+                Err(_) => panic!("timed out waiting for: {what}"),
+            }
+        }
+    }
+}
+
+fn keys(kiosk: &Headless, text: &str) {
+    for key in text.chars() {
+        kiosk.send(Input::Key(key.to_string()));
+    }
+    kiosk.send(Input::Enter);
+}
+
+#[test]
+fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    // Nobody closes the door: the courier leaves it open.
+    config.doors.simulated_close_after = None;
+    let service = Service::start(common::seeded_store(dir.path()), config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let (views, received) = mpsc::channel();
+    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
+        let _ = views.send(view.clone());
+    });
+    let screen = Screen(received);
+
+    kiosk.send(Input::DeliverChosen);
+    keys(&kiosk, "4711");
+    screen.until("logged in", |v| v.page == Page::CourierScan);
+    // Deniz's parcel, announced by the carrier.
+    keys(&kiosk, "9400111899223197428497");
+    screen.until("size screen", |v| v.page == Page::CourierSize);
+    kiosk.send(Input::SizeChosen(SizeClass::M));
+    let view = screen.until("door open", |v| {
+        matches!(v.courier.door, Some((_, DoorStep::Open)))
+    });
+    let (door, _) = view.courier.door.unwrap();
+
+    // Leaving yields "record the deposit", then "end the visit": the
+    // second must find the first's pickup code to tell Deniz.
+    kiosk.send(Input::Leave);
+    screen.until("home", |v| v.page == Page::Home);
+    common::until_in_store(&runtime, &service, "the visit's end", |s| {
+        !s.recent_events(Some("courier_visit_ended"), 1)
+            .unwrap()
+            .is_empty()
+    });
+    let (in_door, told) = common::in_store(&runtime, &service, |s| {
+        let parcel = s
+            .parcels_in_locker()
+            .unwrap()
+            .into_iter()
+            .find(|p| p.tracking == "9400111899223197428497")
+            .map(|p| (p.compartment, p.confirmed));
+        let told = s
+            .recent_events(Some("recipient_notification"), 5)
+            .unwrap()
+            .iter()
+            .filter(|e| e.detail["name"] == "Deniz Demir")
+            .count();
+        (parcel, told)
+    });
+    assert_eq!(in_door, Some((Some(door), false)), "an unconfirmed deposit");
+    assert_eq!(told, 1, "Deniz is told once");
+}
