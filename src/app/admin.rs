@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::domain::codes::{AdminPinError, Entropy, validate_admin_pin};
 use crate::domain::maintenance::{PinHolder, staff_name};
-use crate::store::{NewEvent, Result, Store, StoreError};
+use crate::store::{Event, NewEvent, Result, Store, StoreError};
 
 /// Printed in the README; accepted only by the built-in demo locker, and
 /// only while no PIN has been set.
@@ -60,8 +60,7 @@ pub fn set_pin(
         PinHolder::Site => {
             let replaced = store.meta(PIN_META_KEY)?.is_some();
             store.set_secret_meta(PIN_META_KEY, &hash)?;
-            let event = NewEvent::new("admin_pin_set", actor)
-                .detail(serde_json::json!({ "replaced": replaced }));
+            let event = NewEvent::new(Event::AdminPinSet { replaced }, actor);
             store.record_event(now, &event).map(|_| ())
         }
         PinHolder::Staff(name) => {

@@ -1,51 +1,66 @@
 //! Writes what the doors do into the event log: every open's outcome, door
 //! movements, alarms, and boards going offline and coming back.
 
-use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::{Service, system};
 use crate::hardware::doors::{DoorEvent, DoorPlace};
 use crate::hardware::protocol::Door;
-use crate::store::NewEvent;
+use crate::store::{Event, NewEvent};
 
 /// The event-log record for a door event; `None` for first readings at
 /// start-up, which are not movements.
 pub fn record_for(event: &DoorEvent) -> Option<NewEvent> {
-    let at_door = |kind: &'static str, place: &DoorPlace| {
-        let mut record = NewEvent::new(kind, "kiosk").detail(json!({
-            "board": place.board,
-            "channel": place.channel,
-        }));
+    let at_door = |event: Event, place: &DoorPlace| {
+        let mut record = NewEvent::new(event, "kiosk");
         record.compartment = place.compartment;
         record
     };
     Some(match event {
         DoorEvent::DoorChanged { initial: true, .. } => return None,
-        DoorEvent::DoorChanged { place, door, .. } => at_door(
-            match door {
-                Door::Open => "door_opened",
-                Door::Closed => "door_closed",
+        DoorEvent::DoorChanged { place, door, .. } => {
+            let (board, channel) = (place.board.clone(), place.channel);
+            let event = match door {
+                Door::Open => Event::DoorOpened { board, channel },
+                Door::Closed => Event::DoorClosed { board, channel },
+            };
+            at_door(event, place)
+        }
+        DoorEvent::OpenOutcome { place, outcome } => at_door(
+            Event::DoorOpenOutcome {
+                board: place.board.clone(),
+                channel: place.channel,
+                outcome: outcome.name().into(),
             },
             place,
         ),
-        DoorEvent::OpenOutcome { place, outcome } => {
-            let mut record = at_door("door_open_outcome", place);
-            record.detail["outcome"] = json!(outcome.name());
-            record
-        }
-        DoorEvent::UncommandedOpen { place } => at_door("uncommanded_open", place),
-        DoorEvent::LeftOpen { place, open_for } => {
-            let mut record = at_door("left_open", place);
-            record.detail["open_secs"] = json!(open_for.as_secs());
-            record
-        }
-        DoorEvent::BoardOffline { board } => {
-            NewEvent::new("board_offline", "kiosk").detail(json!({ "board": board }))
-        }
-        DoorEvent::BoardOnline { board } => {
-            NewEvent::new("board_online", "kiosk").detail(json!({ "board": board }))
-        }
+        DoorEvent::UncommandedOpen { place } => at_door(
+            Event::UncommandedOpen {
+                board: place.board.clone(),
+                channel: place.channel,
+            },
+            place,
+        ),
+        DoorEvent::LeftOpen { place, open_for } => at_door(
+            Event::LeftOpen {
+                board: place.board.clone(),
+                channel: place.channel,
+                open_secs: open_for.as_secs(),
+            },
+            place,
+        ),
+        DoorEvent::BoardOffline { board } => NewEvent::new(
+            Event::BoardOffline {
+                board: board.clone(),
+            },
+            "kiosk",
+        ),
+        DoorEvent::BoardOnline { board } => NewEvent::new(
+            Event::BoardOnline {
+                board: board.clone(),
+            },
+            "kiosk",
+        ),
     })
 }
 

@@ -1,8 +1,8 @@
 //! Compartments: the layout comes from the configuration, the state is ours.
 
 use rusqlite::{OptionalExtension, params};
-use serde_json::json;
 
+use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Result, Store, StoreError, sql_error};
 use crate::config::Config;
@@ -119,11 +119,12 @@ impl Store {
             .map(|b| b.number)
             .collect();
         if !changed.is_empty() || !removed.is_empty() {
-            let event = NewEvent::new("layout_changed", "kiosk").detail(json!({
-                "source": config.source.describe(),
-                "added_or_changed": changed,
-                "removed": removed,
-            }));
+            let layout = Event::LayoutChanged {
+                source: config.source.describe(),
+                added_or_changed: changed,
+                removed,
+            };
+            let event = NewEvent::new(layout, "kiosk");
             events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
         }
         tx.commit().map_err(sql_error(&self.file))
@@ -163,13 +164,12 @@ impl Store {
             params![number, state.name(), state.reason(), now.0],
         )
         .map_err(sql_error(&self.file))?;
-        let event = NewEvent::new("compartment_state", actor)
-            .compartment(number)
-            .detail(json!({
-                "from": current.state.name(),
-                "to": state.name(),
-                "reason": state.reason(),
-            }));
+        let changed = Event::CompartmentState {
+            from: current.state.name().into(),
+            to: state.name().into(),
+            reason: state.reason().map(Into::into),
+        };
+        let event = NewEvent::new(changed, actor).compartment(number);
         events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
         tx.commit().map_err(sql_error(&self.file))
     }

@@ -3,8 +3,8 @@
 //! and the key that signs proofs of delivery.
 
 use rusqlite::{OptionalExtension, params};
-use serde_json::json;
 
+use super::event::Event;
 use super::events::{self, NewEvent};
 use super::parcels::{free_if_empty, transition};
 use super::{Result, Store, StoreError, sql_error};
@@ -148,10 +148,12 @@ impl Store {
             )
             .map_err(&sql)?;
         }
-        let event = NewEvent::new("deposit_undone", format!("courier:{courier}"))
+        let undone = Event::DepositUndone {
+            tracking: tracking.into(),
+        };
+        let event = NewEvent::new(undone, format!("courier:{courier}"))
             .compartment(compartment)
-            .parcel(parcel)
-            .detail(json!({ "tracking": tracking }));
+            .parcel(parcel);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(parcel)
@@ -198,7 +200,7 @@ impl Store {
                 parcel,
                 ParcelEvent::Return,
                 &format!("courier:{courier}"),
-                ("parcel_returned", json!({})),
+                Event::ParcelReturned {},
                 now,
             ),
             None => Err(StoreError::Rule(format!("there is no parcel {parcel}"))),
@@ -229,9 +231,10 @@ impl Store {
                 "parcel {parcel} is not in the locker"
             )));
         }
-        let event = NewEvent::new("return_requested", actor)
-            .parcel(parcel)
-            .detail(json!({ "reason": reason }));
+        let requested = Event::ReturnRequested {
+            reason: reason.into(),
+        };
+        let event = NewEvent::new(requested, actor).parcel(parcel);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)
     }

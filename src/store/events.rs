@@ -3,6 +3,7 @@
 use rusqlite::{Connection, params};
 use serde_json::Value;
 
+use super::event::Event;
 use super::{Result, Store, sql_error};
 use crate::domain::{CompartmentNumber, Timestamp};
 
@@ -10,21 +11,19 @@ use crate::domain::{CompartmentNumber, Timestamp};
 /// `recipient`, `staff:<name>`, `cli:<user>`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub kind: &'static str,
+    pub event: Event,
     pub actor: String,
     pub compartment: Option<CompartmentNumber>,
     pub parcel: Option<i64>,
-    pub detail: Value,
 }
 
 impl NewEvent {
-    pub fn new(kind: &'static str, actor: impl Into<String>) -> Self {
+    pub fn new(event: Event, actor: impl Into<String>) -> Self {
         Self {
-            kind,
+            event,
             actor: actor.into(),
             compartment: None,
             parcel: None,
-            detail: Value::Object(Default::default()),
         }
     }
 
@@ -35,11 +34,6 @@ impl NewEvent {
 
     pub fn parcel(mut self, id: i64) -> Self {
         self.parcel = Some(id);
-        self
-    }
-
-    pub fn detail(mut self, detail: Value) -> Self {
-        self.detail = detail;
         self
     }
 }
@@ -55,6 +49,13 @@ pub struct EventRecord {
     pub detail: Value,
 }
 
+impl EventRecord {
+    /// The event as its type; `None` for a kind this program does not know.
+    pub fn event(&self) -> Option<Event> {
+        Event::parse(&self.kind, &self.detail)
+    }
+}
+
 /// Writes an event and its outbox row. Callers pass their transaction so
 /// that the event commits together with the change it describes.
 pub(super) fn insert(conn: &Connection, at: Timestamp, event: &NewEvent) -> rusqlite::Result<i64> {
@@ -63,11 +64,11 @@ pub(super) fn insert(conn: &Connection, at: Timestamp, event: &NewEvent) -> rusq
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             at.0,
-            event.kind,
+            event.event.kind(),
             event.actor,
             event.compartment,
             event.parcel,
-            event.detail.to_string()
+            event.event.detail().to_string()
         ],
     )?;
     let id = conn.last_insert_rowid();

@@ -15,6 +15,7 @@
 
 mod compartments;
 mod courier;
+pub mod event;
 mod events;
 mod lock;
 pub mod migrations;
@@ -29,6 +30,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags};
 
 pub use compartments::StoredCompartment;
+pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};

@@ -3,8 +3,8 @@
 //! compartment with it, and records its event, in one transaction.
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::json;
 
+use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Result, Store, StoreError, sql_error};
 use crate::domain::codes::{Entropy, generate_pin, generate_token};
@@ -141,9 +141,11 @@ impl Store {
         )
         .map_err(sql_error(&self.file))?;
         let id = tx.last_insert_rowid();
-        let event = NewEvent::new("parcel_announced", "kiosk")
-            .parcel(id)
-            .detail(json!({ "tracking": tracking, "carrier": carrier }));
+        let announced = Event::ParcelAnnounced {
+            tracking: tracking.into(),
+            carrier: carrier.map(Into::into),
+        };
+        let event = NewEvent::new(announced, "kiosk").parcel(id);
         events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
         tx.commit().map_err(sql_error(&self.file))?;
         Ok(id)
@@ -270,15 +272,15 @@ impl Store {
         let actor = deposit
             .courier
             .map_or("kiosk".to_string(), |c| format!("courier:{c}"));
-        let event = NewEvent::new("parcel_deposited", actor)
+        let deposited = Event::ParcelDeposited {
+            tracking: deposit.tracking.into(),
+            recipient: deposit.recipient,
+            confirmed: deposit.confirmed,
+            expires_at: expires.0,
+        };
+        let event = NewEvent::new(deposited, actor)
             .compartment(deposit.compartment)
-            .parcel(parcel)
-            .detail(json!({
-                "tracking": deposit.tracking,
-                "recipient": deposit.recipient,
-                "confirmed": deposit.confirmed,
-                "expires_at": expires.0,
-            }));
+            .parcel(parcel);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok((parcel, issued))
@@ -341,7 +343,7 @@ impl Store {
             parcel,
             ParcelEvent::Collect,
             "recipient",
-            ("parcel_collected", json!({})),
+            Event::ParcelCollected {},
             now,
         )
     }
@@ -352,20 +354,20 @@ impl Store {
             parcel,
             ParcelEvent::Retrieve,
             &format!("courier:{courier}"),
-            ("parcel_retrieved", json!({})),
+            Event::ParcelRetrieved {},
             now,
         )
     }
 
-    /// A parcel leaves the locker (`event`), recorded as `kind` with
-    /// `detail`: its compartment is free once empty, its code spent once
-    /// it opens nothing else.
+    /// A parcel leaves the locker (`event`), recorded as `record`: its
+    /// compartment is free once empty, its code spent once it opens
+    /// nothing else.
     pub(super) fn leave_locker(
         &mut self,
         parcel: i64,
         event: ParcelEvent,
         actor: &str,
-        (kind, detail): (&'static str, serde_json::Value),
+        record: Event,
         now: Timestamp,
     ) -> Result<()> {
         let file = self.file.clone();
@@ -387,7 +389,7 @@ impl Store {
         if let Some(code) = code {
             spend_code_if_done(&tx, code, now).map_err(&sql)?;
         }
-        let mut record = NewEvent::new(kind, actor).parcel(parcel).detail(detail);
+        let mut record = NewEvent::new(record, actor).parcel(parcel);
         record.compartment = compartment;
         events::insert(&tx, now, &record).map_err(&sql)?;
         tx.commit().map_err(&sql)
@@ -408,7 +410,7 @@ impl Store {
         };
         for (parcel, compartment) in &due {
             transition(&tx, &file, *parcel, ParcelEvent::Expire, now)?;
-            let mut event = NewEvent::new("parcel_expired", "kiosk").parcel(*parcel);
+            let mut event = NewEvent::new(Event::ParcelExpired {}, "kiosk").parcel(*parcel);
             event.compartment = *compartment;
             events::insert(&tx, now, &event).map_err(&sql)?;
         }

@@ -141,9 +141,8 @@ impl Store {
             [recipient],
         )
         .map_err(sql_error(&file))?;
-        let event = super::NewEvent::new("recipient_prefers_low", actor)
-            .parcel(parcel)
-            .detail(serde_json::json!({ "recipient": recipient }));
+        let event = super::NewEvent::new(super::Event::RecipientPrefersLow { recipient }, actor)
+            .parcel(parcel);
         super::events::insert(&tx, now, &event).map_err(sql_error(&file))?;
         tx.commit().map_err(sql_error(&file))
     }

@@ -2,8 +2,8 @@
 //! damaged, door did not open, dirty), for the staff.
 
 use rusqlite::params;
-use serde_json::json;
 
+use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Result, Store, sql_error};
 use crate::domain::pickup::ProblemKind;
@@ -36,8 +36,11 @@ impl Store {
         )
         .map_err(&sql)?;
         let id = tx.last_insert_rowid();
-        let mut event = NewEvent::new("report_raised", reported_by)
-            .detail(json!({ "report": id, "kind": kind.name() }));
+        let raised = Event::ReportRaised {
+            report: id,
+            kind: kind.name().into(),
+        };
+        let mut event = NewEvent::new(raised, reported_by);
         event.compartment = compartment;
         event.parcel = parcel;
         events::insert(&tx, now, &event).map_err(&sql)?;

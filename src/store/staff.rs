@@ -3,8 +3,8 @@
 //! default language. Each change commits with its event.
 
 use rusqlite::{OptionalExtension, params};
-use serde_json::json;
 
+use super::event::{Event, NotifiedParcel, RemovalDoor};
 use super::events::{self, NewEvent};
 use super::parcels::{IssuedCode, code_for, free_if_empty, transition};
 use super::{Result, Store, StoreError, sql_error};
@@ -145,10 +145,12 @@ impl Store {
         )
         .map_err(&sql)?;
         free_if_empty(&tx, from, now).map_err(&sql)?;
-        let event = NewEvent::new("parcel_moved", actor)
-            .compartment(to)
-            .parcel(parcel)
-            .detail(json!({ "tracking": tracking, "from": from, "to": to }));
+        let moved = Event::ParcelMoved {
+            tracking: tracking.clone(),
+            from,
+            to,
+        };
+        let event = NewEvent::new(moved, actor).compartment(to).parcel(parcel);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(from)
@@ -217,27 +219,29 @@ impl Store {
             params![parcel, deadline.0, code_id],
         )
         .map_err(&sql)?;
-        let mut extended = NewEvent::new("parcel_extended", actor)
-            .parcel(parcel)
-            .detail(json!({
-                "tracking": tracking,
-                "hours": hours,
-                "previous_expires_at": expires,
-                "expires_at": deadline.0,
-                "new_code": new_code,
-            }));
+        let extension = Event::ParcelExtended {
+            tracking: tracking.clone(),
+            hours,
+            previous_expires_at: expires,
+            expires_at: deadline.0,
+            new_code,
+        };
+        let mut extended = NewEvent::new(extension, actor).parcel(parcel);
         extended.compartment = compartment;
         events::insert(&tx, now, &extended).map_err(&sql)?;
-        let message = NewEvent::new("recipient_notification", actor)
-            .parcel(parcel)
-            .detail(json!({
-                "recipient": recipient,
-                "reason": "deadline_extended",
-                "expires_at": deadline.0,
-                "pin": issued.pin,
-                "qr": pickup_qr_payload(&locker, &issued.qr_token),
-                "parcels": [{ "tracking": tracking, "compartment": compartment }],
-            }));
+        let notification = Event::RecipientNotification {
+            recipient,
+            name: None,
+            reason: Some("deadline_extended".into()),
+            expires_at: Some(deadline.0),
+            pin: issued.pin.clone(),
+            qr: pickup_qr_payload(&locker, &issued.qr_token),
+            parcels: vec![NotifiedParcel {
+                tracking: tracking.clone(),
+                compartment,
+            }],
+        };
+        let message = NewEvent::new(notification, actor).parcel(parcel);
         events::insert(&tx, now, &message).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(Extension {
@@ -263,18 +267,16 @@ impl Store {
             .parcel(parcel)?
             .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?
             .tracking;
-        let detail = json!({
-            "tracking": tracking,
-            "reason": reason.name(),
-            "door": if door_opened { "opened" } else { "key" },
-        });
-        self.leave_locker(
-            parcel,
-            ParcelEvent::Remove,
-            actor,
-            ("parcel_removed", detail),
-            now,
-        )
+        let removed = Event::ParcelRemoved {
+            tracking,
+            reason: reason.name().into(),
+            door: if door_opened {
+                RemovalDoor::Opened
+            } else {
+                RemovalDoor::Key
+            },
+        };
+        self.leave_locker(parcel, ParcelEvent::Remove, actor, removed, now)
     }
 
     /// Reports raised at the kiosk, newest first: those still open, or
@@ -330,8 +332,8 @@ impl Store {
             params![report, now.0, actor],
         )
         .map_err(&sql)?;
-        let mut event = NewEvent::new("report_handled", actor)
-            .detail(json!({ "report": report, "kind": kind }));
+        let handled = Event::ReportHandled { report, kind };
+        let mut event = NewEvent::new(handled, actor);
         event.compartment = compartment;
         event.parcel = parcel;
         events::insert(&tx, now, &event).map_err(&sql)?;
@@ -360,8 +362,11 @@ impl Store {
             [DEFAULT_LANGUAGE, language],
         )
         .map_err(&sql)?;
-        let event = NewEvent::new("default_language_set", actor)
-            .detail(json!({ "from": before, "to": language }));
+        let set = Event::DefaultLanguageSet {
+            from: before,
+            to: language.into(),
+        };
+        let event = NewEvent::new(set, actor);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)
     }

@@ -3,8 +3,8 @@
 //! `app::admin`; this keeps the hashes and records each change.
 
 use rusqlite::{OptionalExtension, params};
-use serde_json::json;
 
+use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Result, Store, sql_error};
 use crate::domain::Timestamp;
@@ -60,8 +60,11 @@ impl Store {
             params![name, pin_hash, now.0],
         )
         .map_err(&sql)?;
-        let event = NewEvent::new("staff_pin_set", actor)
-            .detail(json!({ "staff": name, "replaced": replaced }));
+        let set = Event::StaffPinSet {
+            staff: name.into(),
+            replaced,
+        };
+        let event = NewEvent::new(set, actor);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
         Ok(replaced)
@@ -77,7 +80,8 @@ impl Store {
             .map_err(&sql)?
             > 0;
         if removed {
-            let event = NewEvent::new("staff_pin_removed", actor).detail(json!({ "staff": name }));
+            let removed = Event::StaffPinRemoved { staff: name.into() };
+            let event = NewEvent::new(removed, actor);
             events::insert(&tx, now, &event).map_err(&sql)?;
         }
         tx.commit().map_err(&sql)?;

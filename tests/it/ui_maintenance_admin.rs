@@ -16,7 +16,7 @@ use locker_kiosk::app::admin::{self, DEMO_ADMIN_PIN};
 use locker_kiosk::domain::maintenance::PinHolder;
 use locker_kiosk::domain::pickup::ProblemKind;
 use locker_kiosk::scanning::ScanSource;
-use locker_kiosk::store::NewEvent;
+use locker_kiosk::store::{Event, NewEvent};
 use locker_kiosk::ui::{
     AppWindow, Kiosk, LogFilterKind, Maintenance, MaintenanceHardware, MaintenanceLog,
     MaintenanceNotice, MaintenanceReports, MaintenanceSettings, Page, PinProblem, PinStep,
@@ -59,10 +59,12 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
         .add_report(ProblemKind::Dirty, Some(9), None, "courier:2", now)
         .unwrap();
     // Enough history for the log to have a second page.
-    for i in 0..60 {
-        let event = NewEvent::new("door_closed", "kiosk")
-            .compartment(3)
-            .detail(serde_json::json!({ "n": i }));
+    for _ in 0..60 {
+        let closed = Event::DoorClosed {
+            board: "A".into(),
+            channel: 3,
+        };
+        let event = NewEvent::new(closed, "kiosk").compartment(3);
         store.record_event(now, &event).unwrap();
     }
     let (runtime, service, window) = common::staff_kiosk(store, |_| {});

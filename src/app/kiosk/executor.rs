@@ -23,7 +23,7 @@ use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect};
 use crate::domain::{CompartmentNumber, CompartmentView, DoorState, SizeClass, Timestamp};
 use crate::hardware::doors::DoorSystem;
 use crate::hardware::protocol::Door;
-use crate::store::{NewEvent, Store, StoreError};
+use crate::store::{Event, NewEvent, Store, StoreError};
 
 /// Residents shown for one search.
 const SEARCH_LIMIT: u32 = 8;
@@ -259,7 +259,7 @@ impl Work {
             }
             Effect::RecordStaff { who, entry } => {
                 self.write(StoreWork::StaffEntry, move |store, now| {
-                    let event = NewEvent::new(entry.kind(), who.actor());
+                    let event = NewEvent::new(entry.event(), who.actor());
                     store.record_event(now, &event).map(|_| ())
                 })
                 .await;
@@ -325,8 +325,7 @@ impl Work {
                 // The door system keeps watching every door (left-open
                 // alarm, closing seen by the sensor); note the hand-over.
                 self.write(StoreWork::OpenDoorsHandOver, move |store, now| {
-                    let event = NewEvent::new("pickup_left_doors_open", "kiosk")
-                        .detail(serde_json::json!({ "compartments": compartments }));
+                    let event = NewEvent::new(Event::PickupLeftDoorsOpen { compartments }, "kiosk");
                     store.record_event(now, &event).map(|_| ())
                 })
                 .await;

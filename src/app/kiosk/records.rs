@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::json;
-
 use super::Summary;
 use crate::app::system::OsEntropy;
 use crate::config::Config;
@@ -12,7 +10,8 @@ use crate::domain::Timestamp;
 use crate::domain::codes::pickup_qr_payload;
 use crate::domain::dropoff::{DropoffEffect, Session};
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
-use crate::store::{Courier, NewDeposit, NewEvent, Result, Store, StoreError};
+use crate::store::event::NotifiedParcel;
+use crate::store::{Courier, Event, NewDeposit, NewEvent, Result, Store, StoreError};
 
 /// The policies a deposit needs.
 #[derive(Debug, Clone, Copy)]
@@ -84,14 +83,22 @@ pub fn write(
             store.record_door_failure(parcel, &reason, &actor, now)
         }
         F::RecordLockerFull { tracking, courier } => {
-            let event = NewEvent::new("locker_full", format!("courier:{courier}"))
-                .detail(json!({ "tracking": tracking }));
+            let event = NewEvent::new(
+                Event::LockerFull {
+                    tracking: tracking.clone(),
+                },
+                format!("courier:{courier}"),
+            );
             store.record_event(now, &event).map(|_| ())
         }
         F::WatchDoors(compartments) => {
             // The door system watches every door; note the hand-over.
-            let event = NewEvent::new("dropoff_left_doors_open", actor)
-                .detail(json!({ "compartments": compartments }));
+            let event = NewEvent::new(
+                Event::DropoffLeftDoorsOpen {
+                    compartments: compartments.clone(),
+                },
+                actor,
+            );
             store.record_event(now, &event).map(|_| ())
         }
         F::CheckLogin(_)
@@ -125,19 +132,25 @@ pub fn end_session(
         let Some(code) = store.pickup_code_for(*recipient)? else {
             continue; // Undone, or already collected.
         };
-        let parcels: Vec<_> = session
+        let parcels = session
             .deposits
             .iter()
             .filter(|d| d.parcel.recipient == *recipient)
-            .map(|d| json!({ "tracking": d.parcel.tracking, "compartment": d.compartment }))
+            .map(|d| NotifiedParcel {
+                tracking: d.parcel.tracking.clone(),
+                compartment: Some(d.compartment),
+            })
             .collect();
-        let event = NewEvent::new("recipient_notification", actor.clone()).detail(json!({
-            "recipient": recipient,
-            "name": names.get(recipient),
-            "pin": code.pin,
-            "qr": pickup_qr_payload(locker, &code.qr_token),
-            "parcels": parcels,
-        }));
+        let message = Event::RecipientNotification {
+            recipient: *recipient,
+            name: names.get(recipient).cloned(),
+            reason: None,
+            expires_at: None,
+            pin: code.pin,
+            qr: pickup_qr_payload(locker, &code.qr_token),
+            parcels,
+        };
+        let event = NewEvent::new(message, actor.clone());
         store.record_event(now, &event)?;
     }
     let mut retrieved = Vec::new();
@@ -169,12 +182,13 @@ pub fn end_session(
     };
     let key = store.receipt_key(&mut OsEntropy)?;
     let text = receipt::sign(&proof, &key);
-    let event = NewEvent::new("courier_visit_ended", actor).detail(json!({
-        "deposited": proof.deposited.len(),
-        "retrieved": proof.retrieved.len(),
-        "recipients": recipients.len(),
-        "receipt": text,
-    }));
+    let ended = Event::CourierVisitEnded {
+        deposited: proof.deposited.len(),
+        retrieved: proof.retrieved.len(),
+        recipients: recipients.len(),
+        receipt: text.clone(),
+    };
+    let event = NewEvent::new(ended, actor);
     store.record_event(now, &event)?;
     Ok(Summary {
         parcels: session.deposits.len(),

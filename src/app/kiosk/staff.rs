@@ -7,6 +7,7 @@ use super::{Effect, StaffAnswer};
 use crate::domain::Timestamp;
 use crate::domain::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
 use crate::domain::maintenance::PinHolder;
+use crate::store::Event;
 
 /// What the PIN screen says, as facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,10 @@ pub enum StaffEntry {
 }
 
 impl StaffEntry {
-    pub fn kind(self) -> &'static str {
+    pub fn event(self) -> Event {
         match self {
-            StaffEntry::Entered => "maintenance_entered",
-            StaffEntry::Left => "maintenance_left",
+            StaffEntry::Entered => Event::MaintenanceEntered {},
+            StaffEntry::Left => Event::MaintenanceLeft {},
         }
     }
 }

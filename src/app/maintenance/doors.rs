@@ -2,15 +2,13 @@
 //! or all of them with a reason, out of service and back, and one
 //! compartment's history.
 
-use serde_json::json;
-
 use super::record_event;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, PinHolder, TileKind, tile_kind};
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, CompartmentState, ParcelStatus, SizeClass};
-use crate::store::{EventRecord, LogFilter, NewEvent};
+use crate::store::{Event, EventRecord, LogFilter, NewEvent};
 
 /// What staff see of one compartment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +64,11 @@ pub async fn open(
 ) -> OpenOutcome {
     let actor = by.actor();
     let outcome = service.open_door(compartment).await;
-    let event = NewEvent::new("maintenance_open", &actor)
-        .compartment(compartment)
-        .detail(json!({ "reason": reason, "outcome": outcome.name() }));
+    let opened = Event::MaintenanceOpen {
+        reason,
+        outcome: outcome.name().into(),
+    };
+    let event = NewEvent::new(opened, &actor).compartment(compartment);
     record_event(service, event).await;
     outcome
 }
@@ -82,8 +82,10 @@ pub async fn open_all(
     reason: OpenAllReason,
 ) -> Vec<(CompartmentNumber, OpenOutcome)> {
     let actor = by.actor();
-    let event =
-        NewEvent::new("maintenance_open_all", &actor).detail(json!({ "reason": reason.name() }));
+    let asked = Event::MaintenanceOpenAll {
+        reason: reason.name().into(),
+    };
+    let event = NewEvent::new(asked, &actor);
     record_event(service, event).await;
     let config = service.config();
     let mut waiting = Vec::new();
@@ -116,13 +118,14 @@ pub async fn open_all(
     }
     outcomes.sort_by_key(|(compartment, _)| *compartment);
     let summary = OpenAllSummary::of(&outcomes);
-    let event = NewEvent::new("maintenance_open_all_result", &actor).detail(json!({
-        "reason": reason.name(),
-        "opened": summary.opened,
-        "already_open": summary.already_open,
-        "jammed": summary.jammed,
-        "no_reply": summary.no_reply,
-    }));
+    let result = Event::MaintenanceOpenAllResult {
+        reason: reason.name().into(),
+        opened: summary.opened,
+        already_open: summary.already_open,
+        jammed: summary.jammed,
+        no_reply: summary.no_reply,
+    };
+    let event = NewEvent::new(result, &actor);
     record_event(service, event).await;
     outcomes
 }

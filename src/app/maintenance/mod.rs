@@ -28,15 +28,10 @@ pub async fn pin_opens(service: &Service, pin: String) -> Option<PinHolder> {
         })
 }
 
-/// Entering and leaving are in the audit log too.
-pub async fn record(service: &Service, by: &PinHolder, kind: &'static str) {
-    record_event(service, NewEvent::new(kind, by.actor())).await;
-}
-
 /// Records `event` now; a failure is logged (the action itself happened).
 async fn record_event(service: &Service, event: NewEvent) {
     let now = system::now();
-    let kind = event.kind;
+    let kind = event.event.kind();
     if let Err(e) = service
         .call(move |store| store.record_event(now, &event))
         .await

@@ -1,0 +1,275 @@
+//! Every kind of event the locker records, each with its details as a
+//! type: the one list of what a locker says about itself, to staff on the
+//! audit log and, through the outbox, to the fleet. An [`Event`] is stored
+//! as its `kind` (the variant's name in snake case) and its `detail` (the
+//! fields as a JSON object); the names and fields are the contract, so a
+//! change here is a change of the outbox's schema.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::CompartmentNumber;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum Event {
+    // Parcels.
+    ParcelAnnounced {
+        tracking: String,
+        carrier: Option<String>,
+    },
+    ParcelDeposited {
+        tracking: String,
+        recipient: i64,
+        confirmed: bool,
+        expires_at: i64,
+    },
+    ParcelCollected {},
+    ParcelRetrieved {},
+    ParcelReturned {},
+    ParcelExpired {},
+    ParcelRemoved {
+        tracking: String,
+        /// A `RemovalReason`'s name.
+        reason: String,
+        door: RemovalDoor,
+    },
+    ParcelExtended {
+        tracking: String,
+        hours: u32,
+        previous_expires_at: Option<i64>,
+        expires_at: i64,
+        new_code: bool,
+    },
+    ParcelMoved {
+        tracking: String,
+        from: CompartmentNumber,
+        to: CompartmentNumber,
+    },
+    ReturnRequested {
+        /// A `ReturnReason`'s name.
+        reason: String,
+    },
+    DepositUndone {
+        tracking: String,
+    },
+    // Recipients.
+    RecipientNotification {
+        recipient: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Why they are told again (`deadline_extended`); none for a
+        /// delivery.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires_at: Option<i64>,
+        pin: String,
+        qr: String,
+        parcels: Vec<NotifiedParcel>,
+    },
+    RecipientPrefersLow {
+        recipient: i64,
+    },
+    // Couriers.
+    CourierVisitEnded {
+        deposited: usize,
+        retrieved: usize,
+        recipients: usize,
+        receipt: String,
+    },
+    LockerFull {
+        tracking: String,
+    },
+    DropoffLeftDoorsOpen {
+        compartments: Vec<CompartmentNumber>,
+    },
+    PickupLeftDoorsOpen {
+        compartments: Vec<CompartmentNumber>,
+    },
+    // Compartments and the layout.
+    CompartmentState {
+        from: String,
+        to: String,
+        reason: Option<String>,
+    },
+    LayoutChanged {
+        source: String,
+        added_or_changed: Vec<CompartmentNumber>,
+        removed: Vec<CompartmentNumber>,
+    },
+    // Reports.
+    ReportRaised {
+        report: i64,
+        kind: String,
+    },
+    ReportHandled {
+        report: i64,
+        kind: String,
+    },
+    // Staff.
+    AdminPinSet {
+        replaced: bool,
+    },
+    StaffPinSet {
+        staff: String,
+        replaced: bool,
+    },
+    StaffPinRemoved {
+        staff: String,
+    },
+    DefaultLanguageSet {
+        from: Option<String>,
+        to: String,
+    },
+    MaintenanceEntered {},
+    MaintenanceLeft {},
+    MaintenanceOpen {
+        reason: String,
+        /// An `OpenOutcome`'s name.
+        outcome: String,
+    },
+    MaintenanceOpenAll {
+        reason: String,
+    },
+    MaintenanceOpenAllResult {
+        reason: String,
+        opened: usize,
+        already_open: usize,
+        /// The compartments whose doors stayed shut, and those whose
+        /// board did not answer.
+        jammed: Vec<CompartmentNumber>,
+        no_reply: Vec<CompartmentNumber>,
+    },
+    // Doors and boards, as the sensors saw them.
+    DoorOpened {
+        board: String,
+        channel: u16,
+    },
+    DoorClosed {
+        board: String,
+        channel: u16,
+    },
+    DoorOpenOutcome {
+        board: String,
+        channel: u16,
+        outcome: String,
+    },
+    UncommandedOpen {
+        board: String,
+        channel: u16,
+    },
+    LeftOpen {
+        board: String,
+        channel: u16,
+        open_secs: u64,
+    },
+    BoardOffline {
+        board: String,
+    },
+    BoardOnline {
+        board: String,
+    },
+}
+
+/// How a parcel taken out left its compartment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalDoor {
+    /// The door opened for it.
+    Opened,
+    /// Staff opened it with the key.
+    Key,
+}
+
+/// One parcel in a recipient's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifiedParcel {
+    pub tracking: String,
+    pub compartment: Option<CompartmentNumber>,
+}
+
+impl Event {
+    /// The `kind` column: the variant's name in snake case.
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut fields)) => match fields.remove("kind") {
+                Some(Value::String(kind)) => kind,
+                _ => unreachable!("an adjacently tagged enum has its tag"),
+            },
+            _ => unreachable!("an event serialises to an object"),
+        }
+    }
+
+    /// The `detail` column: the fields as a JSON object.
+    pub fn detail(&self) -> Value {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut fields)) => fields
+                .remove("detail")
+                .unwrap_or_else(|| Value::Object(Default::default())),
+            _ => unreachable!("an event serialises to an object"),
+        }
+    }
+
+    /// The event stored as `kind` with `detail`; `None` for a kind this
+    /// program does not know (written by a newer one) or a detail that
+    /// does not fit it.
+    pub fn parse(kind: &str, detail: &Value) -> Option<Event> {
+        let tagged = serde_json::json!({ "kind": kind, "detail": detail });
+        serde_json::from_value(tagged).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_stored_as_its_kind_and_its_fields() {
+        let event = Event::ParcelMoved {
+            tracking: "JD01".into(),
+            from: 3,
+            to: 9,
+        };
+        assert_eq!(event.kind(), "parcel_moved");
+        assert_eq!(
+            event.detail(),
+            serde_json::json!({ "tracking": "JD01", "from": 3, "to": 9 })
+        );
+        assert_eq!(Event::parse("parcel_moved", &event.detail()), Some(event));
+    }
+
+    #[test]
+    fn events_without_fields_have_an_empty_detail_and_unknown_kinds_parse_to_none() {
+        assert_eq!(Event::ParcelCollected {}.kind(), "parcel_collected");
+        assert_eq!(Event::ParcelCollected {}.detail(), serde_json::json!({}));
+        assert_eq!(
+            Event::parse("parcel_collected", &serde_json::json!({})),
+            Some(Event::ParcelCollected {})
+        );
+        assert_eq!(Event::parse("teleported", &serde_json::json!({})), None);
+        assert_eq!(
+            Event::parse("parcel_moved", &serde_json::json!({ "to": "nine" })),
+            None
+        );
+    }
+
+    #[test]
+    fn optional_fields_of_a_message_are_left_out_when_empty() {
+        let message = Event::RecipientNotification {
+            recipient: 4,
+            name: None,
+            reason: None,
+            expires_at: None,
+            pin: "583920".into(),
+            qr: "LK1:demo-1:X".into(),
+            parcels: vec![NotifiedParcel {
+                tracking: "JD01".into(),
+                compartment: Some(2),
+            }],
+        };
+        let detail = message.detail();
+        assert!(detail.get("reason").is_none() && detail.get("name").is_none());
+        assert_eq!(Event::parse(&message.kind(), &detail), Some(message));
+    }
+}
