@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::domain::codes::Entropy;
+use crate::domain::receipt::{self, Receipt, ReceiptLine};
 use crate::domain::{SizeClass, Timestamp};
 use crate::store::{IssuedCode, NewDeposit, Result, Store};
 
@@ -176,4 +177,31 @@ impl Entropy for NoEntropy {
     fn fill(&mut self, _buf: &mut [u8]) {
         unreachable!("demo deposits carry preset codes")
     }
+}
+
+/// The demo locker's configuration.
+pub fn locker() -> Config {
+    Config::demo()
+}
+
+/// A proof of delivery as a courier's summary screen shows it: Dana left
+/// two parcels (signed with a fixed demo key, for screenshots).
+pub fn sample_receipt() -> String {
+    let line = |tracking: &str, door| ReceiptLine {
+        tracking: tracking.into(),
+        door,
+        at: 1_780_000_000,
+    };
+    let proof = Receipt {
+        locker: "demo-1".into(),
+        courier: "Dana Driver".into(),
+        company: "Demo Parcel Co".into(),
+        issued_at: 1_780_000_000,
+        deposited: vec![
+            line("9400111899223197428497", 14),
+            line("JD014600006299", 3),
+        ],
+        retrieved: vec![],
+    };
+    receipt::sign(&proof, &[7; 32])
 }

@@ -13,4 +13,4 @@ pub mod service;
 pub mod staff_commands;
 pub mod system;
 
-pub use service::{Overview, Service};
+pub use service::{CameraStatus, Overview, Service};

@@ -2,8 +2,8 @@
 //! own, reached by message. The UI thread and the async tasks hand it
 //! closures and await the answer; none of them ever waits on SQLite.
 
-use std::sync::Arc;
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use tokio::sync::oneshot;
@@ -12,8 +12,10 @@ use crate::config::{CameraDevice, Config, ScannerConfig};
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, CompartmentState};
 use crate::hardware::doors::DoorSystem;
-use crate::scanning::camera::{CameraStatus, Scanner};
+pub use crate::scanning::camera::CameraStatus;
+use crate::scanning::camera::Scanner;
 use crate::scanning::serial::SerialScanner;
+use crate::scanning::wedge::WedgeDetector;
 use crate::scanning::{ScanEvent, ScanSink, ScanSource};
 use crate::store::{Store, StoreError};
 
@@ -28,6 +30,7 @@ pub struct Service {
     scans: ScanSink,
     camera: Option<Arc<Scanner>>,
     serial_scanners: Arc<Vec<SerialScanner>>,
+    wedge: Arc<Mutex<WedgeDetector>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,7 @@ impl Service {
             scans,
             camera,
             serial_scanners: Arc::new(serial_scanners),
+            wedge: Arc::default(),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -174,6 +178,19 @@ impl Service {
     /// A scan read elsewhere (a keyboard-wedge scanner's burst, seen by the UI).
     pub fn scanned(&self, text: String, source: ScanSource) {
         self.scans.publish(ScanEvent::new(text, source));
+    }
+
+    /// A key from a physical keyboard: keyboard-wedge scanners type their
+    /// codes, much faster than a person; a burst is a scan.
+    pub fn key_typed(&self, text: &str) {
+        let burst = self
+            .wedge
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .key(text, std::time::Instant::now());
+        if let Some(scan) = burst {
+            self.scanned(scan, ScanSource::Keyboard);
+        }
     }
 
     /// The newest small picture from the camera, for the home screen.

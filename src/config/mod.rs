@@ -6,6 +6,7 @@
 //! a wrong door is refused: see `validate`.
 
 mod error;
+pub mod profile;
 mod raw;
 mod validate;
 
@@ -17,7 +18,7 @@ pub use error::{ConfigError, ConfigErrors};
 use crate::domain::codes::LockoutPolicy;
 use crate::domain::pickup::PickupPolicy;
 use crate::domain::{CompartmentNumber, Position, SizeClass};
-use crate::hardware::{Protocol, SensorPolarity};
+pub use profile::{BoardProfile, Protocol, SensorPolarity};
 
 /// The demo locker: 24 compartments of mixed sizes on two simulated boards.
 pub const DEMO_LAYOUT: &str = include_str!("../../hardware/layouts/demo-24.toml");

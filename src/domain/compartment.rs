@@ -222,6 +222,34 @@ impl CompartmentView {
     }
 }
 
+/// What the lock board and door sensor said after an open command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpenOutcome {
+    /// The door was closed and opened within the window.
+    Opened,
+    /// The door was already open before the pulse.
+    AlreadyOpen,
+    /// Pulsed, but the door stayed closed.
+    Jammed,
+    /// The board did not answer.
+    NoReply,
+}
+
+impl OpenOutcome {
+    pub fn door_is_open(self) -> bool {
+        matches!(self, OpenOutcome::Opened | OpenOutcome::AlreadyOpen)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OpenOutcome::Opened => "opened",
+            OpenOutcome::AlreadyOpen => "already_open",
+            OpenOutcome::Jammed => "jammed",
+            OpenOutcome::NoReply => "no_reply",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,8 +18,8 @@ pub mod receipt;
 
 pub use allocation::{AllocationRequest, allocate};
 pub use compartment::{
-    CompartmentNumber, CompartmentState, CompartmentView, Dimensions, DoorState, Position,
-    SizeClass,
+    CompartmentNumber, CompartmentState, CompartmentView, Dimensions, DoorState, OpenOutcome,
+    Position, SizeClass,
 };
 pub use parcel::{ParcelEvent, ParcelStatus};
 

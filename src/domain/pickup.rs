@@ -13,6 +13,8 @@
 use super::Timestamp;
 use super::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
 use super::compartment::CompartmentNumber;
+// A door fact, used by the flows and the door system alike.
+pub use super::compartment::OpenOutcome;
 
 pub type ParcelId = i64;
 
@@ -43,34 +45,6 @@ pub enum CodeLookup {
     AlreadyUsed,
     /// No such code at this locker.
     Unknown,
-}
-
-/// What the lock board and door sensor said after an open command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OpenOutcome {
-    /// The door was closed and opened within the window.
-    Opened,
-    /// The door was already open before the pulse.
-    AlreadyOpen,
-    /// Pulsed, but the door stayed closed.
-    Jammed,
-    /// The board did not answer.
-    NoReply,
-}
-
-impl OpenOutcome {
-    pub fn door_is_open(self) -> bool {
-        matches!(self, OpenOutcome::Opened | OpenOutcome::AlreadyOpen)
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            OpenOutcome::Opened => "opened",
-            OpenOutcome::AlreadyOpen => "already_open",
-            OpenOutcome::Jammed => "jammed",
-            OpenOutcome::NoReply => "no_reply",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -23,7 +23,7 @@ use super::sim::{SharedSim, SimBoards, SimConfig, SimLink};
 use super::tracker::{DoorKey, DoorTracker, TrackerEvent, TrackerSettings};
 use crate::config::{BoardConfig, BoardPort, CompartmentConfig, DoorSettings};
 use crate::domain::CompartmentNumber;
-use crate::domain::pickup::OpenOutcome;
+use crate::domain::OpenOutcome;
 
 /// What the door system tells the application.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! Lock boards, from bytes to doors.
 //!
-//! - `profile`: what each protocol allows (address range, channels, baud),
-//!   from `hardware/profiles/*.toml`;
+//! What each protocol allows (address range, channels, baud) is part of
+//! the configuration (`config::profile`), which checks a layout against it.
+//!
 //! - `protocol`: each protocol as a pure encoder/decoder, host and board
 //!   side, with byte-exact tests;
 //! - `link`: the byte pipe (a serial port, or simulated boards);
@@ -13,9 +14,8 @@
 pub mod bus;
 pub mod doors;
 pub mod link;
-pub mod profile;
 pub mod protocol;
 pub mod sim;
 pub mod tracker;
 
-pub use profile::{BoardProfile, Protocol, SensorPolarity};
+pub use crate::config::profile::{BoardProfile, Protocol, SensorPolarity};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::protocol::Door;
-use crate::domain::pickup::OpenOutcome;
+use crate::domain::OpenOutcome;
 
 /// A door: the index of its board on the bus, and its channel.
 pub type DoorKey = (usize, u16);

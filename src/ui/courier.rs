@@ -12,8 +12,7 @@ use super::{
 use crate::app::kiosk::{
     CourierAction, CourierNotice as Notice, DoorStep, DropoffView, Input, SEARCH_FROM_CHARS,
 };
-use crate::domain::SizeClass;
-use crate::domain::dropoff::TrackingProblem as Problem;
+use crate::app::kiosk::{SizeClass, TrackingProblem as Problem};
 
 thread_local! {
     // The receipt whose QR is on screen, so it is drawn once.

@@ -17,18 +17,14 @@ pub mod screenshot;
 
 pub use courier::qr_image;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
+use crate::app::CameraStatus;
+use crate::app::kiosk::ProblemKind;
 use crate::app::kiosk::{self, CodeNotice, DoorView, Input, KioskView, PickupView};
 use crate::app::{Overview, Service};
-use crate::config::Config;
-use crate::domain::pickup::ProblemKind;
-use crate::scanning::ScanSource;
-use crate::scanning::camera::CameraStatus;
-use crate::scanning::wedge::WedgeDetector;
 
 /// Everything the UI needs from the outside world.
 pub struct UiContext {
@@ -136,13 +132,8 @@ fn page_of(page: kiosk::Page) -> Page {
 /// The camera's state goes to the status strip and the home screen.
 fn bind_scanners(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
-    let detector = RefCell::new(WedgeDetector::default());
     let service = context.service.clone();
-    kiosk.on_key_typed(move |text| {
-        if let Some(scan) = detector.borrow_mut().key(&text, std::time::Instant::now()) {
-            service.scanned(scan, ScanSource::Keyboard);
-        }
-    });
+    kiosk.on_key_typed(move |text| service.key_typed(&text));
     let Some(mut status) = context.service.camera_status() else {
         kiosk.set_camera(CameraState::None);
         return;
@@ -218,7 +209,7 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     let config = context.service.config();
     let kiosk = window.global::<Kiosk>();
     kiosk.set_code_length(config.policies.pin_length as i32);
-    let grid = Rc::new(grid_of(config));
+    let grid = Rc::new(grid_of(kiosk::locker_front(config)));
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
@@ -264,32 +255,16 @@ fn end_session(window: &AppWindow) {
     window.global::<Kiosk>().set_prefer_low(false);
 }
 
-/// Every compartment on the drawing of the locker's front, each door as
-/// tall as its compartment and as high above the floor as it is.
-fn grid_of(config: &Config) -> Vec<GridDoor> {
-    // Doors are a little taller than their compartment's inside.
-    const FRAME_MM: u32 = 20;
-    let door_height =
-        |c: &crate::config::CompartmentConfig| c.size.dimensions().height_mm + FRAME_MM;
-    let top_mm = config
-        .compartments
-        .iter()
-        .map(|c| c.position.height_mm + door_height(c))
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    config
-        .compartments
-        .iter()
-        .map(|c| {
-            let upper_edge = c.position.height_mm + door_height(c);
-            GridDoor {
-                compartment: c.number as i32,
-                column: c.position.column.max(1) as i32,
-                top: ((top_mm - upper_edge) * 1000 / top_mm) as i32,
-                height: (door_height(c) * 1000 / top_mm) as i32,
-                highlighted: false,
-            }
+/// The locker's front as the drawing's doors.
+fn grid_of(front: Vec<kiosk::DoorCell>) -> Vec<GridDoor> {
+    front
+        .into_iter()
+        .map(|d| GridDoor {
+            compartment: d.compartment as i32,
+            column: d.column as i32,
+            top: d.top as i32,
+            height: d.height as i32,
+            highlighted: false,
         })
         .collect()
 }

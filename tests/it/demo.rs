@@ -63,3 +63,15 @@ fn the_readme_lists_every_demo_code() {
         assert!(readme.contains(tracking), "README lacks {tracking}");
     }
 }
+
+#[test]
+fn the_demo_tracking_numbers_are_recognised() {
+    for parcel in PARCELS.iter().filter(|p| !p.tracking.starts_with("JD")) {
+        assert_ne!(
+            locker_kiosk::scanning::recognise(parcel.tracking).kind(),
+            "unknown",
+            "{}",
+            parcel.tracking
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod decode;
 mod demo;
 mod dropoff_property;
 mod kiosk_driver;
+mod layering;
 mod lock_boards;
 mod service;
 mod store;

@@ -131,6 +131,12 @@ fn pickups_that_go_wrong_end_safely_and_say_why() {
         door_of(w, 10) == Some((DoorProgress::Open, true))
     });
     pump_until(&window, "idle: back home", 15, |w| page(w) == Page::Home);
+    // Recorded just after the screen went home.
+    common::until_in_store(&runtime, &service, "the open doors handed over", |s| {
+        !s.recent_events(Some("pickup_left_doors_open"), 1)
+            .unwrap()
+            .is_empty()
+    });
     let handed_over = in_store(|s| {
         let collected = s.recent_events(Some("parcel_collected"), 5).unwrap().len();
         let left = s

@@ -108,12 +108,20 @@ pub struct DropoffView {
     pub recipient: String,
     pub sizes: Vec<SizeOption>,
     pub preselected: Option<SizeClass>,
-    pub recipients: Vec<Recipient>,
+    pub recipients: Vec<Resident>,
     pub door: Option<(CompartmentNumber, DoorStep)>,
     pub deposits: Vec<DepositLine>,
     /// Doors still to open for retrieval, including the current one.
     pub retrieval_left: usize,
     pub summary: Option<Summary>,
+}
+
+/// A resident found by the courier's search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resident {
+    pub id: i64,
+    pub name: String,
+    pub unit: Option<String>,
 }
 
 /// A touch of the courier's that the flow acts on.
@@ -497,7 +505,14 @@ impl CourierVisit {
             sizes: self.sizes.clone(),
             preselected,
             recipients: if self.search.trim().chars().count() >= SEARCH_FROM_CHARS {
-                self.found.clone()
+                self.found
+                    .iter()
+                    .map(|r| Resident {
+                        id: r.id,
+                        name: r.name.clone(),
+                        unit: r.unit.clone(),
+                    })
+                    .collect()
             } else {
                 Vec::new()
             },

@@ -70,7 +70,12 @@ impl Executor {
         let (queue, mut effects) = mpsc::unbounded_channel::<Effect>();
         runtime.spawn(async move {
             while let Some(effect) = effects.recv().await {
-                work.perform(effect).await;
+                // Each in a task of its own, awaited: a bug that panics in
+                // one effect loses that effect, not every one after it.
+                let work = work.clone();
+                if let Err(e) = tokio::spawn(async move { work.perform(effect).await }).await {
+                    tracing::error!(error = %e, "carrying out an effect failed");
+                }
             }
         });
         Executor { queue }

@@ -14,6 +14,7 @@ mod courier;
 mod driver;
 mod executor;
 mod feeds;
+mod front;
 mod pickup;
 pub mod records;
 mod staff;
@@ -23,22 +24,28 @@ mod typed;
 mod tests;
 
 pub use courier::{
-    CourierAction, CourierNotice, CourierScreen, DepositLine, DoorStep, DropoffView,
+    CourierAction, CourierNotice, CourierScreen, DepositLine, DoorStep, DropoffView, Resident,
     SEARCH_FROM_CHARS, SizeOption, Summary,
 };
 pub use driver::{Driver, Headless, Step};
 pub use executor::{Deliver, DoorControl, Executor, Work, compartment_views, size_options};
+pub use front::{DoorCell, locker_front};
 pub use pickup::{CodeNotice, DoorView, PickupScreen, PickupView};
 pub use staff::{PinNotice, StaffEntry, StaffView};
+
+// Facts the kiosk's inputs and views are made of, as the domain names them.
+pub use crate::domain::SizeClass;
+pub use crate::domain::dropoff::TrackingProblem;
+pub use crate::domain::maintenance::PinHolder;
+pub use crate::domain::pickup::ProblemKind;
 
 use std::collections::HashMap;
 
 use crate::app::Overview;
 use crate::config::Config;
 use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Session};
-use crate::domain::maintenance::PinHolder;
-use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect, ProblemKind, WaitingParcel};
-use crate::domain::{CompartmentNumber, SizeClass, Timestamp};
+use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect, WaitingParcel};
+use crate::domain::{CompartmentNumber, Timestamp};
 use crate::scanning::{Payload, ScanEvent};
 use crate::store::{Courier, Recipient};
 use courier::CourierVisit;

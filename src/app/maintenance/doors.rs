@@ -8,7 +8,11 @@ use crate::app::{Service, system};
 use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, PinHolder, TileKind, tile_kind};
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, CompartmentState, ParcelStatus, SizeClass};
-use crate::store::{Event, EventRecord, LogFilter, NewEvent};
+use tokio::sync::broadcast;
+
+use super::LogEntry;
+use crate::hardware::doors::DoorEvent;
+use crate::store::{Event, LogFilter, NewEvent};
 
 /// What staff see of one compartment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +53,11 @@ pub async fn history(
     service: &Service,
     compartment: CompartmentNumber,
     limit: u32,
-) -> Result<Vec<EventRecord>, ServiceError> {
-    service
+) -> Result<Vec<LogEntry>, ServiceError> {
+    let events = service
         .call(move |store| store.log_page(LogFilter::Compartment(compartment), None, limit))
-        .await
+        .await?;
+    Ok(super::views::entries(&events))
 }
 
 /// Opens one door for `reason`; the outcome is recorded with it.
@@ -153,4 +158,39 @@ pub async fn set_in_service(
             }
         })
         .await
+}
+
+/// What changed at the doors, for the staff screens that show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoorChange {
+    /// A door opened or closed.
+    Door,
+    /// A board went offline or came back (or events were missed).
+    Boards,
+}
+
+/// The door system's events, as the staff screens need them.
+pub struct DoorWatch {
+    events: broadcast::Receiver<DoorEvent>,
+}
+
+impl DoorWatch {
+    pub fn new(service: &Service) -> DoorWatch {
+        DoorWatch {
+            events: service.doors().subscribe(),
+        }
+    }
+
+    /// The next change; `None` once the door system has stopped.
+    pub async fn next(&mut self) -> Option<DoorChange> {
+        loop {
+            match self.events.recv().await {
+                Ok(DoorEvent::DoorChanged { .. }) => return Some(DoorChange::Door),
+                Ok(DoorEvent::BoardOffline { .. } | DoorEvent::BoardOnline { .. })
+                | Err(broadcast::error::RecvError::Lagged(_)) => return Some(DoorChange::Boards),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
 }

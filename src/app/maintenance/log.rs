@@ -1,9 +1,11 @@
 //! The audit log for staff, newest first, a page at a time.
 
+use super::views::{self, LogEntry};
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::Timestamp;
-use crate::store::{EventRecord, LogFilter};
+use crate::store::EventRecord;
+pub use crate::store::LogFilter;
 
 /// Events on one page of the log.
 pub const PAGE: u32 = 50;
@@ -13,10 +15,11 @@ pub async fn page(
     service: &Service,
     filter: LogFilter,
     before: Option<i64>,
-) -> Result<Vec<EventRecord>, ServiceError> {
-    service
+) -> Result<Vec<LogEntry>, ServiceError> {
+    let events = service
         .call(move |store| store.log_page(filter, before, PAGE))
-        .await
+        .await?;
+    Ok(views::entries(&events))
 }
 
 /// An event's details in one line, `key: value` pairs by key: what staff

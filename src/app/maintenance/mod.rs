@@ -10,9 +10,18 @@ pub mod parcels;
 pub mod reports;
 pub mod settings;
 pub mod status;
+pub mod views;
+
+// The facts staff screens show, as the rules name them.
+pub use crate::domain::maintenance::{
+    DoorOpenReason, EXTENSION_HOURS, OpenAllReason, OpenAllSummary, PinHolder, RemovalReason,
+    ReturnReason, ServiceReason, TileKind,
+};
+pub use crate::domain::{OpenOutcome, ParcelStatus, SizeClass};
+pub use views::{LogEntry, ParcelEntry, ReportEntry, Reporter};
 
 use super::{Service, admin, system};
-use crate::domain::maintenance::PinHolder;
+
 use crate::store::NewEvent;
 
 /// Who `pin` opens maintenance for, checked on the store's thread (each

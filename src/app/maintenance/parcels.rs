@@ -7,14 +7,15 @@
 //! claim a parcel moved that is still behind a jammed door.
 
 use super::doors;
+use super::views::{self, LogEntry, ParcelEntry};
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
-use crate::domain::CompartmentNumber;
 use crate::domain::maintenance::{
     MoveRefusal, ParcelPlace, PinHolder, RemovalReason, ReturnReason, check_move, move_targets,
 };
 use crate::domain::pickup::OpenOutcome;
-use crate::store::{EventRecord, Extension, ParcelRow};
+use crate::domain::{CompartmentNumber, Timestamp};
+use crate::store::ParcelRow;
 
 /// How many events of a parcel's history the details show.
 const HISTORY: usize = 12;
@@ -22,9 +23,9 @@ const HISTORY: usize = 12;
 /// One parcel with what staff can do with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParcelDetails {
-    pub row: ParcelRow,
+    pub parcel: ParcelEntry,
     /// Newest first.
-    pub history: Vec<EventRecord>,
+    pub history: Vec<LogEntry>,
     /// Compartments it may be moved into, snuggest first.
     pub move_targets: Vec<CompartmentNumber>,
 }
@@ -37,7 +38,11 @@ pub enum ParcelActionResult {
         to: CompartmentNumber,
     },
     Removed,
-    Extended(Extension),
+    /// The new deadline, and whether the recipient was sent a new code.
+    Extended {
+        expires_at: Timestamp,
+        new_code: bool,
+    },
     MarkedForReturn,
     /// A door it needed did not open: nothing was recorded.
     DoorFailed {
@@ -53,10 +58,11 @@ pub async fn list(
     service: &Service,
     search: String,
     expired_only: bool,
-) -> Result<Vec<ParcelRow>, ServiceError> {
-    service
+) -> Result<Vec<ParcelEntry>, ServiceError> {
+    let rows = service
         .call(move |store| store.parcel_rows(&search, expired_only))
-        .await
+        .await?;
+    Ok(rows.into_iter().map(ParcelEntry::from).collect())
 }
 
 /// `None` when the parcel is no longer in the locker.
@@ -81,8 +87,8 @@ pub async fn details(
     let views = crate::app::kiosk::compartment_views(service, service.doors()).await?;
     let move_targets = move_targets(&place_of(&row), &views);
     Ok(Some(ParcelDetails {
-        row,
-        history,
+        parcel: row.into(),
+        history: views::entries(&history),
         move_targets,
     }))
 }
@@ -203,7 +209,10 @@ pub async fn extend(
         })
         .await
     {
-        Ok(extension) => ParcelActionResult::Extended(extension),
+        Ok(extension) => ParcelActionResult::Extended {
+            expires_at: extension.expires_at,
+            new_code: extension.new_code,
+        },
         Err(e) => {
             tracing::error!(error = %e, "extending a parcel failed");
             ParcelActionResult::Failed

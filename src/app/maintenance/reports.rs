@@ -1,10 +1,10 @@
 //! Reports raised by recipients and couriers (missing, damaged, door did
 //! not open, dirty), and marking them handled.
 
+use super::ReportEntry;
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::maintenance::PinHolder;
-use crate::store::ReportRow;
 
 /// How many reports the list shows.
 const SHOWN: u32 = 100;
@@ -14,7 +14,7 @@ const SHOWN: u32 = 100;
 pub async fn list(
     service: &Service,
     include_handled: bool,
-) -> Result<Vec<(ReportRow, Option<String>)>, ServiceError> {
+) -> Result<Vec<ReportEntry>, ServiceError> {
     service
         .call(move |store| {
             let rows = store.report_rows(include_handled, SHOWN)?;
@@ -30,7 +30,7 @@ pub async fn list(
                             .map(|c| format!("{} ({})", c.name, c.company)),
                         None => None,
                     };
-                    Ok((row, courier))
+                    Ok(ReportEntry::of(row, courier))
                 })
                 .collect()
         })

@@ -4,6 +4,8 @@
 use crate::app::service::ServiceError;
 use crate::app::{Service, admin, system};
 use crate::domain::maintenance::PinHolder;
+// The PIN rules, checked on screen before anything is saved.
+pub use crate::domain::codes::{AdminPinError, validate_admin_pin};
 
 /// Sets a new PIN (6 to 12 digits, not weak) for whoever came in with
 /// theirs: the shared admin PIN, or a staff member's own; the old one

@@ -8,6 +8,7 @@ use crate::app::service::ServiceError;
 use crate::config::{BoardPort, ScannerConfig};
 use crate::hardware::bus::BusStats;
 use crate::scanning::camera::CameraStatus;
+use crate::scanning::{Payload, ScanEvent, ScanSource};
 use crate::store::OutboxState;
 
 /// One lock board, as staff see it.
@@ -92,4 +93,54 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
             .any(|s| matches!(s, ScannerConfig::KeyboardWedge)),
         outbox,
     })
+}
+
+/// What a scanner read, as the hardware tab's test scan shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestScan {
+    pub text: String,
+    pub reader: Reader,
+    /// The symbology the camera saw (empty for scanners).
+    pub symbology: &'static str,
+    pub meaning: Meaning,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Camera,
+    Serial,
+    Keyboard,
+}
+
+/// What a scanned text would mean to the kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meaning {
+    PickupHere,
+    PickupElsewhere,
+    CourierBadge,
+    Tracking,
+    Other,
+}
+
+impl TestScan {
+    pub fn of(scan: &ScanEvent, locker: &str) -> TestScan {
+        let (reader, symbology) = match scan.source {
+            ScanSource::Camera(symbology) => (Reader::Camera, symbology.label()),
+            ScanSource::Serial => (Reader::Serial, ""),
+            ScanSource::Keyboard => (Reader::Keyboard, ""),
+        };
+        let meaning = match &scan.payload {
+            Payload::Pickup { locker: of, .. } if of == locker => Meaning::PickupHere,
+            Payload::Pickup { .. } => Meaning::PickupElsewhere,
+            Payload::CourierBadge { .. } => Meaning::CourierBadge,
+            Payload::Tracking { .. } => Meaning::Tracking,
+            Payload::Unknown => Meaning::Other,
+        };
+        TestScan {
+            text: scan.text.clone(),
+            reader,
+            symbology,
+            meaning,
+        }
+    }
 }

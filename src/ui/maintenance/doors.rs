@@ -10,8 +10,7 @@ use super::log::log_lines;
 use super::{Staff, current_staff};
 use crate::app::Service;
 use crate::app::maintenance::doors::{self, DoorStatus};
-use crate::domain::maintenance::{self as rules, OpenAllSummary, TileKind};
-use crate::domain::pickup::OpenOutcome;
+use crate::app::maintenance::{self as rules, LogEntry, OpenAllSummary, OpenOutcome, TileKind};
 use crate::ui::{
     AppWindow, DoorKind, DoorOpenReason, Kiosk, Maintenance, MaintenanceDoor, OpenAllReason,
     OpenAllState, OpenResult, ServiceReason,
@@ -171,7 +170,7 @@ fn load_history(window: &AppWindow, staff: &Staff, compartment: i32) {
     });
 }
 
-fn show_history(window: &AppWindow, compartment: i32, history: &[crate::store::EventRecord]) {
+fn show_history(window: &AppWindow, compartment: i32, history: &[LogEntry]) {
     let maintenance = window.global::<Maintenance>();
     // Staff may have moved on to another door meanwhile.
     if maintenance.get_selected() == compartment {

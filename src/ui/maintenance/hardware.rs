@@ -9,9 +9,8 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::Staff;
 use crate::app::Service;
-use crate::app::maintenance::status::{self, HardwareStatus};
+use crate::app::maintenance::status::{self, HardwareStatus, Meaning, Reader, TestScan};
 use crate::app::system;
-use crate::scanning::{Payload, ScanEvent, ScanSource};
 use crate::ui::{
     AppWindow, BoardLine, MaintenanceHardware, MaintenanceTab, ScanMeaning, ScanReader, ScannerLine,
 };
@@ -28,21 +27,8 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         loop {
             match scans.recv().await {
                 Ok(scan) if on_screen.showing(MaintenanceTab::Hardware) => {
-                    let meaning = meaning_of(&scan, &locker);
-                    let _ = weak.upgrade_in_event_loop(move |window| {
-                        let hardware = window.global::<MaintenanceHardware>();
-                        let (reader, symbology) = match scan.source {
-                            ScanSource::Camera(symbology) => {
-                                (ScanReader::Camera, symbology.label())
-                            }
-                            ScanSource::Serial => (ScanReader::SerialScanner, ""),
-                            ScanSource::Keyboard => (ScanReader::KeyboardScanner, ""),
-                        };
-                        hardware.set_last_scan(scan.text.into());
-                        hardware.set_last_scan_reader(reader);
-                        hardware.set_last_scan_symbology(symbology.into());
-                        hardware.set_last_scan_meaning(meaning);
-                    });
+                    let scan = TestScan::of(&scan, &locker);
+                    let _ = weak.upgrade_in_event_loop(move |window| show_scan(&window, scan));
                 }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
@@ -51,14 +37,22 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
     });
 }
 
-fn meaning_of(scan: &ScanEvent, locker: &str) -> ScanMeaning {
-    match &scan.payload {
-        Payload::Pickup { locker: of, .. } if of == locker => ScanMeaning::PickupHere,
-        Payload::Pickup { .. } => ScanMeaning::PickupElsewhere,
-        Payload::CourierBadge { .. } => ScanMeaning::CourierBadge,
-        Payload::Tracking { .. } => ScanMeaning::Tracking,
-        Payload::Unknown => ScanMeaning::Other,
-    }
+fn show_scan(window: &AppWindow, scan: TestScan) {
+    let hardware = window.global::<MaintenanceHardware>();
+    hardware.set_last_scan(scan.text.into());
+    hardware.set_last_scan_reader(match scan.reader {
+        Reader::Camera => ScanReader::Camera,
+        Reader::Serial => ScanReader::SerialScanner,
+        Reader::Keyboard => ScanReader::KeyboardScanner,
+    });
+    hardware.set_last_scan_symbology(scan.symbology.into());
+    hardware.set_last_scan_meaning(match scan.meaning {
+        Meaning::PickupHere => ScanMeaning::PickupHere,
+        Meaning::PickupElsewhere => ScanMeaning::PickupElsewhere,
+        Meaning::CourierBadge => ScanMeaning::CourierBadge,
+        Meaning::Tracking => ScanMeaning::Tracking,
+        Meaning::Other => ScanMeaning::Other,
+    });
 }
 
 pub(super) fn show(window: &AppWindow, staff: &Rc<Staff>) {

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::Staff;
-use crate::app::maintenance::log::{self, PAGE, detail_line};
+use crate::app::maintenance::LogEntry;
+use crate::app::maintenance::log::{self, LogFilter, PAGE};
 use crate::app::system;
-use crate::store::{EventRecord, LogFilter};
 use crate::ui::{AppWindow, LogFilterKind, LogLine, MaintenanceLog};
 
 thread_local! {
@@ -18,7 +18,7 @@ thread_local! {
 }
 
 /// Events as the log and the histories show them.
-pub(super) fn log_lines(events: &[EventRecord]) -> ModelRc<LogLine> {
+pub(super) fn log_lines(events: &[LogEntry]) -> ModelRc<LogLine> {
     let lines: Vec<LogLine> = events
         .iter()
         .map(|event| LogLine {
@@ -26,7 +26,7 @@ pub(super) fn log_lines(events: &[EventRecord]) -> ModelRc<LogLine> {
             kind: event.kind.clone().into(),
             actor: event.actor.clone().into(),
             compartment: event.compartment.map_or(0, |c| c as i32),
-            detail: detail_line(event).into(),
+            detail: event.detail.clone().into(),
         })
         .collect();
     ModelRc::new(VecModel::from(lines))

@@ -24,8 +24,8 @@ use slint::ComponentHandle;
 use super::{AppWindow, Maintenance, MaintenanceNotice, MaintenanceTab, UiContext, host};
 use crate::app::Service;
 use crate::app::kiosk::{Input, KioskView, Page, PinNotice};
-use crate::domain::maintenance::PinHolder;
-use crate::hardware::doors::DoorEvent;
+use crate::app::maintenance::PinHolder;
+use crate::app::maintenance::doors::{DoorChange, DoorWatch};
 
 /// What every maintenance adapter shares, on the UI thread.
 pub(super) struct Staff {
@@ -213,27 +213,19 @@ pub(super) fn show_staff(window: &AppWindow, view: &KioskView, before: Option<Pa
 /// Doors and boards change while staff look: the grid, the door's history
 /// and the hardware page follow.
 fn follow_doors(window: &AppWindow, staff: &Rc<Staff>) {
-    let mut events = staff.service.doors().subscribe();
+    let mut changes = DoorWatch::new(&staff.service);
     let (weak, service, on_screen) = (
         window.as_weak(),
         staff.service.clone(),
         staff.on_screen.clone(),
     );
     staff.spawn(async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            let boards = match events.recv().await {
-                Ok(DoorEvent::DoorChanged { .. }) => false,
-                Ok(DoorEvent::BoardOffline { .. } | DoorEvent::BoardOnline { .. })
-                | Err(RecvError::Lagged(_)) => true,
-                Ok(_) => continue,
-                Err(RecvError::Closed) => break,
-            };
+        while let Some(change) = changes.next().await {
             // Only while staff look: a pickup's door movements cost no
             // store reads.
             if on_screen.showing(MaintenanceTab::Doors) {
                 doors::refresh(weak.clone(), &service).await;
-            } else if boards && on_screen.showing(MaintenanceTab::Hardware) {
+            } else if change == DoorChange::Boards && on_screen.showing(MaintenanceTab::Hardware) {
                 hardware::refresh(weak.clone(), &service).await;
             }
         }

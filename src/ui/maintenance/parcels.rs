@@ -9,11 +9,10 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use super::log::log_lines;
 use super::{Staff, current_staff};
 use crate::app::maintenance::parcels::{self, ParcelActionResult, ParcelDetails};
+use crate::app::maintenance::{
+    self as rules, EXTENSION_HOURS, OpenOutcome, ParcelEntry, ParcelStatus,
+};
 use crate::app::system;
-use crate::domain::ParcelStatus;
-use crate::domain::maintenance::{self as rules, EXTENSION_HOURS};
-use crate::domain::pickup::OpenOutcome;
-use crate::store::ParcelRow;
 use crate::ui::{
     AppWindow, DoorFailure, MaintenanceParcels, ParcelLine, ParcelNotice, RemovalReason,
     ReturnReason,
@@ -169,9 +168,12 @@ fn show_result(window: &AppWindow, result: &ParcelActionResult) {
             parcels.set_history(ModelRc::default());
             ParcelNotice::Removed
         }
-        ParcelActionResult::Extended(extension) => {
-            parcels.set_notice_deadline(system::local_time(extension.expires_at).into());
-            parcels.set_notice_new_code(extension.new_code);
+        ParcelActionResult::Extended {
+            expires_at,
+            new_code,
+        } => {
+            parcels.set_notice_deadline(system::local_time(*expires_at).into());
+            parcels.set_notice_new_code(*new_code);
             ParcelNotice::Extended
         }
         ParcelActionResult::MarkedForReturn => ParcelNotice::MarkedForReturn,
@@ -200,7 +202,7 @@ pub(super) fn show(window: &AppWindow, staff: &Rc<Staff>) {
     load_list(window, staff);
 }
 
-fn line_of(row: &ParcelRow) -> ParcelLine {
+fn line_of(row: &ParcelEntry) -> ParcelLine {
     ParcelLine {
         id: row.id as i32,
         tracking: row.tracking.clone().into(),
@@ -277,7 +279,7 @@ fn show_details(window: &AppWindow, details: Option<ParcelDetails>) {
         parcels.set_history(ModelRc::default());
         return;
     };
-    parcels.set_selected(line_of(&details.row));
+    parcels.set_selected(line_of(&details.parcel));
     parcels.set_history(log_lines(&details.history));
     let targets: Vec<i32> = details
         .move_targets

@@ -6,9 +6,8 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::Staff;
-use crate::app::maintenance::reports;
+use crate::app::maintenance::{ReportEntry, Reporter, reports};
 use crate::app::system;
-use crate::store::ReportRow;
 use crate::ui::{AppWindow, MaintenanceReports, ReportLine, ReporterKind};
 
 pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
@@ -47,37 +46,32 @@ async fn load(weak: slint::Weak<AppWindow>, service: &crate::app::Service, inclu
         }
     };
     let _ = weak.upgrade_in_event_loop(move |window| {
-        let open = rows.iter().filter(|(r, _)| r.handled.is_none()).count();
-        let lines: Vec<ReportLine> = rows
-            .iter()
-            .map(|(r, courier)| line_of(r, courier))
-            .collect();
+        let open = rows.iter().filter(|r| r.handled_at.is_none()).count();
+        let lines: Vec<ReportLine> = rows.iter().map(line_of).collect();
         let reports = window.global::<MaintenanceReports>();
         reports.set_open_count(open as i32);
         reports.set_reports(ModelRc::new(VecModel::from(lines)));
     });
 }
 
-fn line_of(row: &ReportRow, courier: &Option<String>) -> ReportLine {
-    let reporter = match row.reported_by.split(':').next() {
-        Some("recipient") => ReporterKind::Recipient,
-        Some("courier") => ReporterKind::Courier,
-        Some("staff" | "cli") => ReporterKind::Staff,
-        _ => ReporterKind::Kiosk,
-    };
+fn line_of(entry: &ReportEntry) -> ReportLine {
     ReportLine {
-        id: row.id as i32,
-        kind: row.kind.clone().into(),
-        compartment: row.compartment.map_or(0, |c| c as i32),
-        tracking: row.tracking.clone().unwrap_or_default().into(),
-        reporter,
-        reporter_name: courier.clone().unwrap_or_default().into(),
-        at: system::local_time(row.created_at).into(),
-        handled: row.handled.is_some(),
-        handled_at: row
-            .handled
-            .as_ref()
-            .map(|(at, _)| system::local_time(*at))
+        id: entry.id as i32,
+        kind: entry.kind.clone().into(),
+        compartment: entry.compartment.map_or(0, |c| c as i32),
+        tracking: entry.tracking.clone().unwrap_or_default().into(),
+        reporter: match entry.reporter {
+            Reporter::Recipient => ReporterKind::Recipient,
+            Reporter::Courier => ReporterKind::Courier,
+            Reporter::Staff => ReporterKind::Staff,
+            Reporter::Kiosk => ReporterKind::Kiosk,
+        },
+        reporter_name: entry.reporter_name.clone().unwrap_or_default().into(),
+        at: system::local_time(entry.created_at).into(),
+        handled: entry.handled_at.is_some(),
+        handled_at: entry
+            .handled_at
+            .map(system::local_time)
             .unwrap_or_default()
             .into(),
     }

@@ -9,7 +9,7 @@ use slint::{ComponentHandle, SharedString};
 use super::Staff;
 use crate::app::kiosk::Input;
 use crate::app::maintenance::settings::{self, PinChange};
-use crate::domain::codes::{AdminPinError, validate_admin_pin};
+use crate::app::maintenance::settings::{AdminPinError, validate_admin_pin};
 use crate::ui::host;
 use crate::ui::{AppWindow, Kiosk, MaintenanceSettings, PinProblem, PinStep};
 

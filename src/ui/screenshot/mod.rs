@@ -15,14 +15,12 @@ use slint::{ComponentHandle, PhysicalSize, PlatformError};
 use super::courier::show_dropoff;
 use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
 use crate::app::Overview;
+use crate::app::demo;
 use crate::app::kiosk::{
     CodeNotice, CourierNotice, DepositLine, DoorStep, DoorView, DropoffView, PickupView,
     SizeOption, Summary,
 };
-use crate::config::Config;
-use crate::domain::SizeClass;
-use crate::domain::receipt::{self, Receipt, ReceiptLine};
-use crate::store::Recipient;
+use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
 pub const SCREENS: [&str; 25] = [
@@ -134,7 +132,7 @@ impl Staged {
 
 /// Fills the UI with the demo locker's data as the screen would show it.
 fn stage(app: &AppWindow, screen: &str) {
-    let config = Config::demo();
+    let config = demo::locker();
     let kiosk = app.global::<Kiosk>();
     kiosk.set_locker_name(config.locker.name.clone().into());
     let overview = Overview {
@@ -144,7 +142,7 @@ fn stage(app: &AppWindow, screen: &str) {
         ..Overview::default()
     };
     show_overview(app, &overview);
-    let grid = grid_of(&config);
+    let grid = grid_of(crate::app::kiosk::locker_front(&config));
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
     let view = |page: Page, notice: CodeNotice, doors: Vec<(u32, DoorView)>| {
@@ -282,11 +280,10 @@ fn stage_courier(app: &AppWindow, screen: &str) {
                 .iter()
                 .zip(["5B", "7A"])
                 .enumerate()
-                .map(|(i, (name, unit))| Recipient {
+                .map(|(i, (name, unit))| Resident {
                     id: i as i64 + 1,
                     name: name.to_string(),
                     unit: Some(unit.into()),
-                    needs_accessible: false,
                 })
                 .collect();
         }
@@ -306,31 +303,12 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         }
         "courier-done" => {
             page = Page::CourierDone;
-            let proof = Receipt {
-                locker: "demo-1".into(),
-                courier: "Dana Driver".into(),
-                company: "Demo Parcel Co".into(),
-                issued_at: 1_780_000_000,
-                deposited: vec![
-                    ReceiptLine {
-                        tracking: "9400111899223197428497".into(),
-                        door: 14,
-                        at: 1_780_000_000,
-                    },
-                    ReceiptLine {
-                        tracking: "JD014600006299".into(),
-                        door: 3,
-                        at: 1_780_000_000,
-                    },
-                ],
-                retrieved: vec![],
-            };
             view.summary = Some(Summary {
                 parcels: 2,
                 doors: vec![14, 3],
                 recipients: 2,
                 retrieved: 0,
-                receipt: receipt::sign(&proof, &[7; 32]),
+                receipt: demo::sample_receipt(),
             });
         }
         _ => {}

@@ -60,17 +60,30 @@ pub fn pump_until<W: slint::ComponentHandle + 'static>(
     let check = done.clone();
     let weak = window.as_weak();
     let deadline = Instant::now() + Duration::from_secs(secs);
+    // The timer asks the loop to quit once: a second request would be
+    // left over and end the next wait before it began.
+    let asked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let ask = asked.clone();
     let timer = slint::Timer::default();
     timer.start(
         slint::TimerMode::Repeated,
         Duration::from_millis(5),
         move || {
+            if ask.get() {
+                return;
+            }
             if weak.upgrade().is_none_or(|w| check(&w)) || Instant::now() > deadline {
+                ask.set(true);
                 slint::quit_event_loop().unwrap();
             }
         },
     );
-    slint::run_event_loop_until_quit().unwrap();
+    // A request to quit left over from elsewhere ends the loop early: run
+    // it again until this wait's own request ends it.
+    while !asked.get() {
+        slint::run_event_loop_until_quit().unwrap();
+    }
+    drop(timer);
     assert!(done(window), "timed out waiting for: {what}");
 }
 
