@@ -157,7 +157,7 @@ impl Store {
     ) -> Result<()> {
         let current = self
             .compartment(number)?
-            .ok_or_else(|| StoreError::Rule(format!("there is no compartment {number}")))?;
+            .ok_or_else(|| StoreError::NoSuchCompartment(number))?;
         let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
         tx.execute(
             "UPDATE compartments SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE number = ?1",

@@ -203,7 +203,7 @@ impl Store {
                 Event::ParcelReturned {},
                 now,
             ),
-            None => Err(StoreError::Rule(format!("there is no parcel {parcel}"))),
+            None => Err(StoreError::NoSuchParcel(parcel)),
         }
     }
 
@@ -227,9 +227,7 @@ impl Store {
             )
             .map_err(&sql)?;
         if changed == 0 {
-            return Err(StoreError::Rule(format!(
-                "parcel {parcel} is not in the locker"
-            )));
+            return Err(StoreError::NotInLocker(parcel));
         }
         let requested = Event::ReturnRequested {
             reason: reason.into(),

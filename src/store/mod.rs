@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::domain::CompartmentNumber;
+
 pub use compartments::StoredCompartment;
 pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
@@ -78,8 +80,25 @@ pub enum StoreError {
         file: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("there is no parcel {0}")]
+    NoSuchParcel(i64),
+    #[error("there is no compartment {0}")]
+    NoSuchCompartment(CompartmentNumber),
+    #[error("parcel {0} is not in the locker")]
+    NotInLocker(i64),
+    #[error("compartment {0} is not free")]
+    CompartmentNotFree(CompartmentNumber),
+    /// Any other rule of the records broken, said in words.
     #[error("{0}")]
     Rule(String),
+}
+
+impl StoreError {
+    /// The records themselves failed (the disk, the database), as opposed
+    /// to a request that no longer fits them.
+    pub fn is_storage(&self) -> bool {
+        matches!(self, StoreError::Io { .. } | StoreError::Sqlite { .. })
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -80,7 +80,7 @@ pub(super) fn transition(
         })
         .optional()
         .map_err(sql_error(file))?
-        .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?;
+        .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
     let current = ParcelStatus::from_name(&current)
         .ok_or_else(|| StoreError::Rule(format!("parcel {parcel} has an unknown status")))?;
     let next = current
@@ -212,10 +212,7 @@ impl Store {
             .map_err(&sql)?;
         match state.as_deref() {
             None => {
-                return Err(StoreError::Rule(format!(
-                    "there is no compartment {}",
-                    deposit.compartment
-                )));
+                return Err(StoreError::NoSuchCompartment(deposit.compartment));
             }
             Some("free" | "reserved" | "occupied") => {}
             Some(other) => {
@@ -381,7 +378,7 @@ impl Store {
             )
             .optional()
             .map_err(&sql)?
-            .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?;
+            .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
         transition(&tx, &file, parcel, event, now)?;
         if let Some(compartment) = compartment {
             free_if_empty(&tx, compartment, now).map_err(&sql)?;

@@ -128,7 +128,7 @@ impl Store {
             )
             .optional()
             .map_err(&sql)?
-            .ok_or_else(|| StoreError::Rule(format!("parcel {parcel} is not in the locker")))?;
+            .ok_or_else(|| StoreError::NotInLocker(parcel))?;
         let taken = tx
             .execute(
                 "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2
@@ -137,7 +137,7 @@ impl Store {
             )
             .map_err(&sql)?;
         if taken == 0 || to == from {
-            return Err(StoreError::Rule(format!("compartment {to} is not free")));
+            return Err(StoreError::CompartmentNotFree(to));
         }
         tx.execute(
             "UPDATE parcels SET compartment = ?2, updated_at = ?3 WHERE id = ?1",
@@ -192,7 +192,7 @@ impl Store {
             )
             .optional()
             .map_err(&sql)?
-            .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?;
+            .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
         transition(&tx, &file, parcel, ParcelEvent::Extend, now)?;
         let deadline = extended_deadline(now, expires.map(Timestamp), hours);
         let (code_id, issued) = match code.filter(|_| code_live) {
@@ -265,7 +265,7 @@ impl Store {
     ) -> Result<()> {
         let tracking = self
             .parcel(parcel)?
-            .ok_or_else(|| StoreError::Rule(format!("there is no parcel {parcel}")))?
+            .ok_or_else(|| StoreError::NoSuchParcel(parcel))?
             .tracking;
         let removed = Event::ParcelRemoved {
             tracking,

@@ -40,7 +40,7 @@ fn a_parcel_moves_into_a_free_compartment_only() {
 
     // Into an occupied or out-of-service compartment: refused, nothing moves.
     let busy = store.move_parcel(alice, 10, STAFF, NOW).unwrap_err();
-    assert!(matches!(busy, StoreError::Rule(_)), "{busy}");
+    assert!(matches!(busy, StoreError::CompartmentNotFree(10)), "{busy}");
     let broken = CompartmentState::OutOfService {
         reason: "hinge".into(),
     };

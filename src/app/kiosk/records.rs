@@ -54,9 +54,7 @@ pub fn write(
         } => {
             let size = store
                 .compartment(deposit.compartment)?
-                .ok_or_else(|| {
-                    StoreError::Rule(format!("there is no compartment {}", deposit.compartment))
-                })?
+                .ok_or_else(|| StoreError::NoSuchCompartment(deposit.compartment))?
                 .size;
             let company = store.courier(*courier)?.map(|c| c.company);
             let new = NewDeposit {

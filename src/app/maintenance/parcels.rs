@@ -15,7 +15,7 @@ use crate::domain::maintenance::{
 };
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, Timestamp};
-use crate::store::ParcelRow;
+use crate::store::{ParcelRow, StoreError};
 
 /// How many events of a parcel's history the details show.
 const HISTORY: usize = 12;
@@ -50,7 +50,9 @@ pub enum ParcelActionResult {
         outcome: OpenOutcome,
     },
     Refused(MoveRefusal),
-    /// The parcel left the locker meanwhile, or the records failed.
+    /// The parcel left the locker meanwhile.
+    Gone,
+    /// The records could not be read or written.
     Failed,
 }
 
@@ -110,8 +112,10 @@ pub async fn move_parcel(
     to: CompartmentNumber,
 ) -> ParcelActionResult {
     let actor = by.actor();
-    let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
-        return ParcelActionResult::Failed;
+    let row = match service.call(move |store| store.parcel_row(parcel)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return ParcelActionResult::Gone,
+        Err(_) => return ParcelActionResult::Failed,
     };
     let views = match crate::app::kiosk::compartment_views(service, service.doors()).await {
         Ok(views) => views,
@@ -142,10 +146,7 @@ pub async fn move_parcel(
         .await
     {
         Ok(from) => ParcelActionResult::Moved { from, to },
-        Err(e) => {
-            tracing::error!(error = %e, "recording a parcel move failed");
-            ParcelActionResult::Failed
-        }
+        Err(e) => failure(e, "recording a parcel move"),
     }
 }
 
@@ -160,8 +161,10 @@ pub async fn remove(
     by_key: bool,
 ) -> ParcelActionResult {
     let actor = by.actor();
-    let Ok(Some(row)) = service.call(move |store| store.parcel_row(parcel)).await else {
-        return ParcelActionResult::Failed;
+    let row = match service.call(move |store| store.parcel_row(parcel)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return ParcelActionResult::Gone,
+        Err(_) => return ParcelActionResult::Failed,
     };
     if !by_key {
         let why = format!("remove parcel {} ({})", row.tracking, reason.name());
@@ -179,10 +182,7 @@ pub async fn remove(
         .await
     {
         Ok(()) => ParcelActionResult::Removed,
-        Err(e) => {
-            tracing::error!(error = %e, "recording a parcel removal failed");
-            ParcelActionResult::Failed
-        }
+        Err(e) => failure(e, "recording a parcel removal"),
     }
 }
 
@@ -213,10 +213,7 @@ pub async fn extend(
             expires_at: extension.expires_at,
             new_code: extension.new_code,
         },
-        Err(e) => {
-            tracing::error!(error = %e, "extending a parcel failed");
-            ParcelActionResult::Failed
-        }
+        Err(e) => failure(e, "extending a parcel"),
     }
 }
 
@@ -234,9 +231,48 @@ pub async fn mark_for_return(
         .await
     {
         Ok(()) => ParcelActionResult::MarkedForReturn,
-        Err(e) => {
-            tracing::error!(error = %e, "marking a parcel for return failed");
+        Err(e) => failure(e, "marking a parcel for return"),
+    }
+}
+
+/// A store error as the screen is told it: the parcel gone (or the
+/// target taken) meanwhile, or the records failing.
+fn failure(error: ServiceError, what: &str) -> ParcelActionResult {
+    match error {
+        ServiceError::Store(StoreError::NoSuchParcel(_) | StoreError::NotInLocker(_)) => {
+            ParcelActionResult::Gone
+        }
+        ServiceError::Store(StoreError::CompartmentNotFree(_)) => {
+            ParcelActionResult::Refused(MoveRefusal::NotFree)
+        }
+        error => {
+            tracing::error!(%error, "{what} failed");
             ParcelActionResult::Failed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_parcel_gone_meanwhile_is_told_apart_from_records_that_fail() {
+        let store = |e| failure(ServiceError::Store(e), "testing");
+        assert_eq!(store(StoreError::NotInLocker(3)), ParcelActionResult::Gone);
+        assert_eq!(store(StoreError::NoSuchParcel(3)), ParcelActionResult::Gone);
+        assert_eq!(
+            store(StoreError::CompartmentNotFree(9)),
+            ParcelActionResult::Refused(MoveRefusal::NotFree)
+        );
+        let full = StoreError::Io {
+            path: "locker.db".into(),
+            source: std::io::Error::other("no space left on device"),
+        };
+        assert_eq!(store(full), ParcelActionResult::Failed);
+        assert_eq!(
+            failure(ServiceError::Stopped, "testing"),
+            ParcelActionResult::Failed
+        );
     }
 }

@@ -189,6 +189,7 @@ fn show_result(window: &AppWindow, result: &ParcelActionResult) {
             ParcelNotice::DoorFailed
         }
         ParcelActionResult::Refused(_) => ParcelNotice::Refused,
+        ParcelActionResult::Gone => ParcelNotice::Gone,
         ParcelActionResult::Failed => ParcelNotice::Failed,
     };
     parcels.set_notice(notice);
