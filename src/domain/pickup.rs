@@ -209,6 +209,27 @@ impl PickupFlow {
         &self.state
     }
 
+    /// When the flow next has something to do on [`PickupEvent::Tick`]: a
+    /// lockout's end, or the first close reminder due. `None` when time
+    /// changes nothing.
+    pub fn deadline(&self) -> Option<Timestamp> {
+        let reminder = i64::from(self.policy.close_reminder_secs) * 1000;
+        match &self.state {
+            PickupState::LockedOut { until } => Some(*until),
+            PickupState::Doors { doors } => doors
+                .iter()
+                .filter_map(|d| match d.progress {
+                    DoorProgress::Open {
+                        since,
+                        reminded: false,
+                    } => Some(since.plus_millis(reminder)),
+                    _ => None,
+                })
+                .min(),
+            _ => None,
+        }
+    }
+
     pub fn handle(&mut self, event: PickupEvent, now: Timestamp) -> Vec<PickupEffect> {
         let mut effects = Vec::new();
         let state = std::mem::replace(&mut self.state, PickupState::Checking);
@@ -568,6 +589,7 @@ mod tests {
         // Walking away does not reset the lockout.
         f.handle(PickupEvent::Leave, T0);
         assert_eq!(f.state(), &PickupState::LockedOut { until });
+        assert_eq!(f.deadline(), Some(until), "the lockout's end is due");
         f.handle(PickupEvent::Tick, until);
         assert_eq!(f.state(), &PickupState::EnterCode { notice: None });
     }
@@ -598,12 +620,14 @@ mod tests {
         let mut f = flow();
         enter(&mut f, CodeLookup::Valid(vec![parcel(7, 3)]));
         f.handle(outcome(3, OpenOutcome::Opened), T0);
+        assert_eq!(f.deadline(), Some(T0.plus_secs(30)), "the reminder is due");
         assert!(f.handle(PickupEvent::Tick, T0.plus_secs(10)).is_empty());
         assert_eq!(
             f.handle(PickupEvent::Tick, T0.plus_secs(30)),
             vec![F::RemindToClose(3)]
         );
         assert!(f.handle(PickupEvent::Tick, T0.plus_secs(60)).is_empty());
+        assert_eq!(f.deadline(), None, "reminded once: nothing more is due");
     }
 
     #[test]

@@ -236,23 +236,26 @@ impl Pickup {
         effects
     }
 
-    /// When something is due: the end of "Thank you", and once a second
-    /// while a countdown or an open door is on screen.
+    /// When something is due: the end of "Thank you", what the flow
+    /// itself waits for (a lockout's end, a close reminder), and each
+    /// second of a lockout's countdown on screen.
     pub fn deadline(&self, now: Timestamp) -> Option<Timestamp> {
         if self.screen == PickupScreen::Home {
             return None;
         }
-        let mut due = self
-            .done_at
-            .map(|done| Timestamp(done.0 + THANK_YOU_FOR_MS));
-        if matches!(
-            self.flow.state(),
-            PickupState::LockedOut { .. } | PickupState::Doors { .. }
-        ) {
-            let tick = Timestamp(now.0 + 1000);
-            due = Some(due.map_or(tick, |d| d.min(tick)));
-        }
-        due
+        let thank_you = self.done_at.map(|done| done.plus_millis(THANK_YOU_FOR_MS));
+        let countdown = match self.flow.state() {
+            // The next whole second shown, counted down to `until`.
+            PickupState::LockedOut { until } => {
+                let part = now.millis_until(*until) % 1000;
+                Some(now.plus_millis(if part == 0 { 1000 } else { part }))
+            }
+            _ => None,
+        };
+        [thank_you, self.flow.deadline(), countdown]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Time passed: "Thank you" ends, reminders and lockouts move on.

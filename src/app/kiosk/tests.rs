@@ -107,6 +107,11 @@ fn a_pickup_from_the_typed_code_to_thank_you_and_home() {
         effects,
         vec![Effect::Pickup(PickupEffect::RecordCollected(alice()))]
     );
+    // While the door is open nothing is due before its close reminder.
+    assert_eq!(
+        bench.kiosk.poll_timeout(bench.now),
+        Some(Timestamp(START.0 + 30_500))
+    );
     bench.at(3.0).send(Input::DoorClosed(2));
     assert_eq!(bench.view().page, Page::PickupDone);
 
