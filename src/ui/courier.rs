@@ -12,7 +12,7 @@ use super::{
 use crate::app::kiosk::{
     CourierAction, CourierNotice as Notice, DoorStep, DropoffView, Input, SEARCH_FROM_CHARS,
 };
-use crate::app::kiosk::{SizeClass, TrackingProblem as Problem};
+use crate::app::kiosk::{DropoffNotice as Said, SizeClass, TrackingProblem as Problem};
 
 thread_local! {
     // The receipt whose QR is on screen, so it is drawn once.
@@ -58,7 +58,7 @@ pub(super) fn bind_courier(window: &AppWindow) {
 pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) {
     let courier = window.global::<Courier>();
     courier.set_typed(typed.into());
-    let (notice, number, size, problem) = notice_facts(view.notice);
+    let (notice, number, size, problem) = notice_facts(&view.notice);
     courier.set_notice(notice);
     courier.set_notice_number(number);
     courier.set_notice_size(size);
@@ -130,61 +130,43 @@ pub(super) fn parcel_size(size: SizeClass) -> ParcelSize {
     }
 }
 
-fn notice_facts(notice: Notice) -> (CourierNotice, i32, ParcelSize, Option<TrackingProblem>) {
-    let n = |v: u32| v as i32;
+/// A notice as the screen's enum and its number, size or problem.
+fn notice_facts(notice: &Notice) -> (CourierNotice, i32, ParcelSize, Option<TrackingProblem>) {
+    let plain = |kind| (kind, 0, ParcelSize::S, None);
+    let numbered = |kind, number: u32| (kind, number as i32, ParcelSize::S, None);
     match notice {
-        Notice::None => (CourierNotice::None, 0, ParcelSize::S, None),
-        Notice::Checking => (CourierNotice::Checking, 0, ParcelSize::S, None),
-        Notice::WrongCode { attempts_left } => (
-            CourierNotice::WrongCode,
-            n(attempts_left),
-            ParcelSize::S,
-            None,
-        ),
-        Notice::LockedOut { seconds } => (
+        Notice::None => plain(CourierNotice::None),
+        Notice::Checking => plain(CourierNotice::Checking),
+        Notice::LockedOut { seconds } => numbered(
             CourierNotice::LockedOut,
-            seconds.min(i32::MAX as u64) as i32,
-            ParcelSize::S,
-            None,
+            (*seconds).min(u64::from(u32::MAX)) as u32,
         ),
-        Notice::AlreadyInLocker { compartment } => (
-            CourierNotice::AlreadyInLocker,
-            n(compartment),
-            ParcelSize::S,
-            None,
-        ),
-        Notice::InvalidTracking(problem) => (
-            CourierNotice::InvalidTracking,
-            0,
-            ParcelSize::S,
-            Some(match problem {
-                Problem::TooShort => TrackingProblem::TooShort,
-                Problem::TooLong => TrackingProblem::TooLong,
-                Problem::BadCharacters => TrackingProblem::BadCharacters,
-                Problem::BadCheckDigit => TrackingProblem::BadCheckDigit,
-                Problem::NotAParcel => TrackingProblem::NotAParcel,
-            }),
-        ),
-        Notice::NoRoom { size } => (CourierNotice::NoRoom, 0, parcel_size(size), None),
-        Notice::NothingBigger => (CourierNotice::NothingBigger, 0, ParcelSize::S, None),
-        Notice::NothingToRetrieve => (CourierNotice::NothingToRetrieve, 0, ParcelSize::S, None),
-        Notice::LockerFull => (CourierNotice::LockerFull, 0, ParcelSize::S, None),
-        Notice::DoorFailed { compartment } => (
-            CourierNotice::DoorFailed,
-            n(compartment),
-            ParcelSize::S,
-            None,
-        ),
-        Notice::Undone { compartment } => {
-            (CourierNotice::Undone, n(compartment), ParcelSize::S, None)
-        }
-        Notice::UndoFailed { compartment } => (
-            CourierNotice::UndoFailed,
-            n(compartment),
-            ParcelSize::S,
-            None,
-        ),
-        Notice::NotForCouriers => (CourierNotice::NotForCouriers, 0, ParcelSize::S, None),
+        Notice::NotForCouriers => plain(CourierNotice::NotForCouriers),
+        Notice::Flow(flow) => match flow {
+            Said::WrongCode { attempts_left } => numbered(CourierNotice::WrongCode, *attempts_left),
+            Said::AlreadyInLocker { compartment } => {
+                numbered(CourierNotice::AlreadyInLocker, *compartment)
+            }
+            Said::InvalidTracking(problem) => (
+                CourierNotice::InvalidTracking,
+                0,
+                ParcelSize::S,
+                Some(match problem {
+                    Problem::TooShort => TrackingProblem::TooShort,
+                    Problem::TooLong => TrackingProblem::TooLong,
+                    Problem::BadCharacters => TrackingProblem::BadCharacters,
+                    Problem::BadCheckDigit => TrackingProblem::BadCheckDigit,
+                    Problem::NotAParcel => TrackingProblem::NotAParcel,
+                }),
+            ),
+            Said::NoRoom { size } => (CourierNotice::NoRoom, 0, parcel_size(*size), None),
+            Said::NothingBigger => plain(CourierNotice::NothingBigger),
+            Said::NothingToRetrieve => plain(CourierNotice::NothingToRetrieve),
+            Said::LockerFull => plain(CourierNotice::LockerFull),
+            Said::DoorFailed { compartment } => numbered(CourierNotice::DoorFailed, *compartment),
+            Said::Undone { compartment } => numbered(CourierNotice::Undone, *compartment),
+            Said::UndoFailed { compartment } => numbered(CourierNotice::UndoFailed, *compartment),
+        },
     }
 }
 

@@ -23,7 +23,9 @@ use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use crate::app::CameraStatus;
 use crate::app::kiosk::ProblemKind;
-use crate::app::kiosk::{self, CodeNotice, DoorView, Input, KioskView, PickupView};
+use crate::app::kiosk::{
+    self, CodeNotice, DoorView, Input, KioskView, PickupNotice as Said, PickupView,
+};
 use crate::app::{Overview, Service};
 
 /// Everything the UI needs from the outside world.
@@ -271,15 +273,15 @@ fn grid_of(front: Vec<kiosk::DoorCell>) -> Vec<GridDoor> {
 
 fn show_pickup(window: &AppWindow, view: &PickupView) {
     let kiosk = window.global::<Kiosk>();
-    let (notice, attempts, seconds) = match view.notice {
+    let (notice, attempts, seconds) = match view.notice.clone() {
         CodeNotice::None => (PickupNotice::None, 0, 0),
         CodeNotice::Checking => (PickupNotice::Checking, 0, 0),
-        CodeNotice::WrongCode { attempts_left } => {
+        CodeNotice::Flow(Said::WrongCode { attempts_left }) => {
             (PickupNotice::WrongCode, attempts_left as i32, 0)
         }
         CodeNotice::LockedOut { seconds } => (PickupNotice::LockedOut, 0, seconds as i32),
-        CodeNotice::Expired => (PickupNotice::Expired, 0, 0),
-        CodeNotice::AlreadyUsed => (PickupNotice::AlreadyUsed, 0, 0),
+        CodeNotice::Flow(Said::Expired) => (PickupNotice::Expired, 0, 0),
+        CodeNotice::Flow(Said::AlreadyUsed) => (PickupNotice::AlreadyUsed, 0, 0),
         CodeNotice::OtherLocker => (PickupNotice::OtherLocker, 0, 0),
         CodeNotice::NotAPickupCode => (PickupNotice::NotAPickupCode, 0, 0),
     };

@@ -32,35 +32,15 @@ pub enum CourierScreen {
     Summary,
 }
 
-/// What the courier screens say, as facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the courier screens say, as facts: the drop-off flow's own
+/// notices, and the few the visit adds around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CourierNotice {
     None,
+    Flow(DropoffNotice),
     Checking,
-    WrongCode {
-        attempts_left: u32,
-    },
     LockedOut {
         seconds: u64,
-    },
-    AlreadyInLocker {
-        compartment: CompartmentNumber,
-    },
-    InvalidTracking(TrackingProblem),
-    NoRoom {
-        size: SizeClass,
-    },
-    NothingBigger,
-    NothingToRetrieve,
-    LockerFull,
-    DoorFailed {
-        compartment: CompartmentNumber,
-    },
-    Undone {
-        compartment: CompartmentNumber,
-    },
-    UndoFailed {
-        compartment: CompartmentNumber,
     },
     /// A pickup QR or another locker's badge on the courier's screens.
     NotForCouriers,
@@ -150,8 +130,8 @@ pub struct CourierVisit {
     sizes: Vec<SizeOption>,
     /// A door that failed while finding a compartment, said on the next screen.
     last_failed: Option<CompartmentNumber>,
-    /// A notice of the visit's own (a code that is not for couriers).
-    scan_notice: Option<CourierNotice>,
+    /// Said when a code that is not for couriers was scanned.
+    scan_notice: bool,
     summary: Option<Summary>,
 }
 
@@ -166,7 +146,7 @@ impl CourierVisit {
             found: Vec::new(),
             sizes: Vec::new(),
             last_failed: None,
-            scan_notice: None,
+            scan_notice: false,
             summary: None,
         }
     }
@@ -180,7 +160,7 @@ impl CourierVisit {
         let mut effects = Vec::new();
         self.screen = CourierScreen::Login;
         self.summary = None;
-        self.scan_notice = None;
+        self.scan_notice = false;
         if matches!(self.flow.state(), DropoffState::Finished { .. }) {
             self.step(DropoffEvent::Leave, now, &mut effects);
         }
@@ -201,10 +181,10 @@ impl CourierVisit {
                     effects = self.start(now);
                 }
                 if locker != here {
-                    self.scan_notice = Some(CourierNotice::NotForCouriers);
+                    self.scan_notice = true;
                     return Some(effects);
                 }
-                self.scan_notice = None;
+                self.scan_notice = false;
                 // Badges are stored as the whole text printed on them.
                 let text = format!("{}:{locker}:{badge}", payload::COURIER_BADGE_PREFIX);
                 self.step(DropoffEvent::LoginEntered(text), now, &mut effects);
@@ -218,7 +198,7 @@ impl CourierVisit {
             // The courier's own badge still in view: nothing to do.
             (Payload::CourierBadge { locker, .. }, _) if locker == here => return None,
             (Payload::Pickup { .. } | Payload::CourierBadge { .. }, CourierScreen::Scan) => {
-                self.scan_notice = Some(CourierNotice::NotForCouriers);
+                self.scan_notice = true;
             }
             _ => return None,
         }
@@ -228,13 +208,13 @@ impl CourierVisit {
 
     /// A courier code typed on the keypad.
     pub fn login_typed(&mut self, code: String, now: Timestamp) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         self.event(DropoffEvent::LoginEntered(code), now)
     }
 
     /// A tracking number typed on the on-screen keyboard (or scanned).
     pub fn tracking_typed(&mut self, text: String, now: Timestamp) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         let event = match check_tracking(&text) {
             Ok(tracking) => DropoffEvent::ParcelScanned(tracking.number),
             Err(problem) => DropoffEvent::TrackingRefused(tracking_problem(problem)),
@@ -244,7 +224,7 @@ impl CourierVisit {
 
     /// The recipient search field changed.
     pub fn search(&mut self, text: String) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         self.search = text.clone();
         if text.trim().chars().count() < SEARCH_FROM_CHARS {
             self.found.clear();
@@ -254,7 +234,7 @@ impl CourierVisit {
     }
 
     pub fn recipient_chosen(&mut self, id: i64, now: Timestamp) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         let accessible = self
             .found
             .iter()
@@ -273,13 +253,13 @@ impl CourierVisit {
     }
 
     pub fn size_chosen(&mut self, size: SizeClass, now: Timestamp) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         self.last_failed = None;
         self.event(DropoffEvent::SizeChosen(size), now)
     }
 
     pub fn act(&mut self, action: CourierAction, now: Timestamp) -> Vec<Effect> {
-        self.scan_notice = None;
+        self.scan_notice = false;
         let event = match action {
             CourierAction::DoesNotFit => DropoffEvent::DoesNotFit,
             CourierAction::DoorDidNotOpen => DropoffEvent::DoorDidNotOpen,
@@ -302,7 +282,7 @@ impl CourierVisit {
         self.found.clear();
         self.search.clear();
         self.summary = None;
-        self.scan_notice = None;
+        self.scan_notice = false;
         self.last_failed = None;
         effects
     }
@@ -311,7 +291,7 @@ impl CourierVisit {
         if self.screen == CourierScreen::Home {
             return Vec::new();
         }
-        self.scan_notice = None;
+        self.scan_notice = false;
         self.event(DropoffEvent::DoorClosed { compartment }, now)
     }
 
@@ -433,7 +413,7 @@ impl CourierVisit {
             }
             _ => None,
         };
-        let mut notice = flow_notice.map_or(CourierNotice::None, notice_of);
+        let mut notice = flow_notice.map_or(CourierNotice::None, CourierNotice::Flow);
         match state {
             S::CheckingLogin => notice = CourierNotice::Checking,
             S::LockedOut { until } => {
@@ -443,13 +423,13 @@ impl CourierVisit {
             }
             S::Allocating { .. } | S::Opening { .. } | S::Filling { .. } => {
                 if let Some(compartment) = self.last_failed {
-                    notice = CourierNotice::DoorFailed { compartment };
+                    notice = CourierNotice::Flow(DropoffNotice::DoorFailed { compartment });
                 }
             }
             _ => {}
         }
-        if let Some(own) = self.scan_notice {
-            notice = own;
+        if self.scan_notice {
+            notice = CourierNotice::NotForCouriers;
         }
         let (tracking, recipient, preselected) = match state {
             S::LookingUp { tracking, .. } | S::ChooseRecipient { tracking, .. } => {
@@ -563,23 +543,6 @@ fn session_of(state: &DropoffState) -> Option<&crate::domain::dropoff::Session> 
         | S::Retrieving { session, .. }
         | S::Finished { session } => Some(session),
         _ => None,
-    }
-}
-
-fn notice_of(notice: DropoffNotice) -> CourierNotice {
-    match notice {
-        DropoffNotice::WrongCode { attempts_left } => CourierNotice::WrongCode { attempts_left },
-        DropoffNotice::AlreadyInLocker { compartment } => {
-            CourierNotice::AlreadyInLocker { compartment }
-        }
-        DropoffNotice::NoRoom { size } => CourierNotice::NoRoom { size },
-        DropoffNotice::NothingBigger => CourierNotice::NothingBigger,
-        DropoffNotice::NothingToRetrieve => CourierNotice::NothingToRetrieve,
-        DropoffNotice::InvalidTracking(problem) => CourierNotice::InvalidTracking(problem),
-        DropoffNotice::LockerFull => CourierNotice::LockerFull,
-        DropoffNotice::DoorFailed { compartment } => CourierNotice::DoorFailed { compartment },
-        DropoffNotice::Undone { compartment } => CourierNotice::Undone { compartment },
-        DropoffNotice::UndoFailed { compartment } => CourierNotice::UndoFailed { compartment },
     }
 }
 

@@ -35,8 +35,9 @@ pub use staff::{PinNotice, StaffEntry, StaffView};
 
 // Facts the kiosk's inputs and views are made of, as the domain names them.
 pub use crate::domain::SizeClass;
-pub use crate::domain::dropoff::TrackingProblem;
+pub use crate::domain::dropoff::{DropoffNotice, TrackingProblem};
 pub use crate::domain::maintenance::PinHolder;
+pub use crate::domain::pickup::Notice as PickupNotice;
 pub use crate::domain::pickup::ProblemKind;
 
 use std::collections::HashMap;

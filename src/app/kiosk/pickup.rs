@@ -23,18 +23,16 @@ pub enum PickupScreen {
     Done,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the code screen says, as facts: the pickup flow's own notices,
+/// and the few the kiosk adds around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeNotice {
     None,
+    Flow(Notice),
     Checking,
-    WrongCode {
-        attempts_left: u32,
-    },
     LockedOut {
         seconds: u64,
     },
-    Expired,
-    AlreadyUsed,
     /// A pickup QR of another locker was shown.
     OtherLocker,
     /// A code that is not a pickup code (a parcel label, a web link).
@@ -296,24 +294,21 @@ impl Pickup {
 
     pub fn view(&self, now: Timestamp) -> PickupView {
         let notice = match self.flow.state() {
-            PickupState::EnterCode { notice } => match notice {
-                None => CodeNotice::None,
-                Some(Notice::WrongCode { attempts_left }) => CodeNotice::WrongCode {
-                    attempts_left: *attempts_left,
-                },
-                Some(Notice::Expired) => CodeNotice::Expired,
-                Some(Notice::AlreadyUsed) => CodeNotice::AlreadyUsed,
-            },
+            PickupState::EnterCode { notice } => {
+                notice.clone().map_or(CodeNotice::None, CodeNotice::Flow)
+            }
             PickupState::Checking => CodeNotice::Checking,
             PickupState::LockedOut { until } => CodeNotice::LockedOut {
                 seconds: (now.millis_until(*until) as u64).div_ceil(1000),
             },
             _ => CodeNotice::None,
         };
-        let notice = match (self.scan_notice, notice) {
+        let notice = match (&self.scan_notice, notice) {
             // A lockout's countdown stays; otherwise the latest scan speaks.
-            (Some(scanned), notice) if !matches!(notice, CodeNotice::LockedOut { .. }) => scanned,
-            _ => notice,
+            (Some(scanned), notice) if !matches!(notice, CodeNotice::LockedOut { .. }) => {
+                scanned.clone()
+            }
+            (_, notice) => notice,
         };
         let mut doors: Vec<(CompartmentNumber, DoorView)> = Vec::new();
         if let PickupState::Doors { doors: tasks } = self.flow.state() {

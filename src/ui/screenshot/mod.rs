@@ -17,8 +17,8 @@ use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
 use crate::app::Overview;
 use crate::app::demo;
 use crate::app::kiosk::{
-    CodeNotice, CourierNotice, DepositLine, DoorStep, DoorView, DropoffView, PickupView,
-    SizeOption, Summary,
+    CodeNotice, CourierNotice, DepositLine, DoorStep, DoorView, DropoffNotice, DropoffView,
+    PickupNotice as Said, PickupView, SizeOption, Summary,
 };
 use crate::app::kiosk::{Resident, SizeClass};
 
@@ -164,7 +164,7 @@ fn stage(app: &AppWindow, screen: &str) {
             app,
             &view(
                 Page::PickupCode,
-                CodeNotice::WrongCode { attempts_left: 4 },
+                CodeNotice::Flow(Said::WrongCode { attempts_left: 4 }),
                 vec![],
             ),
         ),
@@ -292,10 +292,10 @@ fn stage_courier(app: &AppWindow, screen: &str) {
             page = Page::CourierDoor;
             view.door = Some((14, DoorStep::Open));
             if screen == "courier-door-failed" {
-                view.notice = CourierNotice::DoorFailed { compartment: 13 };
+                view.notice = CourierNotice::Flow(DropoffNotice::DoorFailed { compartment: 13 });
             }
         }
-        "courier-locker-full" => view.notice = CourierNotice::LockerFull,
+        "courier-locker-full" => view.notice = CourierNotice::Flow(DropoffNotice::LockerFull),
         "courier-retrieve" => {
             page = Page::CourierRetrieve;
             view.door = Some((20, DoorStep::Open));
