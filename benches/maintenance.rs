@@ -27,12 +27,12 @@ pub fn run(full: bool) {
     let now = Timestamp(1_780_000_000_000);
     let mut store = Store::open(dir.path()).unwrap();
     let config = Config::demo();
-    store.sync_layout(&config, now).unwrap();
+    store.compartments().sync_layout(&config, now).unwrap();
     locker_kiosk::app::demo::seed(&mut store, &config, now).unwrap();
     fill_history(&store, events, now);
     println!("{events} events in the log, all waiting in the outbox (target ≤ 50 ms each)");
 
-    let measure = |what: &str, f: &dyn Fn() -> usize| {
+    let measure = |what: &str, f: &mut dyn FnMut() -> usize| {
         let mut found = f();
         let mut times: Vec<Duration> = (0..rounds)
             .map(|_| {
@@ -57,16 +57,18 @@ pub fn run(full: bool) {
         ("log page: alarms", LogFilter::Alarms),
         ("a compartment's history", LogFilter::Compartment(7)),
     ] {
-        measure(name, &|| store.log_page(filter, None, 50).unwrap().len());
+        measure(name, &mut || {
+            store.events().log_page(filter, None, 50).unwrap().len()
+        });
     }
-    measure("outbox state", &|| {
-        store.outbox_state().unwrap().pending as usize
+    measure("outbox state", &mut || {
+        store.events().outbox_state().unwrap().pending as usize
     });
-    measure("parcel list", &|| {
-        store.parcel_rows("", false).unwrap().len()
+    measure("parcel list", &mut || {
+        store.parcels().rows("", false).unwrap().len()
     });
-    measure("parcel search \"BO\"", &|| {
-        store.parcel_rows("BO", false).unwrap().len()
+    measure("parcel search \"BO\"", &mut || {
+        store.parcels().rows("BO", false).unwrap().len()
     });
 }
 

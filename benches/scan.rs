@@ -164,11 +164,12 @@ pub fn run(full: bool) {
     config.doors.open_window = Duration::from_millis(300);
     let mut store = Store::open(dir.path()).unwrap();
     let now = Timestamp(1_780_000_000_000);
-    store.sync_layout(&config, now).unwrap();
+    store.compartments().sync_layout(&config, now).unwrap();
     let parcels = if full { 30 } else { 2 };
     for i in 0..parcels {
         let resident = store
-            .add_recipient(&format!("Bench {i}"), None, false, now)
+            .recipients()
+            .add(&format!("Bench {i}"), None, false, now)
             .unwrap();
         let code = IssuedCode {
             pin: format!("{:06}", 300_000 + i * 7),
@@ -188,6 +189,7 @@ pub fn run(full: bool) {
             preset_code: Some(&code),
         };
         store
+            .parcels()
             .deposit(&deposit, &mut locker_kiosk::app::system::OsEntropy, now)
             .unwrap();
         if i % 24 == 23 {

@@ -10,14 +10,11 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::domain::codes::{AdminPinError, Entropy, validate_admin_pin};
 use crate::domain::maintenance::{PinHolder, staff_name};
-use crate::store::{Event, NewEvent, Result, Store, StoreError};
+use crate::store::{Result, Staff, StoreError};
 
 /// Printed in the README; accepted only by the built-in demo locker, and
 /// only while no PIN has been set.
 pub const DEMO_ADMIN_PIN: &str = "924653";
-
-/// Where the shared admin PIN's hash is kept.
-pub const PIN_META_KEY: &str = "admin_pin_hash";
 
 /// The argon2id hash of `pin`, with a fresh random salt.
 pub fn hash_pin(pin: &str) -> String {
@@ -43,41 +40,36 @@ pub fn pin_matches(pin: &str, phc: &str) -> bool {
 /// never the PIN. A PIN that already opens maintenance for someone else is
 /// refused: each PIN names one person.
 pub fn set_pin(
-    store: &mut Store,
+    staff: &mut Staff<'_>,
     holder: &PinHolder,
     pin: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
     validate_admin_pin(pin).map_err(|e: AdminPinError| StoreError::Rule(e.to_string()))?;
-    if pin_taken(store, holder, pin)? {
+    if pin_taken(staff, holder, pin)? {
         return Err(StoreError::Rule(
             "this PIN is already someone else's; choose another".into(),
         ));
     }
     let hash = hash_pin(pin);
     match holder {
-        PinHolder::Site => {
-            let replaced = store.meta(PIN_META_KEY)?.is_some();
-            store.set_secret_meta(PIN_META_KEY, &hash)?;
-            let event = NewEvent::new(Event::AdminPinSet { replaced }, actor);
-            store.record_event(now, &event).map(|_| ())
-        }
+        PinHolder::Site => staff.set_site_pin(&hash, actor, now),
         PinHolder::Staff(name) => {
             let name = staff_name(name).map_err(|e| StoreError::Rule(e.to_string()))?;
-            store.set_staff_pin(&name, &hash, actor, now).map(|_| ())
+            staff.set_pin(&name, &hash, actor, now).map(|_| ())
         }
     }
 }
 
 /// Whether `pin` already opens maintenance for someone other than `holder`.
-pub fn pin_taken(store: &Store, holder: &PinHolder, pin: &str) -> Result<bool> {
-    Ok(holder_of(store, pin)?.is_some_and(|other| &other != holder))
+pub fn pin_taken(staff: &Staff<'_>, holder: &PinHolder, pin: &str) -> Result<bool> {
+    Ok(holder_of(staff, pin)?.is_some_and(|other| &other != holder))
 }
 
 /// Takes a staff member's PIN away: it opens nothing from now on.
-pub fn remove_staff(store: &mut Store, name: &str, actor: &str, now: Timestamp) -> Result<()> {
-    if store.remove_staff_pin(name.trim(), actor, now)? {
+pub fn remove_staff(staff: &mut Staff<'_>, name: &str, actor: &str, now: Timestamp) -> Result<()> {
+    if staff.remove_pin(name.trim(), actor, now)? {
         Ok(())
     } else {
         Err(StoreError::Rule(format!(
@@ -88,25 +80,25 @@ pub fn remove_staff(store: &mut Store, name: &str, actor: &str, now: Timestamp) 
 }
 
 /// Who `pin` opens maintenance for on this locker, if anyone.
-pub fn check_pin(store: &Store, config: &Config, pin: &str) -> Result<Option<PinHolder>> {
-    if let Some(holder) = holder_of(store, pin)? {
+pub fn check_pin(staff: &Staff<'_>, config: &Config, pin: &str) -> Result<Option<PinHolder>> {
+    if let Some(holder) = holder_of(staff, pin)? {
         return Ok(Some(holder));
     }
-    let no_pin_yet = store.meta(PIN_META_KEY)?.is_none() && store.staff_pins()?.is_empty();
+    let no_pin_yet = staff.site_pin_hash()?.is_none() && staff.pins()?.is_empty();
     let demo = no_pin_yet && config.is_demo_layout() && pin == DEMO_ADMIN_PIN;
     Ok(demo.then_some(PinHolder::Site))
 }
 
 /// Whose stored PIN `pin` is (one argon2id check per PIN stored).
-fn holder_of(store: &Store, pin: &str) -> Result<Option<PinHolder>> {
-    if store
-        .meta(PIN_META_KEY)?
+fn holder_of(staff: &Staff<'_>, pin: &str) -> Result<Option<PinHolder>> {
+    if staff
+        .site_pin_hash()?
         .is_some_and(|phc| pin_matches(pin, &phc))
     {
         return Ok(Some(PinHolder::Site));
     }
-    Ok(store
-        .staff_pins()?
+    Ok(staff
+        .pins()?
         .into_iter()
         .find(|staff| pin_matches(pin, &staff.pin_hash))
         .map(|staff| PinHolder::Staff(staff.name)))

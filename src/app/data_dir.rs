@@ -38,6 +38,7 @@ pub fn publish_receipt_key(
 ) -> Result<String, String> {
     use crate::domain::receipt;
     let secret = store
+        .couriers()
         .receipt_key(&mut super::system::OsEntropy)
         .map_err(|e| e.to_string())?;
     let public = receipt::to_hex(&receipt::public_key(&secret));

@@ -122,7 +122,7 @@ pub const ANNOUNCED: [(usize, &str, SizeClass); 1] = [(3, "940011189922319742849
 /// Fills a new demo database. Deterministic: the same codes every time.
 pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {
     for courier in &COURIERS {
-        store.add_courier(
+        store.couriers().add(
             courier.name,
             courier.company,
             Some(courier.login_code),
@@ -132,7 +132,7 @@ pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {
     }
     let mut residents = Vec::new();
     for resident in &RESIDENTS {
-        residents.push(store.add_recipient(
+        residents.push(store.recipients().add(
             resident.name,
             Some(resident.unit),
             resident.needs_accessible,
@@ -161,11 +161,15 @@ pub fn seed(store: &mut Store, config: &Config, now: Timestamp) -> Result<()> {
             preset_code: Some(&code),
         };
         let deposited_at = now.plus_secs(-i64::from(parcel.hours_ago) * 3600);
-        store.deposit(&deposit, &mut NoEntropy, deposited_at)?;
+        store
+            .parcels()
+            .deposit(&deposit, &mut NoEntropy, deposited_at)?;
     }
-    store.expire_due(now)?;
+    store.parcels().expire_due(now)?;
     for (resident, tracking, size) in ANNOUNCED {
-        store.announce_parcel(tracking, Some("USPS"), residents[resident], Some(size), now)?;
+        store
+            .parcels()
+            .announce(tracking, Some("USPS"), residents[resident], Some(size), now)?;
     }
     Ok(())
 }

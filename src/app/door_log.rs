@@ -82,7 +82,7 @@ pub async fn record_door_events(service: Service, mut events: broadcast::Receive
         };
         let now = system::now();
         if let Err(e) = service
-            .call(move |store| store.record_event(now, &record))
+            .events(move |events| events.record(now, &record))
             .await
         {
             tracing::error!(error = %e, "recording a door event failed");

@@ -17,9 +17,24 @@ use crate::scanning::camera::Scanner;
 use crate::scanning::serial::SerialScanner;
 use crate::scanning::wedge::WedgeDetector;
 use crate::scanning::{ScanEvent, ScanSink, ScanSource};
-use crate::store::{Store, StoreError};
+use crate::store::{self, Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
+
+/// One method per aggregate of the store: `f` gets that aggregate's
+/// handle and nothing else.
+macro_rules! aggregates {
+    ($($(#[$doc:meta])* $name:ident: $handle:ident;)*) => {$(
+        $(#[$doc])*
+        pub async fn $name<R, F>(&self, f: F) -> Result<R, ServiceError>
+        where
+            R: Send + 'static,
+            F: FnOnce(&mut store::$handle<'_>) -> Result<R, StoreError> + Send + 'static,
+        {
+            self.call(move |store| f(&mut store.$name())).await
+        }
+    )*};
+}
 
 /// A cheap handle; clone it into every task that needs the store.
 #[derive(Clone)]
@@ -56,8 +71,8 @@ pub struct Overview {
 }
 
 impl Overview {
-    pub fn read(store: &Store) -> Result<Overview, StoreError> {
-        let compartments = store.compartments()?;
+    pub fn read(store: &mut Store) -> Result<Overview, StoreError> {
+        let compartments = store.compartments().all()?;
         let count = |f: &dyn Fn(&CompartmentState) -> bool| {
             compartments.iter().filter(|c| f(&c.state)).count()
         };
@@ -67,8 +82,8 @@ impl Overview {
             occupied: count(&|s| *s == CompartmentState::Occupied),
             faulty: count(&|s| matches!(s, CompartmentState::Faulty { .. })),
             out_of_service: count(&|s| matches!(s, CompartmentState::OutOfService { .. })),
-            parcels_waiting: store.parcels_in_locker()?.len(),
-            outbox_pending: store.outbox_pending()?,
+            parcels_waiting: store.parcels().in_locker()?.len(),
+            outbox_pending: store.events().outbox_pending()?,
             boards_offline: Vec::new(),
         })
     }
@@ -81,9 +96,13 @@ impl Overview {
 impl Service {
     /// Moves the store onto its worker thread, starts the lock boards, and
     /// records what the doors do in the event log (on `runtime`).
-    pub fn start(store: Store, mut config: Config, runtime: &tokio::runtime::Handle) -> Service {
+    pub fn start(
+        mut store: Store,
+        mut config: Config,
+        runtime: &tokio::runtime::Handle,
+    ) -> Service {
         // Staff may have chosen another default language in maintenance.
-        match store.default_language() {
+        match store.staff().default_language() {
             Ok(Some(language)) if config.languages.available.contains(&language) => {
                 config.languages.default = language;
             }
@@ -212,7 +231,10 @@ impl Service {
         &self.config
     }
 
-    /// Runs `f` on the store's thread and resolves to its result.
+    /// Runs `f` on the store's thread with the whole store: for work that
+    /// spans aggregates in one go (a courier visit's end, the overview).
+    /// Everything else goes through the narrow handle of its aggregate
+    /// ([`Service::parcels`] and the others).
     pub async fn call<R, F>(&self, f: F) -> Result<R, ServiceError>
     where
         R: Send + 'static,
@@ -226,8 +248,25 @@ impl Service {
         Ok(answer.await.map_err(|_| ServiceError::Stopped)??)
     }
 
+    aggregates! {
+        /// Runs `f` on the store's thread with the compartments only.
+        compartments: Compartments;
+        /// Runs `f` on the store's thread with the parcels and codes only.
+        parcels: Parcels;
+        /// Runs `f` on the store's thread with the couriers only.
+        couriers: Couriers;
+        /// Runs `f` on the store's thread with the resident directory only.
+        recipients: Recipients;
+        /// Runs `f` on the store's thread with staff PINs and settings only.
+        staff: Staff;
+        /// Runs `f` on the store's thread with the event log only.
+        events: Events;
+        /// Runs `f` on the store's thread with the reports only.
+        reports: Reports;
+    }
+
     pub async fn overview(&self) -> Result<Overview, ServiceError> {
-        let mut overview = self.call(|store| Overview::read(store)).await?;
+        let mut overview = self.call(Overview::read).await?;
         overview.boards_offline = self
             .config
             .boards

@@ -73,7 +73,8 @@ pub fn execute(
     let error = |e: StoreError| e.to_string();
     match request {
         StaffRequest::SetAdminPin { pin, staff: None } => {
-            admin::set_pin(store, &PinHolder::Site, pin.trim(), actor, now).map_err(error)?;
+            admin::set_pin(&mut store.staff(), &PinHolder::Site, pin.trim(), actor, now)
+                .map_err(error)?;
             Ok("admin PIN set\n".into())
         }
         StaffRequest::SetAdminPin {
@@ -82,7 +83,7 @@ pub fn execute(
         } => {
             let name = staff_name(name).map_err(|e| e.to_string())?;
             let holder = PinHolder::Staff(name.clone());
-            admin::set_pin(store, &holder, pin.trim(), actor, now).map_err(error)?;
+            admin::set_pin(&mut store.staff(), &holder, pin.trim(), actor, now).map_err(error)?;
             Ok(format!(
                 "{name}'s PIN set: maintenance records their actions as {}\n",
                 holder.actor()
@@ -90,7 +91,7 @@ pub fn execute(
         }
         StaffRequest::ListStaff => list_staff(store).map_err(error),
         StaffRequest::RemoveStaff { name } => {
-            admin::remove_staff(store, name, actor, now).map_err(error)?;
+            admin::remove_staff(&mut store.staff(), name, actor, now).map_err(error)?;
             Ok(format!("{}'s PIN opens nothing any more\n", name.trim()))
         }
         StaffRequest::ListCompartments => list_compartments(store).map_err(error),
@@ -103,7 +104,8 @@ pub fn execute(
                 reason: reason.into(),
             };
             store
-                .set_compartment_state(*number, &state, actor, now)
+                .compartments()
+                .set_state(*number, &state, actor, now)
                 .map_err(error)?;
             Ok(format!(
                 "compartment {number} is out of service: {reason}\n"
@@ -111,6 +113,7 @@ pub fn execute(
         }
         StaffRequest::EnableCompartment { number } => {
             let state = store
+                .compartments()
                 .put_back_in_service(*number, actor, now)
                 .map_err(error)?;
             Ok(format!(
@@ -126,7 +129,7 @@ pub fn execute(
             show_parcel(store, &record).map_err(error)
         }
         StaffRequest::ExpireRun => {
-            let expired = store.expire_due(now).map_err(error)?;
+            let expired = store.parcels().expire_due(now).map_err(error)?;
             let mut out = format!("{} parcels expired\n", expired.len());
             for id in expired {
                 out.push_str(&format!("  parcel {id}\n"));
@@ -139,7 +142,8 @@ pub fn execute(
             }
             let record = find_parcel(store, parcel)?;
             let extension = store
-                .extend_parcel(
+                .parcels()
+                .extend(
                     record.id,
                     *hours,
                     config.policies.pin_length,
@@ -166,6 +170,7 @@ pub fn execute(
             }
             let record = find_parcel(store, parcel)?;
             store
+                .parcels()
                 .request_return(record.id, reason, actor, now)
                 .map_err(error)?;
             Ok(format!(
@@ -176,7 +181,8 @@ pub fn execute(
         StaffRequest::ListReports { all } => list_reports(store, *all).map_err(error),
         StaffRequest::HandleReport { report } => {
             store
-                .mark_report_handled(*report, actor, now)
+                .reports()
+                .mark_handled(*report, actor, now)
                 .map_err(error)?;
             Ok(format!("report {report} is handled\n"))
         }
@@ -184,12 +190,12 @@ pub fn execute(
 }
 
 /// A parcel by its id or tracking number.
-fn find_parcel(store: &Store, parcel: &str) -> Result<ParcelRecord, String> {
+fn find_parcel(store: &mut Store, parcel: &str) -> Result<ParcelRecord, String> {
     match parcel.parse::<i64>() {
-        Ok(id) => store.parcel(id).map_err(|e| e.to_string())?,
+        Ok(id) => store.parcels().get(id).map_err(|e| e.to_string())?,
         Err(_) => None,
     }
-    .or_else(|| store.parcel_by_tracking(parcel).ok().flatten())
+    .or_else(|| store.parcels().by_tracking(parcel).ok().flatten())
     .ok_or_else(|| format!("no parcel `{parcel}` (give its id or tracking number)"))
 }
 
@@ -197,14 +203,14 @@ fn utc(at: Timestamp) -> String {
     super::system::utc_time(at.0 / 1000)
 }
 
-fn list_staff(store: &Store) -> Result<String, StoreError> {
-    let shared = if store.meta(admin::PIN_META_KEY)?.is_some() {
+fn list_staff(store: &mut Store) -> Result<String, StoreError> {
+    let shared = if store.staff().site_pin_hash()?.is_some() {
         "set"
     } else {
         "not set"
     };
     let mut out = format!("shared admin PIN: {shared}\n");
-    let staff = store.staff_pins()?;
+    let staff = store.staff().pins()?;
     if staff.is_empty() {
         out.push_str("no staff member has a PIN of their own\n");
     }
@@ -218,13 +224,13 @@ fn list_staff(store: &Store) -> Result<String, StoreError> {
     Ok(out)
 }
 
-fn list_compartments(store: &Store) -> Result<String, StoreError> {
-    let parcels = store.parcels_in_locker()?;
+fn list_compartments(store: &mut Store) -> Result<String, StoreError> {
+    let parcels = store.parcels().in_locker()?;
     let mut out = format!(
         "{:>4}  {:<5} {:<10} {:<15} detail\n",
         "door", "size", "wiring", "state"
     );
-    for c in store.compartments()? {
+    for c in store.compartments().all()? {
         let parcel = parcels
             .iter()
             .filter(|p| p.compartment == Some(c.number))
@@ -247,12 +253,12 @@ fn list_compartments(store: &Store) -> Result<String, StoreError> {
     Ok(out)
 }
 
-fn list_parcels(store: &Store, expired_only: bool) -> Result<String, StoreError> {
+fn list_parcels(store: &mut Store, expired_only: bool) -> Result<String, StoreError> {
     let mut out = format!(
         "{:>5}  {:<24} {:>4}  {:<10} {:<20} expires\n",
         "id", "tracking", "door", "status", "recipient"
     );
-    for p in store.parcel_rows("", expired_only)? {
+    for p in store.parcels().rows("", expired_only)? {
         out.push_str(&format!(
             "{:>5}  {:<24} {:>4}  {:<10} {:<20} {}\n",
             p.id,
@@ -266,7 +272,7 @@ fn list_parcels(store: &Store, expired_only: bool) -> Result<String, StoreError>
     Ok(out)
 }
 
-fn show_parcel(store: &Store, record: &ParcelRecord) -> Result<String, StoreError> {
+fn show_parcel(store: &mut Store, record: &ParcelRecord) -> Result<String, StoreError> {
     let mut out = format!(
         "parcel {}: {}\nstatus: {}\n",
         record.id, record.tracking, record.status
@@ -281,7 +287,7 @@ fn show_parcel(store: &Store, record: &ParcelRecord) -> Result<String, StoreErro
         out.push_str("note: the courier left before the door was seen closed; check it\n");
     }
     out.push_str("history:\n");
-    for event in store.parcel_history(record.id)? {
+    for event in store.events().parcel_history(record.id)? {
         out.push_str(&format!(
             "  {}  {:<22} {}\n",
             utc(event.at),
@@ -292,12 +298,12 @@ fn show_parcel(store: &Store, record: &ParcelRecord) -> Result<String, StoreErro
     Ok(out)
 }
 
-fn list_reports(store: &Store, all: bool) -> Result<String, StoreError> {
+fn list_reports(store: &mut Store, all: bool) -> Result<String, StoreError> {
     let mut out = format!(
         "{:>4}  {:<18} {:>4}  {:<24} {:<24} handled\n",
         "id", "kind", "door", "reported", "by"
     );
-    for r in store.report_rows(all, 1000)? {
+    for r in store.reports().rows(all, 1000)? {
         out.push_str(&format!(
             "{:>4}  {:<18} {:>4}  {:<24} {:<24} {}\n",
             r.id,

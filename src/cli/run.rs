@@ -84,7 +84,10 @@ fn open(global: &GlobalArgs, fresh: bool) -> Result<(Config, Store), String> {
     }
     .map_err(|e| e.to_string())?;
     let now = system::now();
-    store.sync_layout(&config, now).map_err(|e| e.to_string())?;
+    store
+        .compartments()
+        .sync_layout(&config, now)
+        .map_err(|e| e.to_string())?;
     crate::app::data_dir::publish_receipt_key(&mut store, &data_dir)?;
     let blank = store.is_blank().map_err(|e| e.to_string())?;
     if config.is_demo_layout() && blank {

@@ -180,13 +180,6 @@ pub enum RemovalReason {
 }
 
 impl RemovalReason {
-    pub const ALL: [RemovalReason; 4] = [
-        RemovalReason::HandedToRecipient,
-        RemovalReason::Damaged,
-        RemovalReason::NotInCompartment,
-        RemovalReason::Other,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             RemovalReason::HandedToRecipient => "handed_to_recipient",
@@ -194,10 +187,6 @@ impl RemovalReason {
             RemovalReason::NotInCompartment => "not_in_compartment",
             RemovalReason::Other => "other",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<RemovalReason> {
-        RemovalReason::ALL.into_iter().find(|r| r.name() == name)
     }
 }
 
@@ -211,22 +200,12 @@ pub enum ReturnReason {
 }
 
 impl ReturnReason {
-    pub const ALL: [ReturnReason; 3] = [
-        ReturnReason::RefusedByRecipient,
-        ReturnReason::WrongAddress,
-        ReturnReason::RecalledBySender,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             ReturnReason::RefusedByRecipient => "refused_by_recipient",
             ReturnReason::WrongAddress => "wrong_address",
             ReturnReason::RecalledBySender => "recalled_by_sender",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<ReturnReason> {
-        ReturnReason::ALL.into_iter().find(|r| r.name() == name)
     }
 }
 
@@ -274,22 +253,12 @@ pub enum OpenAllReason {
 }
 
 impl OpenAllReason {
-    pub const ALL: [OpenAllReason; 3] = [
-        OpenAllReason::Emptying,
-        OpenAllReason::Inspection,
-        OpenAllReason::Emergency,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             OpenAllReason::Emptying => "emptying",
             OpenAllReason::Inspection => "inspection",
             OpenAllReason::Emergency => "emergency",
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<OpenAllReason> {
-        OpenAllReason::ALL.into_iter().find(|r| r.name() == name)
     }
 }
 
@@ -448,21 +417,6 @@ mod tests {
             now.plus_millis(day)
         );
         assert_eq!(extended_deadline(now, None, 72), now.plus_millis(3 * day));
-    }
-
-    #[test]
-    fn reasons_round_trip_through_their_names() {
-        for reason in RemovalReason::ALL {
-            assert_eq!(RemovalReason::from_name(reason.name()), Some(reason));
-        }
-        for reason in OpenAllReason::ALL {
-            assert_eq!(OpenAllReason::from_name(reason.name()), Some(reason));
-        }
-        for reason in ReturnReason::ALL {
-            assert_eq!(ReturnReason::from_name(reason.name()), Some(reason));
-        }
-        assert_eq!(RemovalReason::from_name("stolen"), None);
-        assert_eq!(OpenAllReason::from_name(""), None);
     }
 
     #[test]

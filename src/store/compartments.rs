@@ -1,11 +1,15 @@
-//! Compartments: the layout comes from the configuration, the state is ours.
+//! Compartments: the layout comes from the configuration, the state is
+//! ours. A compartment is held while a door opens for a deposit, given
+//! back, flagged by a courier, or found faulty when its door did not open.
 
 use rusqlite::{OptionalExtension, params};
 
 use super::event::Event;
 use super::events::{self, NewEvent};
-use super::{Result, Store, StoreError, sql_error};
+use super::parcels::free_if_empty;
+use super::{Compartments, Parcels, Reports, Result, StoreError, sql_error};
 use crate::config::Config;
+use crate::domain::pickup::{ProblemKind, WaitingParcel};
 use crate::domain::{CompartmentNumber, CompartmentState, Position, SizeClass, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +45,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredCompartment> {
     })
 }
 
-impl Store {
+impl Compartments<'_> {
     /// Binds the store to the configured locker and refreshes the layout.
     ///
     /// Refuses a database of another locker, and a layout that drops a
@@ -51,7 +55,7 @@ impl Store {
         match self.meta("locker_id")? {
             Some(found) if found != config.locker.id => {
                 return Err(StoreError::OtherLocker {
-                    file: self.file.clone(),
+                    file: self.file.to_path_buf(),
                     found,
                     expected: config.locker.id.clone(),
                 });
@@ -59,8 +63,8 @@ impl Store {
             Some(_) => {}
             None => self.set_meta("locker_id", &config.locker.id)?,
         }
-        let before = self.compartments()?;
-        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        let before = self.all()?;
+        let tx = self.conn.transaction().map_err(sql_error(self.file))?;
         let result = (|| -> rusqlite::Result<Option<(u32, String)>> {
             // Out of the wiring index first, so that swapped channels do
             // not collide half-way.
@@ -97,7 +101,7 @@ impl Store {
                 return Err(StoreError::LayoutDropsParcel { number, tracking });
             }
             Ok(None) => {}
-            Err(e) => return Err(sql_error(&self.file)(e)),
+            Err(e) => return Err(sql_error(self.file)(e)),
         }
         let changed: Vec<CompartmentNumber> = config
             .compartments
@@ -125,30 +129,30 @@ impl Store {
                 removed,
             };
             let event = NewEvent::new(layout, "kiosk");
-            events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
+            events::insert(&tx, now, &event).map_err(sql_error(self.file))?;
         }
-        tx.commit().map_err(sql_error(&self.file))
+        tx.commit().map_err(sql_error(self.file))
     }
 
     /// The compartments of the current layout, by number.
-    pub fn compartments(&self) -> Result<Vec<StoredCompartment>> {
+    pub fn all(&self) -> Result<Vec<StoredCompartment>> {
         let sql = format!("SELECT {COLUMNS} FROM compartments WHERE in_layout = 1 ORDER BY number");
-        let mut stmt = self.conn.prepare(&sql).map_err(sql_error(&self.file))?;
+        let mut stmt = self.conn.prepare(&sql).map_err(sql_error(self.file))?;
         stmt.query_map([], from_row)
             .and_then(|rows| rows.collect())
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 
-    pub fn compartment(&self, number: CompartmentNumber) -> Result<Option<StoredCompartment>> {
+    pub fn get(&self, number: CompartmentNumber) -> Result<Option<StoredCompartment>> {
         let sql = format!("SELECT {COLUMNS} FROM compartments WHERE number = ?1 AND in_layout = 1");
         self.conn
             .query_row(&sql, [number], from_row)
             .optional()
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 
     /// Changes a compartment's state and records who did it and why.
-    pub fn set_compartment_state(
+    pub fn set_state(
         &mut self,
         number: CompartmentNumber,
         state: &CompartmentState,
@@ -156,22 +160,22 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let current = self
-            .compartment(number)?
+            .get(number)?
             .ok_or_else(|| StoreError::NoSuchCompartment(number))?;
-        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
+        let tx = self.conn.transaction().map_err(sql_error(self.file))?;
         tx.execute(
             "UPDATE compartments SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE number = ?1",
             params![number, state.name(), state.reason(), now.0],
         )
-        .map_err(sql_error(&self.file))?;
+        .map_err(sql_error(self.file))?;
         let changed = Event::CompartmentState {
             from: current.state.name().into(),
             to: state.name().into(),
             reason: state.reason().map(Into::into),
         };
         let event = NewEvent::new(changed, actor).compartment(number);
-        events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
-        tx.commit().map_err(sql_error(&self.file))
+        events::insert(&tx, now, &event).map_err(sql_error(self.file))?;
+        tx.commit().map_err(sql_error(self.file))
     }
 
     /// Puts a compartment back in service: occupied when a parcel is still
@@ -183,7 +187,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<CompartmentState> {
         let holds_parcel = self
-            .parcels_in_locker()?
+            .other::<Parcels<'_>>()
+            .in_locker()?
             .iter()
             .any(|p| p.compartment == Some(number));
         let state = if holds_parcel {
@@ -191,7 +196,77 @@ impl Store {
         } else {
             CompartmentState::Free
         };
-        self.set_compartment_state(number, &state, actor, now)?;
+        self.set_state(number, &state, actor, now)?;
         Ok(state)
+    }
+
+    /// Holds a free compartment for a deposit whose door is opening, so
+    /// that nobody else is given it. False when it is no longer free.
+    pub fn reserve(&mut self, number: CompartmentNumber, now: Timestamp) -> Result<bool> {
+        self.conn
+            .execute(
+                "UPDATE compartments SET state = 'reserved', updated_at = ?2
+                 WHERE number = ?1 AND state = 'free' AND in_layout = 1",
+                params![number, now.0],
+            )
+            .map(|changed| changed == 1)
+            .map_err(sql_error(self.file))
+    }
+
+    /// Gives back a compartment held for a deposit that did not happen.
+    pub fn release(&mut self, number: CompartmentNumber, now: Timestamp) -> Result<()> {
+        let file = self.file;
+        free_if_empty(self.conn, number, now).map_err(sql_error(file))
+    }
+
+    /// A courier found a compartment unusable: it leaves service with the
+    /// reason (a door that does not open is faulty, a dirty or occupied one
+    /// is out of service until staff look), and staff get a report.
+    pub fn flag(
+        &mut self,
+        number: CompartmentNumber,
+        problem: ProblemKind,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let state = match problem {
+            ProblemKind::Dirty => CompartmentState::OutOfService {
+                reason: "not empty or dirty (reported by a courier)".into(),
+            },
+            _ => CompartmentState::Faulty {
+                reason: format!(
+                    "{} (reported at drop-off)",
+                    problem.name().replace('_', " ")
+                ),
+            },
+        };
+        self.set_state(number, &state, actor, now)?;
+        self.other::<Reports<'_>>()
+            .add(problem, Some(number), None, actor, now)
+            .map(|_| ())
+    }
+
+    /// A door that did not open on a parcel in it: the compartment is
+    /// faulty with `reason`, and staff get a report naming the parcel.
+    pub fn door_failed(
+        &mut self,
+        parcel: &WaitingParcel,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let faulty = CompartmentState::Faulty {
+            reason: reason.into(),
+        };
+        self.set_state(parcel.compartment, &faulty, actor, now)?;
+        self.other::<Reports<'_>>()
+            .add(
+                ProblemKind::DoorDidNotOpen,
+                Some(parcel.compartment),
+                Some(parcel.parcel),
+                actor,
+                now,
+            )
+            .map(|_| ())
     }
 }

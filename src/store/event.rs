@@ -170,6 +170,14 @@ pub enum Event {
     BoardOnline {
         board: String,
     },
+    // The locker itself.
+    /// A record the kiosk meant to write, or a read it needed, failed;
+    /// the person at the screen was told.
+    RecordsFailed {
+        /// What it was (a `StoreWork`'s name).
+        work: String,
+        error: String,
+    },
 }
 
 /// How a parcel taken out left its compartment.

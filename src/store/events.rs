@@ -4,7 +4,7 @@ use rusqlite::{Connection, params};
 use serde_json::Value;
 
 use super::event::Event;
-use super::{Result, Store, sql_error};
+use super::{Events, Result, sql_error};
 use crate::domain::{CompartmentNumber, Timestamp};
 
 /// An event to record. `actor` says who: `kiosk`, `courier:3`,
@@ -76,12 +76,12 @@ pub(super) fn insert(conn: &Connection, at: Timestamp, event: &NewEvent) -> rusq
     Ok(id)
 }
 
-impl Store {
+impl Events<'_> {
     /// Records an event on its own (door alarms, logins, reports).
-    pub fn record_event(&mut self, at: Timestamp, event: &NewEvent) -> Result<i64> {
-        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
-        let id = insert(&tx, at, event).map_err(sql_error(&self.file))?;
-        tx.commit().map_err(sql_error(&self.file))?;
+    pub fn record(&mut self, at: Timestamp, event: &NewEvent) -> Result<i64> {
+        let tx = self.conn.transaction().map_err(sql_error(self.file))?;
+        let id = insert(&tx, at, event).map_err(sql_error(self.file))?;
+        tx.commit().map_err(sql_error(self.file))?;
         Ok(id)
     }
 
@@ -93,25 +93,25 @@ impl Store {
                 "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
                  WHERE parcel_id = ?1 ORDER BY id",
             )
-            .map_err(sql_error(&self.file))?;
+            .map_err(sql_error(self.file))?;
         stmt.query_map([parcel], event_from_row)
             .and_then(|rows| rows.collect())
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 
     /// The newest events first, optionally of one kind.
-    pub fn recent_events(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
+    pub fn recent(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
                  WHERE ?1 IS NULL OR kind = ?1 ORDER BY id DESC LIMIT ?2",
             )
-            .map_err(sql_error(&self.file))?;
+            .map_err(sql_error(self.file))?;
         let rows = stmt
             .query_map(params![kind, limit], event_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(sql_error(&self.file))?;
+            .map_err(sql_error(self.file))?;
         Ok(rows)
     }
 
@@ -139,10 +139,10 @@ impl Store {
              WHERE (?1 IS NULL OR id < ?1) AND {condition} AND (?3 IS NULL OR compartment = ?3)
              ORDER BY id DESC LIMIT ?2"
         );
-        let mut stmt = self.conn.prepare(&query).map_err(sql_error(&self.file))?;
+        let mut stmt = self.conn.prepare(&query).map_err(sql_error(self.file))?;
         stmt.query_map(params![before, limit, compartment], event_from_row)
             .and_then(|rows| rows.collect())
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 
     /// What waits for the fleet backend, and when it last took something.
@@ -164,7 +164,7 @@ impl Store {
                     })
                 },
             )
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 
     /// Events recorded but not yet acknowledged by the fleet backend.
@@ -176,7 +176,7 @@ impl Store {
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n as u64)
-            .map_err(sql_error(&self.file))
+            .map_err(sql_error(self.file))
     }
 }
 

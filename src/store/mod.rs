@@ -12,18 +12,23 @@
 //!   power cut the moment after;
 //! - every state change writes its event in the same transaction, and every
 //!   event gets an outbox row for the fleet sync.
+//!
+//! The records are reached by aggregate, each through a narrow handle of
+//! its own ([`Store::compartments`], [`Store::parcels`] with their codes,
+//! [`Store::couriers`], [`Store::recipients`], [`Store::staff`],
+//! [`Store::events`] with the outbox, [`Store::reports`]), so that code
+//! given one handle touches nothing else.
 
 mod compartments;
-mod courier;
+mod couriers;
 pub mod event;
 mod events;
 mod lock;
 pub mod migrations;
 mod parcels;
-mod people;
+mod recipients;
 mod reports;
 mod staff;
-mod staff_pins;
 
 use std::path::{Path, PathBuf};
 
@@ -32,14 +37,14 @@ use rusqlite::{Connection, OpenFlags};
 use crate::domain::CompartmentNumber;
 
 pub use compartments::StoredCompartment;
+pub use couriers::Courier;
 pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
-pub use parcels::{IssuedCode, NewDeposit, ParcelRecord};
-pub use people::{Courier, Recipient};
-pub use reports::Report;
-pub use staff::{Extension, ParcelRow, ReportRow};
-pub use staff_pins::StaffPin;
+pub use parcels::{Extension, IssuedCode, NewDeposit, ParcelRecord, ParcelRow};
+pub use recipients::Recipient;
+pub use reports::{Report, ReportRow};
+pub use staff::{SITE_PIN, StaffPin};
 
 pub const DATABASE_FILE: &str = "locker.db";
 
@@ -181,29 +186,109 @@ impl Store {
         &self.conn
     }
 
+    /// A value from the `meta` table (the locker's id, settings, hashes).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        self.conn
-            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-            .optional()
-            .map_err(sql_error(&self.file))
+        meta(&self.conn, &self.file, key)
     }
 
-    /// Sets a meta value that is a secret or a hash of one (not logged).
-    pub fn set_secret_meta(&mut self, key: &str, value: &str) -> Result<()> {
-        self.set_meta(key, value)
-    }
-
-    pub(super) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+    /// True for a store that has never had anyone or anything in it.
+    pub fn is_blank(&self) -> Result<bool> {
         self.conn
-            .execute(
-                "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                [key, value],
+            .query_row(
+                "SELECT (SELECT count(*) FROM couriers) + (SELECT count(*) FROM recipients)
+                      + (SELECT count(*) FROM parcels)",
+                [],
+                |r| r.get::<_, i64>(0),
             )
-            .map(|_| ())
+            .map(|n| n == 0)
             .map_err(sql_error(&self.file))
     }
+}
+
+fn meta(conn: &Connection, file: &Path, key: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
+        .map_err(sql_error(file))
+}
+
+fn set_meta(conn: &Connection, file: &Path, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+    .map(|_| ())
+    .map_err(sql_error(file))
+}
+
+/// A handle on one aggregate of the records: the connection and the file
+/// it came from, borrowed from the [`Store`] for as long as it is used.
+trait Handle<'s> {
+    fn of(conn: &'s mut Connection, file: &'s Path) -> Self;
+}
+
+macro_rules! handles {
+    ($($(#[$doc:meta])* $handle:ident, $accessor:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $handle<'s> {
+                conn: &'s mut Connection,
+                file: &'s Path,
+            }
+
+            impl<'s> Handle<'s> for $handle<'s> {
+                fn of(conn: &'s mut Connection, file: &'s Path) -> Self {
+                    $handle { conn, file }
+                }
+            }
+
+            impl<'s> $handle<'s> {
+                /// Another aggregate's handle, for a change that touches
+                /// both (a flagged compartment files a report).
+                #[allow(dead_code)]
+                fn other<'t, H: Handle<'t>>(&'t mut self) -> H {
+                    H::of(&mut *self.conn, self.file)
+                }
+
+                #[allow(dead_code)]
+                fn meta(&self, key: &str) -> Result<Option<String>> {
+                    meta(self.conn, self.file, key)
+                }
+
+                #[allow(dead_code)]
+                fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+                    set_meta(self.conn, self.file, key, value)
+                }
+            }
+        )*
+
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $accessor(&mut self) -> $handle<'_> {
+                    $handle::of(&mut self.conn, &self.file)
+                }
+            )*
+        }
+    };
+}
+
+handles! {
+    /// Compartments: the layout, their states, holding one for a deposit.
+    Compartments, compartments;
+    /// Parcels and their pickup codes, from announced to gone.
+    Parcels, parcels;
+    /// Couriers and the key that signs their proofs of delivery.
+    Couriers, couriers;
+    /// The resident directory.
+    Recipients, recipients;
+    /// Staff PINs and the settings staff change.
+    Staff, staff;
+    /// The event log and its outbox.
+    Events, events;
+    /// Reports raised at the kiosk.
+    Reports, reports;
 }
 
 /// Wraps SQLite errors with the file they came from. Takes the path rather

@@ -1,11 +1,11 @@
 //! Reports raised at the kiosk by recipients and couriers (missing,
 //! damaged, door did not open, dirty), for the staff.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::event::Event;
 use super::events::{self, NewEvent};
-use super::{Result, Store, sql_error};
+use super::{Reports, Result, StoreError, sql_error};
 use crate::domain::pickup::ProblemKind;
 use crate::domain::{CompartmentNumber, Timestamp};
 
@@ -17,9 +17,21 @@ pub struct Report {
     pub parcel: Option<i64>,
 }
 
-impl Store {
+/// A report raised at the kiosk, with what staff did about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub id: i64,
+    pub kind: String,
+    pub compartment: Option<CompartmentNumber>,
+    pub tracking: Option<String>,
+    pub reported_by: String,
+    pub created_at: Timestamp,
+    pub handled: Option<(Timestamp, String)>,
+}
+
+impl Reports<'_> {
     /// Records a report and its event together.
-    pub fn add_report(
+    pub fn add(
         &mut self,
         kind: ProblemKind,
         compartment: Option<CompartmentNumber>,
@@ -27,8 +39,8 @@ impl Store {
         reported_by: &str,
         now: Timestamp,
     ) -> Result<i64> {
-        let file = self.file.clone();
-        let sql = sql_error(&file);
+        let file = self.file;
+        let sql = sql_error(file);
         let tx = self.conn.transaction().map_err(&sql)?;
         tx.execute(
             "INSERT INTO reports (kind, compartment, parcel_id, reported_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -49,11 +61,11 @@ impl Store {
     }
 
     /// Reports not yet handled, oldest first.
-    pub fn open_reports(&self) -> Result<Vec<Report>> {
+    pub fn open(&self) -> Result<Vec<Report>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, kind, compartment, parcel_id FROM reports WHERE handled_at IS NULL ORDER BY id")
-            .map_err(sql_error(&self.file))?;
+            .map_err(sql_error(self.file))?;
         stmt.query_map([], |r| {
             Ok(Report {
                 id: r.get(0)?,
@@ -63,6 +75,67 @@ impl Store {
             })
         })
         .and_then(|rows| rows.collect())
-        .map_err(sql_error(&self.file))
+        .map_err(sql_error(self.file))
+    }
+
+    /// Reports raised at the kiosk, newest first: those still open, or
+    /// also the handled ones.
+    pub fn rows(&self, include_handled: bool, limit: u32) -> Result<Vec<ReportRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.id, r.kind, r.compartment, p.tracking, r.reported_by, r.created_at,
+                        r.handled_at, r.handled_by
+                 FROM reports r LEFT JOIN parcels p ON p.id = r.parcel_id
+                 WHERE ?1 OR r.handled_at IS NULL
+                 ORDER BY r.handled_at IS NOT NULL, r.id DESC LIMIT ?2",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map(params![include_handled, limit], |r| {
+            let handled_at: Option<i64> = r.get(6)?;
+            let handled_by: Option<String> = r.get(7)?;
+            Ok(ReportRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                compartment: r.get(2)?,
+                tracking: r.get(3)?,
+                reported_by: r.get(4)?,
+                created_at: Timestamp(r.get(5)?),
+                handled: handled_at.map(|at| (Timestamp(at), handled_by.unwrap_or_default())),
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error(self.file))
+    }
+
+    /// Staff dealt with a report.
+    pub fn mark_handled(&mut self, report: i64, actor: &str, now: Timestamp) -> Result<()> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let found: Option<(String, Option<u32>, Option<i64>)> = tx
+            .query_row(
+                "SELECT kind, compartment, parcel_id FROM reports WHERE id = ?1 AND handled_at IS NULL",
+                [report],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some((kind, compartment, parcel)) = found else {
+            return Err(StoreError::Rule(format!(
+                "report {report} is not open (handled already, or no such report)"
+            )));
+        };
+        tx.execute(
+            "UPDATE reports SET handled_at = ?2, handled_by = ?3 WHERE id = ?1",
+            params![report, now.0, actor],
+        )
+        .map_err(&sql)?;
+        let handled = Event::ReportHandled { report, kind };
+        let mut event = NewEvent::new(handled, actor);
+        event.compartment = compartment;
+        event.parcel = parcel;
+        events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)
     }
 }

@@ -252,6 +252,7 @@ fn verify_receipt_checks_a_proof_of_delivery_against_the_lockers_key() {
     let mut store = common::demo_store(dir.path());
     let public = locker_kiosk::app::data_dir::publish_receipt_key(&mut store, dir.path()).unwrap();
     let secret = store
+        .couriers()
         .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
         .unwrap();
     drop(store);
@@ -436,20 +437,22 @@ fn staff_manage_compartments_parcels_and_the_admin_pin_from_the_command_line() {
     assert_eq!(code, 1);
     assert!(err.contains("no staff member `Kim`"), "{err}");
 
-    let store = Store::open(dir).unwrap();
-    let hash = store.meta("admin_pin_hash").unwrap().unwrap();
+    let mut store = Store::open(dir).unwrap();
+    let staff = store.staff();
+    let hash = staff.site_pin_hash().unwrap().unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("4718093"));
-    let staff_hash = &store.staff_pins().unwrap()[0].pin_hash;
+    let staff_hash = &staff.pins().unwrap()[0].pin_hash;
     assert!(staff_hash.starts_with("$argon2id$") && !staff_hash.contains("5820417"));
     let config = locker_kiosk::config::Config::demo();
-    let opens = |pin: &str| locker_kiosk::app::admin::check_pin(&store, &config, pin).unwrap();
+    let opens = |pin: &str| locker_kiosk::app::admin::check_pin(&staff, &config, pin).unwrap();
     assert_eq!(opens("4718093"), Some(PinHolder::Site));
     assert_eq!(opens("5820417"), Some(PinHolder::Staff("Sam Lee".into())));
     assert_eq!(opens("6931528"), None, "Kim's PIN was taken away");
     assert_eq!(opens(locker_kiosk::app::admin::DEMO_ADMIN_PIN), None);
     // Every change is in the audit log, by the command line's user.
     let actors: Vec<(String, String)> = store
-        .recent_events(None, 8)
+        .events()
+        .recent(None, 8)
         .unwrap()
         .into_iter()
         .map(|e| (e.kind, e.actor))
@@ -462,7 +465,10 @@ fn staff_manage_compartments_parcels_and_the_admin_pin_from_the_command_line() {
             "{logged}: {actors:?}"
         );
     }
-    let changes = store.recent_events(Some("compartment_state"), 10).unwrap();
+    let changes = store
+        .events()
+        .recent(Some("compartment_state"), 10)
+        .unwrap();
     assert_eq!(changes.len(), 2);
     assert!(changes.iter().all(|e| e.actor.starts_with("cli:")));
     assert_eq!(changes[1].detail["reason"], "hinge broken");

@@ -22,7 +22,8 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = common::seeded_store(dir.path());
     let report = store
-        .add_report(
+        .reports()
+        .add(
             ProblemKind::Missing,
             Some(2),
             None,
@@ -53,8 +54,8 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
         "{err}"
     );
     let changed = in_store(|s| {
-        let state = s.compartment(9).unwrap().unwrap().state;
-        let event = &s.recent_events(Some("compartment_state"), 1).unwrap()[0];
+        let state = s.compartments().get(9).unwrap().unwrap().state;
+        let event = &s.events().recent(Some("compartment_state"), 1).unwrap()[0];
         format!("{state:?} {}", event.actor)
     });
     let expected = CompartmentState::OutOfService {
@@ -89,7 +90,8 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
     );
     let status = in_store(|s| {
         let p = s
-            .parcel_by_tracking("JD014600006281234567")
+            .parcels()
+            .by_tracking("JD014600006281234567")
             .unwrap()
             .unwrap();
         p.status.to_string()
@@ -114,7 +116,7 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
         "",
     );
     assert_eq!(code, 0, "{err}");
-    let returning = in_store(|s| format!("{:?}", s.retrievable_for(1).unwrap()));
+    let returning = in_store(|s| format!("{:?}", s.parcels().retrievable_for(1).unwrap()));
     assert!(returning.contains("compartment: 2"), "{returning}");
 
     // Reports: listed, handled, gone from the open ones.
@@ -138,7 +140,7 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
     let (code, out, err) = staff(dir, &["admin", "set-pin"], "4718093\n4718093\n");
     assert_eq!((code, out.trim()), (0, "admin PIN set"), "{err}");
     let opens = in_store(|s| {
-        let holder = admin::check_pin(s, &Config::demo(), "4718093").unwrap();
+        let holder = admin::check_pin(&s.staff(), &Config::demo(), "4718093").unwrap();
         format!("{holder:?}")
     });
     assert_eq!(opens, "Some(Site)");

@@ -9,8 +9,13 @@ use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 #[test]
 fn demo_codes_open_what_the_readme_promises() {
     let dir = tempfile::tempdir().unwrap();
-    let store = common::seeded_store(dir.path());
-    let lookup = |pin: &str| store.look_up_code(&CodeInput::Pin(pin.into())).unwrap();
+    let mut store = common::seeded_store(dir.path());
+    let mut lookup = |pin: &str| {
+        store
+            .parcels()
+            .look_up_code(&CodeInput::Pin(pin.into()))
+            .unwrap()
+    };
     let compartments = |lookup: CodeLookup| match lookup {
         CodeLookup::Valid(parcels) => parcels.iter().map(|p| p.compartment).collect::<Vec<_>>(),
         other => panic!("expected a valid code, got {other:?}"),
@@ -19,19 +24,21 @@ fn demo_codes_open_what_the_readme_promises() {
     assert_eq!(compartments(lookup("246813")), vec![10, 16]);
     assert_eq!(lookup("907531"), CodeLookup::Expired);
     let qr = store
+        .parcels()
         .look_up_code(&CodeInput::QrToken(PARCELS[0].qr_token.into()))
         .unwrap();
     assert_eq!(compartments(qr), vec![2]);
     for courier in &COURIERS {
         assert!(
             store
-                .courier_by_credential(courier.login_code)
+                .couriers()
+                .by_credential(courier.login_code)
                 .unwrap()
                 .is_some()
         );
     }
     assert!(matches!(
-        store.match_tracking(ANNOUNCED[0].1).unwrap(),
+        store.parcels().match_tracking(ANNOUNCED[0].1).unwrap(),
         ParcelMatch::Announced { .. }
     ));
 }

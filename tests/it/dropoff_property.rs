@@ -193,8 +193,8 @@ impl Harness {
                 }
             }
             DropoffEffect::OpenForDeposit(compartment) => {
-                let state =
-                    self.with_store(move |s| s.compartment(compartment).unwrap().unwrap().state);
+                let state = self
+                    .with_store(move |s| s.compartments().get(compartment).unwrap().unwrap().state);
                 assert_eq!(
                     state,
                     CompartmentState::Free,
@@ -331,16 +331,17 @@ fn check_store(
     state: &DropoffState,
     reported: &[(String, u32)],
 ) -> Result<(), TestCaseError> {
-    let parcels = store.parcels_in_locker().unwrap();
+    let parcels = store.parcels().in_locker().unwrap();
     let mut per_compartment: HashMap<u32, usize> = HashMap::new();
     for parcel in &parcels {
         let compartment = parcel.compartment;
         prop_assert!(compartment.is_some(), "{parcel:?} is nowhere");
         *per_compartment.entry(compartment.unwrap()).or_default() += 1;
         if parcel.status == ParcelStatus::Deposited {
-            let code = store.pickup_code_for(parcel.recipient).unwrap();
+            let code = store.parcels().pickup_code_for(parcel.recipient).unwrap();
             prop_assert!(code.is_some(), "{parcel:?} has no live code");
             let lookup = store
+                .parcels()
                 .look_up_code(&CodeInput::Pin(code.unwrap().pin))
                 .unwrap();
             let opens_it = matches!(&lookup, CodeLookup::Valid(waiting)
@@ -358,18 +359,7 @@ fn check_store(
         );
     }
     // Every deposit of the visit is in the locker where the flow says.
-    let session = match state {
-        DropoffState::ScanParcel { session, .. }
-        | DropoffState::ChooseSize { session, .. }
-        | DropoffState::ChooseRecipient { session, .. }
-        | DropoffState::Allocating { session, .. }
-        | DropoffState::Opening { session, .. }
-        | DropoffState::Filling { session, .. }
-        | DropoffState::Undoing { session, .. }
-        | DropoffState::Retrieving { session, .. }
-        | DropoffState::Finished { session } => Some(session),
-        _ => None,
-    };
+    let session = state.session();
     for deposit in session.map(|s| s.deposits.as_slice()).unwrap_or_default() {
         prop_assert!(
             parcels.iter().any(|p| p.tracking == deposit.parcel.tracking
@@ -402,6 +392,7 @@ fn check_store(
     // A compartment is held only while its door is being worked on.
     let held: Vec<u32> = store
         .compartments()
+        .all()
         .unwrap()
         .into_iter()
         .filter(|c| c.state == CompartmentState::Reserved)
@@ -449,7 +440,7 @@ proptest! {
             harness.check()?;
         }
         // The announced parcel is either in the locker or still announced.
-        let found = harness.with_store(|s| s.match_tracking(TRACKING[0]).unwrap());
+        let found = harness.with_store(|s| s.parcels().match_tracking(TRACKING[0]).unwrap());
         prop_assert!(
             matches!(found, ParcelMatch::Announced { .. } | ParcelMatch::AlreadyInLocker { .. }),
             "{found:?}"

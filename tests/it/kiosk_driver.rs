@@ -68,19 +68,22 @@ fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
     kiosk.send(Input::Leave);
     screen.until("home", |v| v.page == Page::Home);
     common::until_in_store(&runtime, &service, "the visit's end", |s| {
-        !s.recent_events(Some("courier_visit_ended"), 1)
+        !s.events()
+            .recent(Some("courier_visit_ended"), 1)
             .unwrap()
             .is_empty()
     });
     let (in_door, told) = common::in_store(&runtime, &service, |s| {
         let parcel = s
-            .parcels_in_locker()
+            .parcels()
+            .in_locker()
             .unwrap()
             .into_iter()
             .find(|p| p.tracking == "9400111899223197428497")
             .map(|p| (p.compartment, p.confirmed));
         let told = s
-            .recent_events(Some("recipient_notification"), 5)
+            .events()
+            .recent(Some("recipient_notification"), 5)
             .unwrap()
             .iter()
             .filter(|e| e.detail["name"] == "Deniz Demir")
@@ -89,4 +92,51 @@ fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
     });
     assert_eq!(in_door, Some((Some(door), false)), "an unconfirmed deposit");
     assert_eq!(told, 1, "Deniz is told once");
+}
+
+#[test]
+fn a_write_that_fails_is_answered_and_recorded_for_staff() {
+    use locker_kiosk::app::kiosk::{Answer, Effect, StoreWork, Work};
+    use locker_kiosk::app::system::ManualClock;
+    use locker_kiosk::store::Event;
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(
+        common::seeded_store(dir.path()),
+        Config::demo(),
+        runtime.handle(),
+    );
+    let (answers, answered) = mpsc::channel();
+    let deliver = Arc::new(move |input| {
+        let _ = answers.send(input);
+    });
+    let work = Work::new(
+        service.clone(),
+        Arc::new(ManualClock::at(common::NOW)),
+        deliver,
+    );
+    // The preference of a parcel that is not (any more) in the records.
+    runtime.block_on(work.perform(Effect::SavePreferLow { parcel: 424_242 }));
+    let answer = answered.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(
+        matches!(
+            answer,
+            Input::Answer(Answer::StoreFailed(StoreWork::Preference))
+        ),
+        "{answer:?}"
+    );
+    let recorded = common::in_store(&runtime, &service, |s| {
+        s.events().recent(Some("records_failed"), 5).unwrap()
+    });
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    match recorded[0].event() {
+        Some(Event::RecordsFailed { work, error }) => {
+            assert_eq!(work, "preference");
+            assert!(!error.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(recorded[0].actor, "kiosk");
 }

@@ -30,7 +30,7 @@ fn door_outcomes_and_alarms_are_written_to_the_event_log() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let events = runtime
-            .block_on(service.call(|store| store.recent_events(None, 200)))
+            .block_on(service.call(|store| store.events().recent(None, 200)))
             .unwrap();
         let has = |kind: &str, compartment: u32| {
             events
@@ -61,6 +61,7 @@ fn the_kiosk_starts_in_the_default_language_staff_chose_if_it_offers_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = common::seeded_store(dir.path());
         store
+            .staff()
             .set_default_language(saved, "staff:maintenance", common::NOW)
             .unwrap();
         let runtime = tokio::runtime::Runtime::new().unwrap();

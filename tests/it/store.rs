@@ -65,9 +65,13 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
         }
         let mut store = Store::open(dir.path()).unwrap_or_else(|e| panic!("from v{version}: {e}"));
         assert_eq!(store.schema_version().unwrap(), migrations::LATEST_VERSION);
-        store.sync_layout(&Config::demo(), NOW).unwrap();
+        store
+            .compartments()
+            .sync_layout(&Config::demo(), NOW)
+            .unwrap();
         if version >= 1 {
             let lookup = store
+                .parcels()
                 .look_up_code(&CodeInput::Pin("583920".into()))
                 .unwrap();
             let CodeLookup::Valid(parcels) = lookup else {
@@ -75,14 +79,17 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
             };
             assert_eq!(parcels[0].compartment, 2);
             assert_eq!(
-                store.compartment(2).unwrap().unwrap().state,
+                store.compartments().get(2).unwrap().unwrap().state,
                 CompartmentState::Occupied
             );
         }
         if version >= 2 {
-            assert_eq!(store.recent_events(Some("old_event"), 10).unwrap().len(), 1);
+            assert_eq!(
+                store.events().recent(Some("old_event"), 10).unwrap().len(),
+                1
+            );
             // A table rebuilt by a migration keeps what refers to it.
-            let reports = store.report_rows(true, 10).unwrap();
+            let reports = store.reports().rows(true, 10).unwrap();
             assert_eq!(reports[0].tracking.as_deref(), Some("OLD-PARCEL"));
         }
         let broken: Option<String> = store
@@ -238,7 +245,7 @@ fn a_database_of_another_locker_is_refused() {
     let mut other = Config::demo();
     other.locker.id = "elsewhere".into();
     let mut store = Store::open(dir.path()).unwrap();
-    let error = store.sync_layout(&other, NOW).unwrap_err();
+    let error = store.compartments().sync_layout(&other, NOW).unwrap_err();
     assert!(matches!(error, StoreError::OtherLocker { .. }), "{error}");
 }
 
@@ -248,24 +255,25 @@ fn a_layout_that_drops_an_occupied_compartment_is_refused() {
     let mut store = seeded_store(dir.path());
     let mut smaller = Config::demo();
     smaller.compartments.retain(|c| c.number != 2);
-    let error = store.sync_layout(&smaller, NOW).unwrap_err();
+    let error = store.compartments().sync_layout(&smaller, NOW).unwrap_err();
     assert!(
         matches!(error, StoreError::LayoutDropsParcel { number: 2, .. }),
         "{error}"
     );
     // Nothing changed: compartment 2 is still there and occupied.
     assert_eq!(
-        store.compartment(2).unwrap().unwrap().state,
+        store.compartments().get(2).unwrap().unwrap().state,
         CompartmentState::Occupied
     );
     // Dropping an empty one is fine and recorded.
     let mut without_24 = Config::demo();
     without_24.compartments.retain(|c| c.number != 24);
-    store.sync_layout(&without_24, NOW).unwrap();
-    assert_eq!(store.compartments().unwrap().len(), 23);
+    store.compartments().sync_layout(&without_24, NOW).unwrap();
+    assert_eq!(store.compartments().all().unwrap().len(), 23);
     assert_eq!(
         store
-            .recent_events(Some("layout_changed"), 5)
+            .events()
+            .recent(Some("layout_changed"), 5)
             .unwrap()
             .len(),
         2
@@ -283,9 +291,9 @@ fn rewiring_two_compartments_onto_each_others_channels_works() {
     );
     swapped.compartments[0].channel = b;
     swapped.compartments[1].channel = a;
-    store.sync_layout(&swapped, NOW).unwrap();
-    assert_eq!(store.compartment(1).unwrap().unwrap().channel, b);
-    assert_eq!(store.compartment(2).unwrap().unwrap().channel, a);
+    store.compartments().sync_layout(&swapped, NOW).unwrap();
+    assert_eq!(store.compartments().get(1).unwrap().unwrap().channel, b);
+    assert_eq!(store.compartments().get(2).unwrap().unwrap().channel, a);
 }
 
 #[test]
@@ -293,19 +301,21 @@ fn a_parcel_goes_in_and_comes_out_with_its_events() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let resident = store
-        .add_recipient("Rita Resident", Some("7A"), false, NOW)
+        .recipients()
+        .add("Rita Resident", Some("7A"), false, NOW)
         .unwrap();
     let (parcel, code) = store
+        .parcels()
         .deposit(&deposit("1ZTEST", resident, 5), &mut FixedEntropy(7), NOW)
         .unwrap();
     assert_eq!(code.pin.len(), 6);
     assert_eq!(code.qr_token.len(), 26);
     assert_eq!(
-        store.compartment(5).unwrap().unwrap().state,
+        store.compartments().get(5).unwrap().unwrap().state,
         CompartmentState::Occupied
     );
     assert_eq!(
-        store.match_tracking("1ZTEST").unwrap(),
+        store.parcels().match_tracking("1ZTEST").unwrap(),
         ParcelMatch::AlreadyInLocker { compartment: 5 }
     );
     let expected = CodeLookup::Valid(vec![WaitingParcel {
@@ -314,41 +324,48 @@ fn a_parcel_goes_in_and_comes_out_with_its_events() {
     }]);
     assert_eq!(
         store
+            .parcels()
             .look_up_code(&CodeInput::Pin(code.pin.clone()))
             .unwrap(),
         expected
     );
     assert_eq!(
         store
+            .parcels()
             .look_up_code(&CodeInput::QrToken(code.qr_token.clone()))
             .unwrap(),
         expected
     );
     assert_eq!(
         store
+            .parcels()
             .look_up_code(&CodeInput::Pin("000001".into()))
             .unwrap(),
         CodeLookup::Unknown
     );
 
-    store.collect(parcel, NOW.plus_secs(60)).unwrap();
+    store.parcels().collect(parcel, NOW.plus_secs(60)).unwrap();
     assert_eq!(
-        store.parcel(parcel).unwrap().unwrap().status,
+        store.parcels().get(parcel).unwrap().unwrap().status,
         ParcelStatus::Collected
     );
     assert_eq!(
-        store.compartment(5).unwrap().unwrap().state,
+        store.compartments().get(5).unwrap().unwrap().state,
         CompartmentState::Free
     );
     assert_eq!(
-        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        store
+            .parcels()
+            .look_up_code(&CodeInput::Pin(code.pin))
+            .unwrap(),
         CodeLookup::AlreadyUsed
     );
     // Collecting twice is refused by the lifecycle.
-    assert!(store.collect(parcel, NOW).is_err());
+    assert!(store.parcels().collect(parcel, NOW).is_err());
 
     let kinds: Vec<String> = store
-        .recent_events(None, 10)
+        .events()
+        .recent(None, 10)
         .unwrap()
         .into_iter()
         .map(|e| e.kind)
@@ -360,7 +377,10 @@ fn a_parcel_goes_in_and_comes_out_with_its_events() {
         ]),
         "{kinds:?}"
     );
-    assert_eq!(store.outbox_pending().unwrap() as usize, kinds.len());
+    assert_eq!(
+        store.events().outbox_pending().unwrap() as usize,
+        kinds.len()
+    );
 }
 
 #[test]
@@ -368,16 +388,22 @@ fn parcels_for_one_recipient_share_one_code() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let resident = store
-        .add_recipient("Rita Resident", None, false, NOW)
+        .recipients()
+        .add("Rita Resident", None, false, NOW)
         .unwrap();
     let (first, a) = store
+        .parcels()
         .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
         .unwrap();
     let (second, b) = store
+        .parcels()
         .deposit(&deposit("P2", resident, 4), &mut FixedEntropy(2), NOW)
         .unwrap();
     assert_eq!(a, b);
-    let CodeLookup::Valid(parcels) = store.look_up_code(&CodeInput::Pin(a.pin.clone())).unwrap()
+    let CodeLookup::Valid(parcels) = store
+        .parcels()
+        .look_up_code(&CodeInput::Pin(a.pin.clone()))
+        .unwrap()
     else {
         panic!("code does not open");
     };
@@ -386,13 +412,16 @@ fn parcels_for_one_recipient_share_one_code() {
         vec![first, second]
     );
     // The code stays valid until the last parcel is out.
-    store.collect(first, NOW).unwrap();
+    store.parcels().collect(first, NOW).unwrap();
     assert!(
-        matches!(store.look_up_code(&CodeInput::Pin(a.pin.clone())).unwrap(), CodeLookup::Valid(p) if p.len() == 1)
+        matches!(store.parcels().look_up_code(&CodeInput::Pin(a.pin.clone())).unwrap(), CodeLookup::Valid(p) if p.len() == 1)
     );
-    store.collect(second, NOW).unwrap();
+    store.parcels().collect(second, NOW).unwrap();
     assert_eq!(
-        store.look_up_code(&CodeInput::Pin(a.pin)).unwrap(),
+        store
+            .parcels()
+            .look_up_code(&CodeInput::Pin(a.pin))
+            .unwrap(),
         CodeLookup::AlreadyUsed
     );
 }
@@ -402,39 +431,49 @@ fn expired_parcels_say_so_and_wait_for_the_courier() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let resident = store
-        .add_recipient("Rita Resident", None, false, NOW)
+        .recipients()
+        .add("Rita Resident", None, false, NOW)
         .unwrap();
     let courier = store
-        .add_courier("Dana", "Demo", Some("4711"), None, NOW)
+        .couriers()
+        .add("Dana", "Demo", Some("4711"), None, NOW)
         .unwrap();
     let (parcel, code) = store
+        .parcels()
         .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
         .unwrap();
     assert!(
         store
+            .parcels()
             .expire_due(NOW.plus_secs(71 * 3600))
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        store.expire_due(NOW.plus_secs(72 * 3600)).unwrap(),
+        store
+            .parcels()
+            .expire_due(NOW.plus_secs(72 * 3600))
+            .unwrap(),
         vec![parcel]
     );
     assert_eq!(
-        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        store
+            .parcels()
+            .look_up_code(&CodeInput::Pin(code.pin))
+            .unwrap(),
         CodeLookup::Expired
     );
     assert!(
-        store.collect(parcel, NOW).is_err(),
+        store.parcels().collect(parcel, NOW).is_err(),
         "an expired parcel is not handed to the recipient"
     );
-    store.retrieve(parcel, courier, NOW).unwrap();
+    store.parcels().retrieve(parcel, courier, NOW).unwrap();
     assert_eq!(
-        store.parcel(parcel).unwrap().unwrap().status,
+        store.parcels().get(parcel).unwrap().unwrap().status,
         ParcelStatus::Retrieved
     );
     assert_eq!(
-        store.compartment(3).unwrap().unwrap().state,
+        store.compartments().get(3).unwrap().unwrap().state,
         CompartmentState::Free
     );
 }
@@ -444,20 +483,23 @@ fn faulty_compartments_take_no_parcels_and_stay_faulty() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let resident = store
-        .add_recipient("Rita Resident", None, false, NOW)
+        .recipients()
+        .add("Rita Resident", None, false, NOW)
         .unwrap();
     let jammed = CompartmentState::Faulty {
         reason: "door did not open".into(),
     };
     store
-        .set_compartment_state(3, &jammed, "kiosk", NOW)
+        .compartments()
+        .set_state(3, &jammed, "kiosk", NOW)
         .unwrap();
     let error = store
+        .parcels()
         .deposit(&deposit("P1", resident, 3), &mut FixedEntropy(1), NOW)
         .unwrap_err();
     assert!(error.to_string().contains("faulty"), "{error}");
-    assert_eq!(store.compartment(3).unwrap().unwrap().state, jammed);
-    let events = store.recent_events(Some("compartment_state"), 1).unwrap();
+    assert_eq!(store.compartments().get(3).unwrap().unwrap().state, jammed);
+    let events = store.events().recent(Some("compartment_state"), 1).unwrap();
     assert_eq!(events[0].detail["reason"], "door did not open");
 }
 
@@ -466,19 +508,22 @@ fn the_same_parcel_cannot_be_in_the_locker_twice() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let resident = store
-        .add_recipient("Rita Resident", None, false, NOW)
+        .recipients()
+        .add("Rita Resident", None, false, NOW)
         .unwrap();
     store
+        .parcels()
         .deposit(&deposit("SAME", resident, 3), &mut FixedEntropy(1), NOW)
         .unwrap();
     assert!(
         store
+            .parcels()
             .deposit(&deposit("SAME", resident, 4), &mut FixedEntropy(1), NOW)
             .is_err()
     );
     // The failed deposit changed nothing.
     assert_eq!(
-        store.compartment(4).unwrap().unwrap().state,
+        store.compartments().get(4).unwrap().unwrap().state,
         CompartmentState::Free
     );
 }
@@ -487,12 +532,13 @@ fn the_same_parcel_cannot_be_in_the_locker_twice() {
 fn announced_parcels_are_matched_for_drop_off() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
-    let resident = store.add_recipient("Bea", None, true, NOW).unwrap();
+    let resident = store.recipients().add("Bea", None, true, NOW).unwrap();
     let parcel = store
-        .announce_parcel("ANN-1", Some("UPS"), resident, Some(SizeClass::L), NOW)
+        .parcels()
+        .announce("ANN-1", Some("UPS"), resident, Some(SizeClass::L), NOW)
         .unwrap();
     assert_eq!(
-        store.match_tracking("ANN-1").unwrap(),
+        store.parcels().match_tracking("ANN-1").unwrap(),
         ParcelMatch::Announced {
             parcel,
             recipient: resident,
@@ -500,7 +546,10 @@ fn announced_parcels_are_matched_for_drop_off() {
             size: Some(SizeClass::L),
         }
     );
-    assert_eq!(store.match_tracking("NOPE").unwrap(), ParcelMatch::Unknown);
+    assert_eq!(
+        store.parcels().match_tracking("NOPE").unwrap(),
+        ParcelMatch::Unknown
+    );
 }
 
 #[test]
@@ -508,27 +557,38 @@ fn weak_courier_codes_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let error = store
-        .add_courier("Weak", "Co", Some("1234"), None, NOW)
+        .couriers()
+        .add("Weak", "Co", Some("1234"), None, NOW)
         .unwrap_err();
     assert!(error.to_string().contains("too easy"), "{error}");
     let id = store
-        .add_courier("Good", "Co", Some("4711"), Some("BADGE-1"), NOW)
+        .couriers()
+        .add("Good", "Co", Some("4711"), Some("BADGE-1"), NOW)
         .unwrap();
-    assert_eq!(store.courier_by_credential("4711").unwrap().unwrap().id, id);
     assert_eq!(
-        store.courier_by_credential("BADGE-1").unwrap().unwrap().id,
+        store.couriers().by_credential("4711").unwrap().unwrap().id,
         id
     );
-    assert!(store.courier_by_credential("9999").unwrap().is_none());
+    assert_eq!(
+        store
+            .couriers()
+            .by_credential("BADGE-1")
+            .unwrap()
+            .unwrap()
+            .id,
+        id
+    );
+    assert!(store.couriers().by_credential("9999").unwrap().is_none());
 }
 
 #[test]
 fn residents_are_found_by_name_or_unit() {
     let dir = tempfile::tempdir().unwrap();
-    let store = seeded_store(dir.path());
-    let names = |q: &str| -> Vec<String> {
+    let mut store = seeded_store(dir.path());
+    let mut names = |q: &str| -> Vec<String> {
         store
-            .search_recipients(q, 10)
+            .recipients()
+            .search(q, 10)
             .unwrap()
             .into_iter()
             .map(|r| r.name)
@@ -562,6 +622,7 @@ fn deposit_for(
         preset_code: None,
     };
     store
+        .parcels()
         .deposit(&deposit, &mut locker_kiosk::app::system::OsEntropy, NOW)
         .unwrap()
 }
@@ -571,51 +632,57 @@ fn an_undone_deposit_frees_its_compartment_and_code() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     store
-        .add_courier("Dana", "Co", Some("4711"), None, NOW)
+        .couriers()
+        .add("Dana", "Co", Some("4711"), None, NOW)
         .unwrap();
-    let bea = store.add_recipient("Bea", None, false, NOW).unwrap();
+    let bea = store.recipients().add("Bea", None, false, NOW).unwrap();
     let announced = store
-        .announce_parcel("ANN-1", None, bea, None, NOW)
+        .parcels()
+        .announce("ANN-1", None, bea, None, NOW)
         .unwrap();
     let (first, code) = deposit_for(&mut store, "ANN-1", bea, 1, Some(announced));
     let (_, same_code) = deposit_for(&mut store, "LOOSE-1", bea, 3, None);
     assert_eq!(code, same_code, "one code for one recipient's parcels");
 
     // Undoing one of two keeps the code alive for the other.
-    store.undo_deposit("ANN-1", 1, 1, NOW).unwrap();
+    store.parcels().undo_deposit("ANN-1", 1, 1, NOW).unwrap();
     assert_eq!(
-        store.parcel(first).unwrap().unwrap().status,
+        store.parcels().get(first).unwrap().unwrap().status,
         ParcelStatus::Announced,
         "a manifest parcel goes back to announced"
     );
     assert_eq!(
-        store.compartment(1).unwrap().unwrap().state,
+        store.compartments().get(1).unwrap().unwrap().state,
         CompartmentState::Free
     );
     assert!(matches!(
-        store.look_up_code(&CodeInput::Pin(code.pin.clone())).unwrap(),
+        store.parcels().look_up_code(&CodeInput::Pin(code.pin.clone())).unwrap(),
         CodeLookup::Valid(parcels) if parcels.len() == 1
     ));
     // The manifest parcel can be deposited again.
     assert!(matches!(
-        store.match_tracking("ANN-1").unwrap(),
+        store.parcels().match_tracking("ANN-1").unwrap(),
         ParcelMatch::Announced { .. }
     ));
 
     // Undoing the last one revokes the code; the record is cancelled.
-    let loose = store.undo_deposit("LOOSE-1", 3, 1, NOW).unwrap();
+    let loose = store.parcels().undo_deposit("LOOSE-1", 3, 1, NOW).unwrap();
     assert_eq!(
-        store.parcel(loose).unwrap().unwrap().status,
+        store.parcels().get(loose).unwrap().unwrap().status,
         ParcelStatus::Cancelled
     );
     assert_eq!(
-        store.look_up_code(&CodeInput::Pin(code.pin)).unwrap(),
+        store
+            .parcels()
+            .look_up_code(&CodeInput::Pin(code.pin))
+            .unwrap(),
         CodeLookup::AlreadyUsed
     );
     // Nothing to undo twice.
-    assert!(store.undo_deposit("LOOSE-1", 3, 1, NOW).is_err());
+    assert!(store.parcels().undo_deposit("LOOSE-1", 3, 1, NOW).is_err());
     let kinds: Vec<String> = store
-        .recent_events(None, 10)
+        .events()
+        .recent(None, 10)
         .unwrap()
         .into_iter()
         .map(|e| e.kind)
@@ -634,39 +701,42 @@ fn couriers_take_back_only_their_carriers_parcels() {
     // Demo: Dana's company brought every parcel; Carla's (door 20) expired.
     let dana = 1;
     let sam = 2;
-    let listed = |store: &Store, courier| -> Vec<u32> {
+    let listed = |store: &mut Store, courier| -> Vec<u32> {
         store
+            .parcels()
             .retrievable_for(courier)
             .unwrap()
             .iter()
             .map(|p| p.compartment)
             .collect()
     };
-    assert_eq!(listed(&store, dana), vec![20]);
-    assert_eq!(listed(&store, sam), Vec::<u32>::new());
+    assert_eq!(listed(&mut store, dana), vec![20]);
+    assert_eq!(listed(&mut store, sam), Vec::<u32>::new());
 
     // Staff mark Alice's parcel (door 2) for return: Dana takes it too.
     let alice = store
-        .parcels_in_locker()
+        .parcels()
+        .in_locker()
         .unwrap()
         .into_iter()
         .find(|p| p.compartment == Some(2))
         .unwrap();
     store
+        .parcels()
         .request_return(alice.id, "sender asked", "staff:test", NOW)
         .unwrap();
-    assert_eq!(listed(&store, dana), vec![2, 20]);
-    for parcel in store.retrievable_for(dana).unwrap() {
-        store.take_back(parcel.parcel, dana, NOW).unwrap();
+    assert_eq!(listed(&mut store, dana), vec![2, 20]);
+    for parcel in store.parcels().retrievable_for(dana).unwrap() {
+        store.parcels().take_back(parcel.parcel, dana, NOW).unwrap();
     }
     assert_eq!(
-        store.parcel(alice.id).unwrap().unwrap().status,
+        store.parcels().get(alice.id).unwrap().unwrap().status,
         ParcelStatus::Returned
     );
-    assert!(listed(&store, dana).is_empty());
+    assert!(listed(&mut store, dana).is_empty());
     for door in [2, 20] {
         assert_eq!(
-            store.compartment(door).unwrap().unwrap().state,
+            store.compartments().get(door).unwrap().unwrap().state,
             CompartmentState::Free
         );
     }
@@ -676,32 +746,35 @@ fn couriers_take_back_only_their_carriers_parcels() {
 fn flagged_compartments_leave_service_with_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
-    assert!(store.reserve_compartment(5, NOW).unwrap());
+    assert!(store.compartments().reserve(5, NOW).unwrap());
     assert!(
-        !store.reserve_compartment(5, NOW).unwrap(),
+        !store.compartments().reserve(5, NOW).unwrap(),
         "a held compartment is not given twice"
     );
-    store.release_compartment(5, NOW).unwrap();
+    store.compartments().release(5, NOW).unwrap();
     assert_eq!(
-        store.compartment(5).unwrap().unwrap().state,
+        store.compartments().get(5).unwrap().unwrap().state,
         CompartmentState::Free
     );
     store
-        .flag_compartment(5, ProblemKind::Dirty, "courier:1", NOW)
+        .compartments()
+        .flag(5, ProblemKind::Dirty, "courier:1", NOW)
         .unwrap();
     store
-        .flag_compartment(6, ProblemKind::DoorDidNotOpen, "courier:1", NOW)
+        .compartments()
+        .flag(6, ProblemKind::DoorDidNotOpen, "courier:1", NOW)
         .unwrap();
     assert!(matches!(
-        store.compartment(5).unwrap().unwrap().state,
+        store.compartments().get(5).unwrap().unwrap().state,
         CompartmentState::OutOfService { .. }
     ));
     assert!(matches!(
-        store.compartment(6).unwrap().unwrap().state,
+        store.compartments().get(6).unwrap().unwrap().state,
         CompartmentState::Faulty { .. }
     ));
     let reports: Vec<(String, Option<u32>)> = store
-        .open_reports()
+        .reports()
+        .open()
         .unwrap()
         .into_iter()
         .map(|r| (r.kind, r.compartment))
@@ -720,12 +793,14 @@ fn the_receipt_key_is_made_once_and_kept() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = demo_store(dir.path());
     let key = store
+        .couriers()
         .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
         .unwrap();
     drop(store);
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(
         store
+            .couriers()
             .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
             .unwrap(),
         key

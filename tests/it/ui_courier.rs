@@ -166,10 +166,10 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
         page(w) == Page::CourierScan && w.global::<Courier>().get_deposits().row_count() == 1
     });
     let deniz_door = expected;
-    let state = with_store(&runtime, &service, move |s| {
-        s.compartment(deniz_door).unwrap().unwrap().state
+    // Written just after the screen moved on.
+    common::until_in_store(&runtime, &service, "door occupied", move |s| {
+        s.compartments().get(deniz_door).unwrap().unwrap().state == CompartmentState::Occupied
     });
-    assert_eq!(state, CompartmentState::Occupied);
 
     // A parcel not in the manifest: the recipient is searched by name.
     press(&window, "Type a tracking number");
@@ -218,8 +218,8 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     });
     let (small_state, dirty_state) = with_store(&runtime, &service, move |s| {
         (
-            s.compartment(small).unwrap().unwrap().state,
-            s.compartment(medium).unwrap().unwrap().state,
+            s.compartments().get(small).unwrap().unwrap().state,
+            s.compartments().get(medium).unwrap().unwrap().state,
         )
     });
     assert_eq!(small_state, CompartmentState::Free, "released");
@@ -266,7 +266,7 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
         w.global::<Courier>().get_deposits().row_count() == 3
     });
     let jammed_state = with_store(&runtime, &service, move |s| {
-        s.compartment(jammed).unwrap().unwrap().state
+        s.compartments().get(jammed).unwrap().unwrap().state
     });
     assert!(
         matches!(jammed_state, CompartmentState::Faulty { .. }),
@@ -278,19 +278,20 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
 
     // Emma's two parcels share one code; undoing one keeps it for the other.
     let emma_code = with_store(&runtime, &service, |s| {
-        let emma = s.search_recipients("Emma", 1).unwrap()[0].id;
-        s.pickup_code_for(emma).unwrap().unwrap()
+        let emma = s.recipients().search("Emma", 1).unwrap()[0].id;
+        s.parcels().pickup_code_for(emma).unwrap().unwrap()
     });
     press(&window, &format!("Undo door {replacement}"));
     pump_until(&window, "undone", 8, |w| notice(w) == CourierNotice::Undone);
     assert_eq!(window.global::<Courier>().get_deposits().row_count(), 2);
-    let lookup = with_store(&runtime, &service, move |s| {
-        s.look_up_code(&CodeInput::Pin(emma_code.pin)).unwrap()
+    // Cancelled just after the screen said so.
+    common::until_in_store(&runtime, &service, "one of Emma's parcels left", move |s| {
+        let lookup = s
+            .parcels()
+            .look_up_code(&CodeInput::Pin(emma_code.pin.clone()))
+            .unwrap();
+        matches!(&lookup, CodeLookup::Valid(parcels) if parcels.len() == 1 && parcels[0].compartment == medium_2)
     });
-    assert!(
-        matches!(&lookup, CodeLookup::Valid(parcels) if parcels.len() == 1 && parcels[0].compartment == medium_2),
-        "{lookup:?}"
-    );
 
     // Taking back: Carla's expired parcel in door 20.
     pump_until(&window, "undo door closed", 5, move |_| true);
@@ -301,10 +302,13 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     pump_until(&window, "back to scanning", 8, |w| {
         page(w) == Page::CourierScan
     });
-    let carla = with_store(&runtime, &service, |s| {
-        s.recent_events(Some("parcel_retrieved"), 5).unwrap().len()
+    common::until_in_store(&runtime, &service, "Carla's parcel taken back", |s| {
+        s.events()
+            .recent(Some("parcel_retrieved"), 5)
+            .unwrap()
+            .len()
+            == 1
     });
-    assert_eq!(carla, 1);
 
     // Finish: the summary and a proof of delivery that verifies.
     press(&window, "Finish");
@@ -318,11 +322,13 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     assert!(image.size().width > 20, "a QR is drawn");
     let (key, ended, notifications) = with_store(&runtime, &service, |s| {
         let key = s
+            .couriers()
             .receipt_key(&mut locker_kiosk::app::system::OsEntropy)
             .unwrap();
-        let ended = s.recent_events(Some("courier_visit_ended"), 1).unwrap();
+        let ended = s.events().recent(Some("courier_visit_ended"), 1).unwrap();
         let notifications = s
-            .recent_events(Some("recipient_notification"), 10)
+            .events()
+            .recent(Some("recipient_notification"), 10)
             .unwrap()
             .len();
         (key, ended, notifications)

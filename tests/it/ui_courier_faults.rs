@@ -86,12 +86,13 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     // in the event log.
     let freed = with_store(|s| {
         let mut taken = Vec::new();
-        for c in s.compartments().unwrap() {
+        for c in s.compartments().all().unwrap() {
             if c.state == CompartmentState::Free {
                 let full = CompartmentState::OutOfService {
                     reason: "test: full".into(),
                 };
-                s.set_compartment_state(c.number, &full, "test", common::NOW)
+                s.compartments()
+                    .set_state(c.number, &full, "test", common::NOW)
                     .unwrap();
                 taken.push(c.number.to_string());
             }
@@ -105,7 +106,8 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     });
     assert_eq!(page(&window), Page::CourierScan);
     let full_events = with_store(|s| {
-        s.recent_events(Some("locker_full"), 5)
+        s.events()
+            .recent(Some("locker_full"), 5)
             .unwrap()
             .iter()
             .map(|e| e.detail["tracking"].to_string())
@@ -116,7 +118,7 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     runtime
         .block_on(service.call(move |s| {
             for number in freed.split(',') {
-                s.set_compartment_state(
+                s.compartments().set_state(
                     number.parse().unwrap(),
                     &CompartmentState::Free,
                     "test",
@@ -169,7 +171,7 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     let door = window.global::<Courier>().get_door();
     assert!((1..=12).contains(&door), "door {door} is on board A");
     let flagged = runtime
-        .block_on(service.call(move |s| s.compartment(first as u32)))
+        .block_on(service.call(move |s| s.compartments().get(first as u32)))
         .unwrap()
         .unwrap()
         .state;
@@ -184,23 +186,27 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     pump_until(&window, "idle: back home", 10, |w| page(w) == Page::Home);
     // The records are written just after the screen went home.
     common::until_in_store(&runtime, &service, "the visit's end recorded", |s| {
-        !s.recent_events(Some("courier_visit_ended"), 1)
+        !s.events()
+            .recent(Some("courier_visit_ended"), 1)
             .unwrap()
             .is_empty()
     });
     let recorded = with_store(|s| {
         let parcel = s
-            .parcels_in_locker()
+            .parcels()
+            .in_locker()
             .unwrap()
             .into_iter()
             .find(|p| p.tracking == "JD014600006302")
             .unwrap();
         let handed_over = s
-            .recent_events(Some("dropoff_left_doors_open"), 5)
+            .events()
+            .recent(Some("dropoff_left_doors_open"), 5)
             .unwrap()
             .len();
         let notified = s
-            .recent_events(Some("recipient_notification"), 5)
+            .events()
+            .recent(Some("recipient_notification"), 5)
             .unwrap()
             .len();
         format!(

@@ -80,7 +80,7 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
         kind(w, 7) == Some(DoorKind::Open)
     });
     let audit = in_store(&runtime, &service, |s| {
-        let e = &s.recent_events(Some("maintenance_open"), 1).unwrap()[0];
+        let e = &s.events().recent(Some("maintenance_open"), 1).unwrap()[0];
         format!(
             "{} {} {} {}",
             e.actor,
@@ -113,7 +113,7 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
         kind(w, 9) == Some(DoorKind::OutOfService)
     });
     let state = in_store(&runtime, &service, |s| {
-        s.compartment(9).unwrap().unwrap().state
+        s.compartments().get(9).unwrap().unwrap().state
     });
     assert_eq!(
         state,
@@ -140,7 +140,7 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
         kind(w, 10) == Some(DoorKind::Occupied)
     });
     let state = in_store(&runtime, &service, |s| {
-        s.compartment(10).unwrap().unwrap().state
+        s.compartments().get(10).unwrap().unwrap().state
     });
     assert_eq!(state, CompartmentState::Occupied);
 
@@ -179,9 +179,10 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
             .all(|c| kind(w, c) == Some(DoorKind::Open))
     });
     let (reason, result) = in_store(&runtime, &service, |s| {
-        let asked = &s.recent_events(Some("maintenance_open_all"), 1).unwrap()[0];
+        let asked = &s.events().recent(Some("maintenance_open_all"), 1).unwrap()[0];
         let result = &s
-            .recent_events(Some("maintenance_open_all_result"), 1)
+            .events()
+            .recent(Some("maintenance_open_all_result"), 1)
             .unwrap()[0];
         (
             asked.detail["reason"].clone(),
@@ -215,7 +216,7 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     // Both visits are in the audit log (written just after the screen
     // changed).
     until_in_store(&runtime, &service, "both visits logged", |s| {
-        let count = |kind| s.recent_events(Some(kind), 5).unwrap().len();
+        let mut count = |kind| s.events().recent(Some(kind), 5).unwrap().len();
         (count("maintenance_entered"), count("maintenance_left")) == (2, 2)
     });
 }

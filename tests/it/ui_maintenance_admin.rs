@@ -53,10 +53,12 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     let mut store = common::seeded_store(dir.path());
     let now = locker_kiosk::app::system::now();
     let damaged = store
-        .add_report(ProblemKind::Damaged, Some(16), None, "recipient", now)
+        .reports()
+        .add(ProblemKind::Damaged, Some(16), None, "recipient", now)
         .unwrap();
     store
-        .add_report(ProblemKind::Dirty, Some(9), None, "courier:2", now)
+        .reports()
+        .add(ProblemKind::Dirty, Some(9), None, "courier:2", now)
         .unwrap();
     // Enough history for the log to have a second page.
     for _ in 0..60 {
@@ -65,7 +67,7 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
             channel: 3,
         };
         let event = NewEvent::new(closed, "kiosk").compartment(3);
-        store.record_event(now, &event).unwrap();
+        store.events().record(now, &event).unwrap();
     }
     let (runtime, service, window) = common::staff_kiosk(store, |_| {});
     enter_maintenance(&window, DEMO_ADMIN_PIN);
@@ -101,7 +103,7 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
         reports.row_count() == 2 && reports.row_data(1).is_some_and(|r| r.handled)
     });
     let handled_by = in_store(&runtime, &service, move |s| {
-        let rows = s.report_rows(true, 10).unwrap();
+        let rows = s.reports().rows(true, 10).unwrap();
         rows.iter()
             .find(|r| r.id == damaged)
             .unwrap()
@@ -234,8 +236,8 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     press(&window, "Leave maintenance");
     assert_eq!(window.global::<Kiosk>().get_language(), "de");
     let (language, pin_set) = in_store(&runtime, &service, |s| {
-        let pin = &s.recent_events(Some("admin_pin_set"), 1).unwrap()[0];
-        (s.default_language().unwrap(), pin.actor.clone())
+        let pin = &s.events().recent(Some("admin_pin_set"), 1).unwrap()[0];
+        (s.staff().default_language().unwrap(), pin.actor.clone())
     });
     assert_eq!(language.as_deref(), Some("de"));
     assert_eq!(pin_set, "staff:maintenance");
@@ -258,7 +260,7 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     // (never to someone else's PIN).
     in_store(&runtime, &service, move |s| {
         let sam = PinHolder::Staff("Sam Lee".into());
-        admin::set_pin(s, &sam, "5820417", "cli:installer", now).unwrap()
+        admin::set_pin(&mut s.staff(), &sam, "5820417", "cli:installer", now).unwrap()
     });
     press(&window, "English");
     enter_maintenance(&window, "5820417");
@@ -283,18 +285,18 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
     press(&window, "Leave maintenance");
     // Leaving is recorded off the UI thread.
     until_in_store(&runtime, &service, "Sam's leaving logged", |s| {
-        s.recent_events(Some("maintenance_left"), 1).unwrap()[0].actor == "staff:Sam Lee"
+        s.events().recent(Some("maintenance_left"), 1).unwrap()[0].actor == "staff:Sam Lee"
     });
     let (sam_did, opens) = in_store(&runtime, &service, |s| {
         let kinds = ["maintenance_entered", "staff_pin_set", "maintenance_left"];
         let actors: Vec<String> = kinds
             .iter()
-            .map(|k| s.recent_events(Some(k), 1).unwrap()[0].actor.clone())
+            .map(|k| s.events().recent(Some(k), 1).unwrap()[0].actor.clone())
             .collect();
         let config = locker_kiosk::config::Config::demo();
         let opens: Vec<Option<PinHolder>> = ["5820417", "6931528", "471809"]
             .iter()
-            .map(|pin| admin::check_pin(s, &config, pin).unwrap())
+            .map(|pin| admin::check_pin(&s.staff(), &config, pin).unwrap())
             .collect();
         (actors, opens)
     });

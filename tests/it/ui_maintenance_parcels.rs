@@ -104,8 +104,11 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
         target
     );
     let (opened, lookup) = in_store(&runtime, &service, |s| {
-        let opened = s.recent_events(Some("maintenance_open"), 2).unwrap();
-        let lookup = s.look_up_code(&CodeInput::Pin("583920".into())).unwrap();
+        let opened = s.events().recent(Some("maintenance_open"), 2).unwrap();
+        let lookup = s
+            .parcels()
+            .look_up_code(&CodeInput::Pin("583920".into()))
+            .unwrap();
         (
             opened
                 .iter()
@@ -143,9 +146,10 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
     assert_eq!(parcels.get_notice_compartment(), target);
     assert_eq!(parcels.get_door_failure(), DoorFailure::Jammed);
     let (moves, compartment) = in_store(&runtime, &service, |s| {
-        let moves = s.recent_events(Some("parcel_moved"), 10).unwrap().len();
+        let moves = s.events().recent(Some("parcel_moved"), 10).unwrap().len();
         let bob = s
-            .parcel_by_tracking("00340123450000000017")
+            .parcels()
+            .by_tracking("00340123450000000017")
             .unwrap()
             .unwrap();
         (moves, bob.compartment)
@@ -160,12 +164,13 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
     });
     let (retrievable, reason) = in_store(&runtime, &service, |s| {
         let retrievable = s
+            .parcels()
             .retrievable_for(1)
             .unwrap()
             .iter()
             .map(|p| p.compartment)
             .collect::<Vec<_>>();
-        let asked = &s.recent_events(Some("return_requested"), 1).unwrap()[0];
+        let asked = &s.events().recent(Some("return_requested"), 1).unwrap()[0];
         (retrievable, asked.detail["reason"].clone())
     });
     assert!(retrievable.contains(&10), "{retrievable:?}");
@@ -185,7 +190,8 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
         DoorFailure::NoReply
     );
     let status = in_store(&runtime, &service, |s| {
-        s.parcel_by_tracking("TBA123456789000")
+        s.parcels()
+            .by_tracking("TBA123456789000")
             .unwrap()
             .unwrap()
             .status
@@ -201,11 +207,12 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
     });
     let (status, removed) = in_store(&runtime, &service, |s| {
         let status = s
-            .parcel_by_tracking("TBA123456789000")
+            .parcels()
+            .by_tracking("TBA123456789000")
             .unwrap()
             .unwrap()
             .status;
-        let removed = s.recent_events(Some("parcel_removed"), 1).unwrap()[0]
+        let removed = s.events().recent(Some("parcel_removed"), 1).unwrap()[0]
             .detail
             .clone();
         (status, removed)
@@ -254,7 +261,10 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
     });
     assert_eq!(page(&window), Page::PickupDoors);
     let alarms = in_store(&runtime, &service, |s| {
-        s.recent_events(Some("uncommanded_open"), 5).unwrap().len()
+        s.events()
+            .recent(Some("uncommanded_open"), 5)
+            .unwrap()
+            .len()
     });
     assert_eq!(alarms, 0, "the door opened for Carla is no alarm");
 }

@@ -79,7 +79,7 @@ fn pickups_from_code_to_thank_you() {
         w.global::<Kiosk>().get_prefer_low_saved()
     });
     let alice_low = store(|s| {
-        let alice = s.search_recipients("Alice", 1).unwrap();
+        let alice = s.recipients().search("Alice", 1).unwrap();
         format!("{}", alice[0].needs_accessible)
     });
     assert_eq!(alice_low, "true");
@@ -98,9 +98,12 @@ fn pickups_from_code_to_thank_you() {
     pump_until(&window, "thank you", 5, |w| page(w) == Page::PickupDone);
     assert_eq!(window.global::<Kiosk>().get_failed_doors(), 0);
     let alice = store(|s| {
-        let code = s.look_up_code(&CodeInput::Pin("583920".into())).unwrap();
-        let parcels = s.parcels_in_locker().unwrap();
-        let compartment = s.compartment(2).unwrap().unwrap().state;
+        let code = s
+            .parcels()
+            .look_up_code(&CodeInput::Pin("583920".into()))
+            .unwrap();
+        let parcels = s.parcels().in_locker().unwrap();
+        let compartment = s.compartments().get(2).unwrap().unwrap().state;
         format!(
             "{code:?} {} {compartment:?}",
             parcels.iter().any(|p| p.compartment == Some(2))
@@ -162,23 +165,29 @@ fn pickups_from_code_to_thank_you() {
     // What the store recorded: both of Bob's parcels collected, the report,
     // and every event waiting in the outbox.
     let summary = store(|s| {
-        let collected = s.recent_events(Some("parcel_collected"), 10).unwrap().len();
+        let collected = s
+            .events()
+            .recent(Some("parcel_collected"), 10)
+            .unwrap()
+            .len();
         let reports: Vec<_> = s
-            .open_reports()
+            .reports()
+            .open()
             .unwrap()
             .into_iter()
             .map(|r| (r.kind, r.compartment, r.parcel))
             .collect();
         let outcomes = s
-            .recent_events(Some("door_open_outcome"), 10)
+            .events()
+            .recent(Some("door_open_outcome"), 10)
             .unwrap()
             .len();
-        let pending = s.outbox_pending().unwrap() as usize;
-        let total = s.recent_events(None, 1000).unwrap().len();
+        let pending = s.events().outbox_pending().unwrap() as usize;
+        let total = s.events().recent(None, 1000).unwrap().len();
         format!("{collected} {reports:?} {outcomes} {}", pending == total)
     });
     assert_eq!(summary, "3 [(\"damaged\", Some(16), Some(3))] 3 true");
-    let bob = store(|s| format!("{:?}", s.parcel(3).unwrap().unwrap().status));
+    let bob = store(|s| format!("{:?}", s.parcels().get(3).unwrap().unwrap().status));
     assert_eq!(bob, format!("{:?}", ParcelStatus::Collected));
 
     // A language chosen at home lasts for that person's session only.

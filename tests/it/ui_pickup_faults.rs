@@ -98,14 +98,18 @@ fn pickups_that_go_wrong_end_safely_and_say_why() {
         page(w) == Page::PickupDone && w.global::<Kiosk>().get_failed_doors() == 1
     });
     let flagged = in_store(|s| {
-        let state = s.compartment(2).unwrap().unwrap().state;
+        let state = s.compartments().get(2).unwrap().unwrap().state;
         let reports: Vec<String> = s
-            .open_reports()
+            .reports()
+            .open()
             .unwrap()
             .into_iter()
             .map(|r| r.kind)
             .collect();
-        let code = s.look_up_code(&CodeInput::Pin("583920".into())).unwrap();
+        let code = s
+            .parcels()
+            .look_up_code(&CodeInput::Pin("583920".into()))
+            .unwrap();
         format!(
             "{} {reports:?} {}",
             matches!(state, CompartmentState::Faulty { .. }),
@@ -133,14 +137,20 @@ fn pickups_that_go_wrong_end_safely_and_say_why() {
     pump_until(&window, "idle: back home", 15, |w| page(w) == Page::Home);
     // Recorded just after the screen went home.
     common::until_in_store(&runtime, &service, "the open doors handed over", |s| {
-        !s.recent_events(Some("pickup_left_doors_open"), 1)
+        !s.events()
+            .recent(Some("pickup_left_doors_open"), 1)
             .unwrap()
             .is_empty()
     });
     let handed_over = in_store(|s| {
-        let collected = s.recent_events(Some("parcel_collected"), 5).unwrap().len();
+        let collected = s
+            .events()
+            .recent(Some("parcel_collected"), 5)
+            .unwrap()
+            .len();
         let left = s
-            .recent_events(Some("pickup_left_doors_open"), 5)
+            .events()
+            .recent(Some("pickup_left_doors_open"), 5)
             .unwrap()
             .len();
         format!("{collected} {left}")

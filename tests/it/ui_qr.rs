@@ -48,7 +48,7 @@ fn a_qr_held_up_to_the_camera_opens_the_door_without_a_touch() {
         w.global::<Kiosk>().get_page() == Page::PickupDone
     });
     let lookup = runtime
-        .block_on(service.call(|s| s.look_up_code(&CodeInput::Pin("583920".into()))))
+        .block_on(service.call(|s| s.parcels().look_up_code(&CodeInput::Pin("583920".into()))))
         .unwrap();
     assert_eq!(lookup, CodeLookup::AlreadyUsed);
     // The code stays in view: it is not scanned again (no "already used").

@@ -164,7 +164,7 @@ impl CourierVisit {
         if matches!(self.flow.state(), DropoffState::Finished { .. }) {
             self.step(DropoffEvent::Leave, now, &mut effects);
         }
-        self.follow_state(now, &mut effects);
+        self.follow_state(&mut effects);
         effects
     }
 
@@ -202,7 +202,7 @@ impl CourierVisit {
             }
             _ => return None,
         }
-        self.follow_state(now, &mut effects);
+        self.follow_state(&mut effects);
         Some(effects)
     }
 
@@ -347,18 +347,29 @@ impl CourierVisit {
             }
             A::VisitEnded(summary) => self.summary = Some(summary),
         }
-        self.follow_state(now, &mut effects);
+        self.follow_state(&mut effects);
         effects
     }
 
-    /// Once a second during a lockout countdown.
+    /// When something is due: what the flow itself waits for (a lockout's
+    /// end), and each second of the lockout's countdown on screen.
     pub fn deadline(&self, now: Timestamp) -> Option<Timestamp> {
-        match self.flow.state() {
-            DropoffState::LockedOut { .. } if self.screen != CourierScreen::Home => {
-                Some(Timestamp(now.0 + 1000))
-            }
-            _ => None,
+        if self.screen == CourierScreen::Home {
+            return None;
         }
+        let countdown = match self.flow.state() {
+            DropoffState::LockedOut { until } => Some(super::next_second(now, *until)),
+            _ => None,
+        };
+        [self.flow.deadline(), countdown]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Time passed: a lockout that ended gives the login back.
+    pub fn on_time(&mut self, now: Timestamp) -> Vec<Effect> {
+        self.event(DropoffEvent::Tick, now)
     }
 
     /// Whether the courier is at the recipient step (every key searches).
@@ -369,7 +380,7 @@ impl CourierVisit {
     fn event(&mut self, event: DropoffEvent, now: Timestamp) -> Vec<Effect> {
         let mut effects = Vec::new();
         self.step(event, now, &mut effects);
-        self.follow_state(now, &mut effects);
+        self.follow_state(&mut effects);
         effects
     }
 
@@ -389,7 +400,7 @@ impl CourierVisit {
 
     /// The screen follows the flow; entering the recipient or size step
     /// asks how much room there is.
-    fn follow_state(&mut self, _now: Timestamp, effects: &mut Vec<Effect>) {
+    fn follow_state(&mut self, effects: &mut Vec<Effect>) {
         if self.screen == CourierScreen::Home {
             return;
         }
@@ -462,7 +473,8 @@ impl CourierVisit {
             }),
             _ => None,
         };
-        let deposits = session_of(state)
+        let deposits = state
+            .session()
             .map(|s| {
                 s.deposits
                     .iter()
@@ -526,23 +538,6 @@ fn screen_for_state(state: &DropoffState) -> CourierScreen {
         | DropoffState::Filling { .. } => CourierScreen::Door,
         DropoffState::Retrieving { .. } => CourierScreen::Retrieve,
         DropoffState::Finished { .. } => CourierScreen::Summary,
-    }
-}
-
-fn session_of(state: &DropoffState) -> Option<&crate::domain::dropoff::Session> {
-    use DropoffState as S;
-    match state {
-        S::ScanParcel { session, .. }
-        | S::LookingUp { session, .. }
-        | S::ChooseRecipient { session, .. }
-        | S::ChooseSize { session, .. }
-        | S::Undoing { session, .. }
-        | S::Allocating { session, .. }
-        | S::Opening { session, .. }
-        | S::Filling { session, .. }
-        | S::Retrieving { session, .. }
-        | S::Finished { session } => Some(session),
-        _ => None,
     }
 }
 

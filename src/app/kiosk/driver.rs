@@ -64,10 +64,6 @@ impl Driver {
         self.step_at(self.clock.now())
     }
 
-    pub fn kiosk(&self) -> &Kiosk {
-        &self.kiosk
-    }
-
     fn step_at(&self, now: Timestamp) -> Step {
         Step {
             view: self.kiosk.view(now),

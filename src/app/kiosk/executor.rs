@@ -143,10 +143,27 @@ impl Work {
         match self.store(f).await {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(error = %e, ?work, "a store write failed");
-                self.answer(Answer::StoreFailed(work));
+                self.failed(work, e).await;
                 false
             }
+        }
+    }
+
+    /// A read or write failed: the kiosk is told (it shows it), and the
+    /// failure is recorded for staff where the records still take it.
+    async fn failed(&self, work: StoreWork, error: ServiceError) {
+        tracing::error!(%error, ?work, "the kiosk's records failed");
+        self.answer(Answer::StoreFailed(work));
+        let failure = Event::RecordsFailed {
+            work: work.name().into(),
+            error: error.to_string(),
+        };
+        let recorded = self
+            .store(move |store, now| store.events().record(now, &NewEvent::new(failure, "kiosk")))
+            .await;
+        if let Err(e) = recorded {
+            // Nothing more to do: the disk or database is failing.
+            tracing::error!(error = %e, "recording the failure failed too");
         }
     }
 
@@ -160,8 +177,7 @@ impl Work {
         match self.store(f).await {
             Ok(found) => found,
             Err(e) => {
-                tracing::error!(error = %e, ?work, "a store read failed");
-                self.answer(Answer::StoreFailed(work));
+                self.failed(work, e).await;
                 fallback
             }
         }
@@ -192,7 +208,7 @@ impl Work {
             Effect::SavePreferLow { parcel } => {
                 let saved = self
                     .write(StoreWork::Preference, move |store, now| {
-                        store.prefer_low_compartments(parcel, "recipient", now)
+                        store.recipients().prefer_low(parcel, "recipient", now)
                     })
                     .await;
                 if saved {
@@ -228,7 +244,7 @@ impl Work {
                 let text = query.clone();
                 let found = self
                     .read(StoreWork::CourierStep, Vec::new(), move |store, _| {
-                        store.search_recipients(&text, SEARCH_LIMIT)
+                        store.recipients().search(&text, SEARCH_LIMIT)
                     })
                     .await;
                 self.answer(Answer::Courier(CourierAnswer::SearchResults {
@@ -239,7 +255,7 @@ impl Work {
             Effect::NameRecipient(id) => {
                 let found = self
                     .read(StoreWork::CourierStep, None, move |store, _| {
-                        store.recipient(id)
+                        store.recipients().get(id)
                     })
                     .await;
                 if let Some(recipient) = found {
@@ -257,7 +273,7 @@ impl Work {
                 let config = self.service.config().clone();
                 let opens = self
                     .read(StoreWork::StaffPin, None, move |store, _| {
-                        admin::check_pin(store, &config, &pin)
+                        admin::check_pin(&store.staff(), &config, &pin)
                     })
                     .await;
                 self.answer(Answer::Staff(StaffAnswer::PinChecked(opens)));
@@ -265,16 +281,13 @@ impl Work {
             Effect::RecordStaff { who, entry } => {
                 self.write(StoreWork::StaffEntry, move |store, now| {
                     let event = NewEvent::new(entry.event(), who.actor());
-                    store.record_event(now, &event).map(|_| ())
+                    store.events().record(now, &event).map(|_| ())
                 })
                 .await;
             }
             Effect::RefreshOverview => match self.service.overview().await {
                 Ok(overview) => self.answer(Answer::Overview(overview)),
-                Err(e) => {
-                    tracing::error!(error = %e, "reading the locker overview failed");
-                    self.answer(Answer::StoreFailed(StoreWork::Overview));
-                }
+                Err(e) => self.failed(StoreWork::Overview, e).await,
             },
         }
     }
@@ -286,7 +299,7 @@ impl Work {
                     .read(
                         StoreWork::PickupLookup,
                         CodeLookup::Unknown,
-                        move |store, _| store.look_up_code(&code),
+                        move |store, _| store.parcels().look_up_code(&code),
                     )
                     .await;
                 self.answer(Answer::Pickup(PickupAnswer::LookedUp(lookup)));
@@ -301,14 +314,16 @@ impl Work {
             }
             PickupEffect::RecordCollected(parcel) => {
                 self.write(StoreWork::Collection, move |store, now| {
-                    store.collect(parcel.parcel, now)
+                    store.parcels().collect(parcel.parcel, now)
                 })
                 .await;
             }
             PickupEffect::RecordDoorFailure { parcel, outcome } => {
                 self.write(StoreWork::DoorFailure, move |store, now| {
                     let reason = format!("door did not open at pickup ({})", outcome.name());
-                    store.record_door_failure(&parcel, &reason, "kiosk", now)
+                    store
+                        .compartments()
+                        .door_failed(&parcel, &reason, "kiosk", now)
                 })
                 .await;
             }
@@ -319,7 +334,8 @@ impl Work {
             } => {
                 self.write(StoreWork::Report, move |store, now| {
                     store
-                        .add_report(kind, Some(compartment), parcel, "recipient", now)
+                        .reports()
+                        .add(kind, Some(compartment), parcel, "recipient", now)
                         .map(|_| ())
                 })
                 .await;
@@ -331,7 +347,7 @@ impl Work {
                 // alarm, closing seen by the sensor); note the hand-over.
                 self.write(StoreWork::OpenDoorsHandOver, move |store, now| {
                     let event = NewEvent::new(Event::PickupLeftDoorsOpen { compartments }, "kiosk");
-                    store.record_event(now, &event).map(|_| ())
+                    store.events().record(now, &event).map(|_| ())
                 })
                 .await;
             }
@@ -350,7 +366,7 @@ impl Work {
             F::CheckLogin(code) => {
                 let found = self
                     .read(StoreWork::CourierStep, None, move |store, _| {
-                        store.courier_by_credential(&code)
+                        store.couriers().by_credential(&code)
                     })
                     .await;
                 self.answer(Answer::Courier(CourierAnswer::LoginChecked(found)));
@@ -360,7 +376,7 @@ impl Work {
                     .read(
                         StoreWork::CourierStep,
                         ParcelMatch::Unknown,
-                        move |store, _| store.match_tracking(&tracking),
+                        move |store, _| store.parcels().match_tracking(&tracking),
                     )
                     .await;
                 self.answer(Answer::Courier(CourierAnswer::ParcelLookedUp(found)));
@@ -390,7 +406,7 @@ impl Work {
                 // offered it meanwhile.
                 let held = self
                     .read(StoreWork::Reservation, false, move |store, now| {
-                        store.reserve_compartment(compartment, now)
+                        store.compartments().reserve(compartment, now)
                     })
                     .await;
                 if !held {
@@ -402,7 +418,7 @@ impl Work {
             F::ListRetrievable(courier) => {
                 let listed = self
                     .read(StoreWork::CourierStep, Vec::new(), move |store, _| {
-                        store.retrievable_for(courier)
+                        store.parcels().retrievable_for(courier)
                     })
                     .await;
                 self.answer(Answer::Courier(CourierAnswer::Retrievable(listed)));
@@ -424,8 +440,7 @@ impl Work {
         match compartment_views(&self.service, self.doors.as_ref()).await {
             Ok(views) => Some(views),
             Err(e) => {
-                tracing::error!(error = %e, "reading the compartments failed");
-                self.answer(Answer::StoreFailed(StoreWork::CourierStep));
+                self.failed(StoreWork::CourierStep, e).await;
                 None
             }
         }
@@ -438,7 +453,9 @@ pub async fn compartment_views(
     service: &Service,
     doors: &dyn DoorControl,
 ) -> Result<Vec<CompartmentView>, ServiceError> {
-    let stored = service.call(|store| store.compartments()).await?;
+    let stored = service
+        .compartments(|compartments| compartments.all())
+        .await?;
     Ok(stored
         .into_iter()
         .map(|c| {

@@ -2,7 +2,7 @@
 //! every scan, every compartment door seen closing, every board that goes
 //! offline or comes back.
 
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 
 use super::Input;
 use super::executor::Deliver;
@@ -35,7 +35,7 @@ pub fn start(service: &Service, runtime: &tokio::runtime::Handle, deliver: Deliv
                     }
                 }
                 // Missed events may have been a board's: read the state.
-                Err(broadcast::error::RecvError::Lagged(_)) => deliver(Input::BoardsChanged),
+                Err(RecvError::Lagged(_)) => deliver(Input::BoardsChanged),
                 Err(RecvError::Closed) => break,
             }
         }

@@ -190,6 +190,26 @@ pub enum StoreWork {
     Overview,
 }
 
+impl StoreWork {
+    /// As recorded in the event log.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreWork::PickupLookup => "pickup_lookup",
+            StoreWork::Collection => "collection",
+            StoreWork::DoorFailure => "door_failure",
+            StoreWork::Report => "report",
+            StoreWork::Preference => "preference",
+            StoreWork::OpenDoorsHandOver => "open_doors_hand_over",
+            StoreWork::CourierStep => "courier_step",
+            StoreWork::VisitEnd => "visit_end",
+            StoreWork::Reservation => "reservation",
+            StoreWork::StaffPin => "staff_pin",
+            StoreWork::StaffEntry => "staff_entry",
+            StoreWork::Overview => "overview",
+        }
+    }
+}
+
 /// What the kiosk asks of the world; [`Executor`] carries these out in
 /// the order given.
 #[derive(Debug, Clone, PartialEq)]
@@ -412,6 +432,10 @@ impl Kiosk {
             Input::Leave => self.leave(now),
             Input::Scanned(scan) => self.scanned(scan, now),
             Input::DoorClosed(compartment) => {
+                // Closing a door is the person at work, not idle.
+                if matches!(self.owner, Owner::Recipient | Owner::Courier) {
+                    self.last_activity = now;
+                }
                 // Both flows hear every door: a door left open by one
                 // person may close during the next one's visit.
                 let mut effects = self.pickup.door_closed(compartment, now);
@@ -557,11 +581,12 @@ impl Kiosk {
         }
         match self.owner {
             Owner::Recipient => self.pickup.on_time(now),
+            Owner::Courier => self.courier.on_time(now),
             Owner::Staff => {
                 self.staff.on_time(now);
                 Vec::new()
             }
-            _ => Vec::new(),
+            Owner::Nobody => Vec::new(),
         }
     }
 
@@ -627,4 +652,10 @@ fn is_activity(input: &Input) -> bool {
             | Input::Scanned(_)
             | Input::DoorClosed(_)
     )
+}
+
+/// When a countdown to `until` next shows another whole second.
+fn next_second(now: Timestamp, until: Timestamp) -> Timestamp {
+    let part = now.millis_until(until) % 1000;
+    now.plus_millis(if part == 0 { 1000 } else { part })
 }

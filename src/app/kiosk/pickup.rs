@@ -243,11 +243,7 @@ impl Pickup {
         }
         let thank_you = self.done_at.map(|done| done.plus_millis(THANK_YOU_FOR_MS));
         let countdown = match self.flow.state() {
-            // The next whole second shown, counted down to `until`.
-            PickupState::LockedOut { until } => {
-                let part = now.millis_until(*until) % 1000;
-                Some(now.plus_millis(if part == 0 { 1000 } else { part }))
-            }
+            PickupState::LockedOut { until } => Some(super::next_second(now, *until)),
             _ => None,
         };
         [thank_you, self.flow.deadline(), countdown]

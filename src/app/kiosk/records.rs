@@ -42,21 +42,24 @@ pub fn write(
     use DropoffEffect as F;
     let actor = format!("courier:{courier}");
     match effect {
-        F::Release(compartment) => store.release_compartment(*compartment, now),
+        F::Release(compartment) => store.compartments().release(*compartment, now),
         F::Flag {
             compartment,
             problem,
-        } => store.flag_compartment(*compartment, *problem, &actor, now),
+        } => store
+            .compartments()
+            .flag(*compartment, *problem, &actor, now),
         F::RecordDeposit {
             deposit,
             courier,
             confirmed,
         } => {
             let size = store
-                .compartment(deposit.compartment)?
+                .compartments()
+                .get(deposit.compartment)?
                 .ok_or_else(|| StoreError::NoSuchCompartment(deposit.compartment))?
                 .size;
-            let company = store.courier(*courier)?.map(|c| c.company);
+            let company = store.couriers().get(*courier)?.map(|c| c.company);
             let new = NewDeposit {
                 tracking: &deposit.parcel.tracking,
                 carrier: company.as_deref(),
@@ -70,15 +73,23 @@ pub fn write(
                 pin_length: settings.pin_length,
                 preset_code: None,
             };
-            store.deposit(&new, &mut OsEntropy, now).map(|_| ())
+            store
+                .parcels()
+                .deposit(&new, &mut OsEntropy, now)
+                .map(|_| ())
         }
         F::CancelDeposit { deposit, courier } => store
+            .parcels()
             .undo_deposit(&deposit.parcel.tracking, deposit.compartment, *courier, now)
             .map(|_| ()),
-        F::RecordRetrieved { parcel, courier } => store.take_back(parcel.parcel, *courier, now),
+        F::RecordRetrieved { parcel, courier } => {
+            store.parcels().take_back(parcel.parcel, *courier, now)
+        }
         F::RecordDoorFailure { parcel, outcome } => {
             let reason = format!("door did not open for a courier ({})", outcome.name());
-            store.record_door_failure(parcel, &reason, &actor, now)
+            store
+                .compartments()
+                .door_failed(parcel, &reason, &actor, now)
         }
         F::RecordLockerFull { tracking, courier } => {
             let event = NewEvent::new(
@@ -87,7 +98,7 @@ pub fn write(
                 },
                 format!("courier:{courier}"),
             );
-            store.record_event(now, &event).map(|_| ())
+            store.events().record(now, &event).map(|_| ())
         }
         F::WatchDoors(compartments) => {
             // The door system watches every door; note the hand-over.
@@ -97,7 +108,7 @@ pub fn write(
                 },
                 actor,
             );
-            store.record_event(now, &event).map(|_| ())
+            store.events().record(now, &event).map(|_| ())
         }
         F::CheckLogin(_)
         | F::LookUpParcel(_)
@@ -127,7 +138,7 @@ pub fn end_session(
         .map(|d| d.parcel.recipient)
         .collect();
     for recipient in &recipients {
-        let Some(code) = store.pickup_code_for(*recipient)? else {
+        let Some(code) = store.parcels().pickup_code_for(*recipient)? else {
             continue; // Undone, or already collected.
         };
         let parcels = session
@@ -149,12 +160,13 @@ pub fn end_session(
             parcels,
         };
         let event = NewEvent::new(message, actor.clone());
-        store.record_event(now, &event)?;
+        store.events().record(now, &event)?;
     }
     let mut retrieved = Vec::new();
     for parcel in &session.retrieved {
         let tracking = store
-            .parcel(parcel.parcel)?
+            .parcels()
+            .get(parcel.parcel)?
             .map_or_else(String::new, |p| p.tracking);
         retrieved.push(ReceiptLine {
             tracking,
@@ -178,7 +190,7 @@ pub fn end_session(
             .collect(),
         retrieved,
     };
-    let key = store.receipt_key(&mut OsEntropy)?;
+    let key = store.couriers().receipt_key(&mut OsEntropy)?;
     let text = receipt::sign(&proof, &key);
     let ended = Event::CourierVisitEnded {
         deposited: proof.deposited.len(),
@@ -187,7 +199,7 @@ pub fn end_session(
         receipt: text.clone(),
     };
     let event = NewEvent::new(ended, actor);
-    store.record_event(now, &event)?;
+    store.events().record(now, &event)?;
     Ok(Summary {
         parcels: session.deposits.len(),
         doors: session.deposits.iter().map(|d| d.compartment).collect(),

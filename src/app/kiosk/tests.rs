@@ -392,3 +392,65 @@ fn a_failed_store_write_is_shown_until_the_state_is_read_again() {
     bench.send(Input::Answer(Answer::Overview(Overview::default())));
     assert!(!bench.view().records_problem);
 }
+
+#[test]
+fn closing_a_door_is_activity_and_keeps_the_visit_open() {
+    let mut bench = Bench::new();
+    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.typed("246813");
+    bench.send(Input::Enter);
+    let bob = |parcel, compartment| WaitingParcel {
+        parcel,
+        compartment,
+    };
+    bench.send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
+        CodeLookup::Valid(vec![bob(2, 10), bob(3, 16)]),
+    ))));
+    for door in [10, 16] {
+        bench.send(Input::Answer(Answer::Pickup(PickupAnswer::DoorOutcome {
+            compartment: door,
+            outcome: OpenOutcome::Opened,
+        })));
+    }
+    // Bob empties door 10 slowly and closes it 50 s in; door 16 is open.
+    bench.at(50.0).send(Input::DoorClosed(10));
+    bench.run_until(100.0);
+    assert_eq!(
+        bench.view().page,
+        Page::PickupDoors,
+        "idle counts from the door"
+    );
+    bench.run_until(110.5);
+    assert_eq!(bench.view().page, Page::Home);
+}
+
+#[test]
+fn a_courier_lockout_counts_down_and_gives_the_login_back() {
+    let mut bench = Bench::new();
+    bench.send(Input::DeliverChosen);
+    for _ in 0..5 {
+        bench.typed("1111");
+        bench.send(Input::Enter);
+        bench.send(Input::Answer(Answer::Courier(CourierAnswer::LoginChecked(
+            None,
+        ))));
+    }
+    assert_eq!(
+        bench.view().courier.notice,
+        CourierNotice::LockedOut { seconds: 60 }
+    );
+    bench.run_until(30.5);
+    assert_eq!(
+        bench.view().courier.notice,
+        CourierNotice::LockedOut { seconds: 30 }
+    );
+    bench.send(Input::Touch);
+    bench.run_until(61.0);
+    assert_eq!(bench.view().page, Page::CourierLogin);
+    assert_eq!(bench.view().courier.notice, CourierNotice::None);
+    // The lockout is over: the kiosk wakes for nothing but the idle timeout.
+    assert_eq!(
+        bench.kiosk.poll_timeout(bench.now),
+        Some(Timestamp(START.0 + 30_500 + 60_000))
+    );
+}

@@ -28,7 +28,7 @@ pub struct DoorStatus {
 
 /// Every compartment's status right now.
 pub async fn statuses(service: &Service) -> Result<Vec<DoorStatus>, ServiceError> {
-    let parcels = service.call(|store| store.parcels_in_locker()).await?;
+    let parcels = service.parcels(|parcels| parcels.in_locker()).await?;
     let views = crate::app::kiosk::compartment_views(service, service.doors()).await?;
     Ok(views
         .into_iter()
@@ -55,7 +55,7 @@ pub async fn history(
     limit: u32,
 ) -> Result<Vec<LogEntry>, ServiceError> {
     let events = service
-        .call(move |store| store.log_page(LogFilter::Compartment(compartment), None, limit))
+        .events(move |events| events.log_page(LogFilter::Compartment(compartment), None, limit))
         .await?;
     Ok(super::views::entries(&events))
 }
@@ -147,14 +147,14 @@ pub async fn set_in_service(
     let actor = by.actor();
     let now = system::now();
     service
-        .call(move |store| {
+        .compartments(move |compartments| {
             if in_service {
-                store
+                compartments
                     .put_back_in_service(compartment, &actor, now)
                     .map(|_| ())
             } else {
                 let state = CompartmentState::OutOfService { reason };
-                store.set_compartment_state(compartment, &state, &actor, now)
+                compartments.set_state(compartment, &state, &actor, now)
             }
         })
         .await

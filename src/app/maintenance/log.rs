@@ -17,7 +17,7 @@ pub async fn page(
     before: Option<i64>,
 ) -> Result<Vec<LogEntry>, ServiceError> {
     let events = service
-        .call(move |store| store.log_page(filter, before, PAGE))
+        .events(move |events| events.log_page(filter, before, PAGE))
         .await?;
     Ok(views::entries(&events))
 }

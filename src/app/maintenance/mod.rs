@@ -20,29 +20,16 @@ pub use crate::domain::maintenance::{
 pub use crate::domain::{OpenOutcome, ParcelStatus, SizeClass};
 pub use views::{LogEntry, ParcelEntry, ReportEntry, Reporter};
 
-use super::{Service, admin, system};
+use super::{Service, system};
 
 use crate::store::NewEvent;
-
-/// Who `pin` opens maintenance for, checked on the store's thread (each
-/// argon2id check takes a moment).
-pub async fn pin_opens(service: &Service, pin: String) -> Option<PinHolder> {
-    let config = service.config().clone();
-    service
-        .call(move |store| admin::check_pin(store, &config, &pin))
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "checking the admin PIN failed");
-            None
-        })
-}
 
 /// Records `event` now; a failure is logged (the action itself happened).
 async fn record_event(service: &Service, event: NewEvent) {
     let now = system::now();
     let kind = event.event.kind();
     if let Err(e) = service
-        .call(move |store| store.record_event(now, &event))
+        .events(move |events| events.record(now, &event))
         .await
     {
         tracing::error!(error = %e, "recording {kind} failed");

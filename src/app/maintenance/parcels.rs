@@ -62,7 +62,7 @@ pub async fn list(
     expired_only: bool,
 ) -> Result<Vec<ParcelEntry>, ServiceError> {
     let rows = service
-        .call(move |store| store.parcel_rows(&search, expired_only))
+        .parcels(move |parcels| parcels.rows(&search, expired_only))
         .await?;
     Ok(rows.into_iter().map(ParcelEntry::from).collect())
 }
@@ -74,10 +74,10 @@ pub async fn details(
 ) -> Result<Option<ParcelDetails>, ServiceError> {
     let found = service
         .call(move |store| {
-            let Some(row) = store.parcel_row(parcel)? else {
+            let Some(row) = store.parcels().row(parcel)? else {
                 return Ok(None);
             };
-            let mut history = store.parcel_history(parcel)?;
+            let mut history = store.events().parcel_history(parcel)?;
             history.reverse();
             history.truncate(HISTORY);
             Ok(Some((row, history)))
@@ -112,7 +112,7 @@ pub async fn move_parcel(
     to: CompartmentNumber,
 ) -> ParcelActionResult {
     let actor = by.actor();
-    let row = match service.call(move |store| store.parcel_row(parcel)).await {
+    let row = match service.parcels(move |parcels| parcels.row(parcel)).await {
         Ok(Some(row)) => row,
         Ok(None) => return ParcelActionResult::Gone,
         Err(_) => return ParcelActionResult::Failed,
@@ -142,7 +142,7 @@ pub async fn move_parcel(
     }
     let now = system::now();
     match service
-        .call(move |store| store.move_parcel(parcel, to, &actor, now))
+        .parcels(move |parcels| parcels.move_to(parcel, to, &actor, now))
         .await
     {
         Ok(from) => ParcelActionResult::Moved { from, to },
@@ -161,7 +161,7 @@ pub async fn remove(
     by_key: bool,
 ) -> ParcelActionResult {
     let actor = by.actor();
-    let row = match service.call(move |store| store.parcel_row(parcel)).await {
+    let row = match service.parcels(move |parcels| parcels.row(parcel)).await {
         Ok(Some(row)) => row,
         Ok(None) => return ParcelActionResult::Gone,
         Err(_) => return ParcelActionResult::Failed,
@@ -178,7 +178,7 @@ pub async fn remove(
     }
     let now = system::now();
     match service
-        .call(move |store| store.remove_parcel(parcel, reason, !by_key, &actor, now))
+        .parcels(move |parcels| parcels.remove(parcel, reason, !by_key, &actor, now))
         .await
     {
         Ok(()) => ParcelActionResult::Removed,
@@ -197,8 +197,8 @@ pub async fn extend(
     let now = system::now();
     let pin_length = service.config().policies.pin_length;
     match service
-        .call(move |store| {
-            store.extend_parcel(
+        .parcels(move |parcels| {
+            parcels.extend(
                 parcel,
                 hours,
                 pin_length,
@@ -227,7 +227,7 @@ pub async fn mark_for_return(
     let actor = by.actor();
     let now = system::now();
     match service
-        .call(move |store| store.request_return(parcel, reason.name(), &actor, now))
+        .parcels(move |parcels| parcels.request_return(parcel, reason.name(), &actor, now))
         .await
     {
         Ok(()) => ParcelActionResult::MarkedForReturn,

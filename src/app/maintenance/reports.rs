@@ -17,14 +17,14 @@ pub async fn list(
 ) -> Result<Vec<ReportEntry>, ServiceError> {
     service
         .call(move |store| {
-            let rows = store.report_rows(include_handled, SHOWN)?;
+            let rows = store.reports().rows(include_handled, SHOWN)?;
             rows.into_iter()
                 .map(|row| {
                     let courier = match row.reported_by.strip_prefix("courier:") {
                         Some(id) => id
                             .parse()
                             .ok()
-                            .map(|id| store.courier(id))
+                            .map(|id| store.couriers().get(id))
                             .transpose()?
                             .flatten()
                             .map(|c| format!("{} ({})", c.name, c.company)),
@@ -45,6 +45,6 @@ pub async fn mark_handled(
     let actor = by.actor();
     let now = system::now();
     service
-        .call(move |store| store.mark_report_handled(report, &actor, now))
+        .reports(move |reports| reports.mark_handled(report, &actor, now))
         .await
 }

@@ -18,11 +18,11 @@ pub async fn change_pin(
     let (holder, actor) = (by.clone(), by.actor());
     let now = system::now();
     service
-        .call(move |store| {
-            if admin::pin_taken(store, &holder, &pin)? {
+        .staff(move |staff| {
+            if admin::pin_taken(staff, &holder, &pin)? {
                 return Ok(PinChange::Taken);
             }
-            admin::set_pin(store, &holder, &pin, &actor, now).map(|()| PinChange::Changed)
+            admin::set_pin(staff, &holder, &pin, &actor, now).map(|()| PinChange::Changed)
         })
         .await
 }
@@ -50,6 +50,6 @@ pub async fn set_default_language(
     }
     let now = system::now();
     service
-        .call(move |store| store.set_default_language(&language, &actor, now))
+        .staff(move |staff| staff.set_default_language(&language, &actor, now))
         .await
 }

@@ -6,10 +6,9 @@ use std::time::SystemTime;
 use crate::app::Service;
 use crate::app::service::ServiceError;
 use crate::config::{BoardPort, ScannerConfig};
-use crate::hardware::bus::BusStats;
+use crate::domain::Timestamp;
 use crate::scanning::camera::CameraStatus;
 use crate::scanning::{Payload, ScanEvent, ScanSource};
-use crate::store::OutboxState;
 
 /// One lock board, as staff see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +26,11 @@ pub struct BoardHealth {
     pub last_reply_secs: Option<u64>,
     /// Why its port cannot be used, while it cannot.
     pub port_error: Option<String>,
-    pub stats: BusStats,
+    /// Requests sent since the start, and how many got no reply.
+    pub transactions: u64,
+    pub timeouts: u64,
+    /// Bytes on the line that were no reply (noise, another device).
+    pub garbage_bytes: u64,
 }
 
 /// A serial scanner and whether its port is open.
@@ -44,11 +47,22 @@ pub struct HardwareStatus {
     pub camera: Option<CameraStatus>,
     pub serial_scanners: Vec<ScannerHealth>,
     pub keyboard_scanner: bool,
-    pub outbox: OutboxState,
+    pub sync: SyncStatus,
+}
+
+/// What waits for the fleet backend.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// Events not yet acknowledged by the backend.
+    pub pending: u64,
+    /// When the oldest of them happened.
+    pub oldest_pending: Option<Timestamp>,
+    /// When the backend last acknowledged an event.
+    pub last_contact: Option<Timestamp>,
 }
 
 pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
-    let outbox = service.call(|store| store.outbox_state()).await?;
+    let outbox = service.events(|events| events.outbox_state()).await?;
     let config = service.config();
     let now = SystemTime::now();
     let boards = config
@@ -56,6 +70,7 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
         .iter()
         .map(|board| {
             let status = service.doors().board_status(&board.id);
+            let stats = status.as_ref().map(|s| s.stats).unwrap_or_default();
             let (port, simulated) = match &board.port {
                 BoardPort::Serial(path) => (path.display().to_string(), false),
                 BoardPort::Simulated => (String::new(), true),
@@ -72,7 +87,9 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
                     .and_then(|s| s.last_reply)
                     .map(|at| now.duration_since(at).map_or(0, |ago| ago.as_secs())),
                 port_error: status.as_ref().and_then(|s| s.port_error.clone()),
-                stats: status.map(|s| s.stats).unwrap_or_default(),
+                transactions: stats.transactions,
+                timeouts: stats.timeouts,
+                garbage_bytes: stats.garbage_bytes,
             }
         })
         .collect();
@@ -91,7 +108,11 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
             .scanners
             .iter()
             .any(|s| matches!(s, ScannerConfig::KeyboardWedge)),
-        outbox,
+        sync: SyncStatus {
+            pending: outbox.pending,
+            oldest_pending: outbox.oldest_pending,
+            last_contact: outbox.last_sent,
+        },
     })
 }
 

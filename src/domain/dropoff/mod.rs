@@ -10,11 +10,14 @@
 //!   recorded as an unconfirmed deposit for staff to check, and the door is
 //!   handed to the watcher.
 
+mod leave;
+
 use super::Timestamp;
 use super::allocation::AllocationRequest;
 use super::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
 use super::compartment::{CompartmentNumber, SizeClass};
 use super::pickup::{OpenOutcome, ParcelId, ProblemKind, WaitingParcel};
+use leave::leave;
 
 pub type CourierId = i64;
 pub type RecipientId = i64;
@@ -158,6 +161,26 @@ pub enum DropoffState {
     },
 }
 
+impl DropoffState {
+    /// The visit in hand, from log-in to its end.
+    pub fn session(&self) -> Option<&Session> {
+        use DropoffState as S;
+        match self {
+            S::ScanParcel { session, .. }
+            | S::LookingUp { session, .. }
+            | S::ChooseRecipient { session, .. }
+            | S::ChooseSize { session, .. }
+            | S::Undoing { session, .. }
+            | S::Allocating { session, .. }
+            | S::Opening { session, .. }
+            | S::Filling { session, .. }
+            | S::Retrieving { session, .. }
+            | S::Finished { session } => Some(session),
+            S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
+        }
+    }
+}
+
 /// One courier's visit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -220,6 +243,8 @@ pub enum DropoffEvent {
     Finish,
     /// Idle timeout or "back" on the first screen.
     Leave,
+    /// The time [`DropoffFlow::deadline`] named has come.
+    Tick,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +331,14 @@ impl DropoffFlow {
         &self.state
     }
 
+    /// When the flow next has something to do by itself: a lockout's end.
+    pub fn deadline(&self) -> Option<Timestamp> {
+        match &self.state {
+            DropoffState::LockedOut { until } => Some(*until),
+            _ => None,
+        }
+    }
+
     pub fn handle(&mut self, event: DropoffEvent, now: Timestamp) -> Vec<DropoffEffect> {
         let mut effects = Vec::new();
         let state = std::mem::replace(&mut self.state, DropoffState::CheckingLogin);
@@ -331,6 +364,7 @@ impl DropoffFlow {
                     None => S::Login { notice: None },
                 }
             }
+            (S::LockedOut { until }, E::Tick) if now >= until => S::Login { notice: None },
             (S::Login { .. } | S::LockedOut { .. }, E::LoginEntered(code)) => {
                 match self.limiter.locked_until(now) {
                     Some(until) => S::LockedOut { until },
@@ -699,73 +733,6 @@ fn next_retrieval(
             notice: (session.retrieved.is_empty()).then_some(DropoffNotice::NothingToRetrieve),
             session,
         },
-    }
-}
-
-/// What leaving does to a half-done step: nothing is dropped on the floor.
-fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) {
-    use DropoffEffect as F;
-    use DropoffState as S;
-    // First the step in hand, then the end of the visit: whatever was
-    // delivered or taken back is reported (notifications, proof), however
-    // the courier left.
-    let session = match state {
-        S::Opening {
-            session,
-            compartment,
-            ..
-        } => {
-            effects.push(F::Release(compartment));
-            effects.push(F::WatchDoors(vec![compartment]));
-            Some(session)
-        }
-        S::Filling {
-            mut session,
-            job,
-            compartment,
-            ..
-        } => {
-            let deposit = Deposit {
-                parcel: job.parcel,
-                compartment,
-                at: now,
-            };
-            effects.push(F::RecordDeposit {
-                deposit: deposit.clone(),
-                courier: session.courier,
-                confirmed: false,
-            });
-            effects.push(F::WatchDoors(vec![compartment]));
-            session.deposits.push(deposit);
-            Some(session)
-        }
-        S::Retrieving { session, queue, .. } => {
-            if let Some(first) = queue.first() {
-                effects.push(F::WatchDoors(vec![first.compartment]));
-            }
-            Some(session)
-        }
-        // The deposit stands until its door is seen open; the sensor is
-        // watched.
-        S::Undoing {
-            session,
-            compartment,
-        } => {
-            effects.push(F::WatchDoors(vec![compartment]));
-            Some(session)
-        }
-        S::ScanParcel { session, .. }
-        | S::LookingUp { session, .. }
-        | S::ChooseRecipient { session, .. }
-        | S::ChooseSize { session, .. }
-        | S::Allocating { session, .. } => Some(session),
-        // A finished visit was reported when it finished.
-        S::Finished { .. } | S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
-    };
-    if let Some(session) = session
-        && (!session.deposits.is_empty() || !session.retrieved.is_empty())
-    {
-        effects.push(F::EndSession(session));
     }
 }
 

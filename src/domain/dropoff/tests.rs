@@ -436,6 +436,30 @@ fn wrong_courier_codes_lock_out() {
 }
 
 #[test]
+fn a_lockout_names_its_end_and_gives_the_login_back_then() {
+    let mut f = DropoffFlow::new(LockoutPolicy {
+        max_attempts: 1,
+        ..LockoutPolicy::default()
+    });
+    assert_eq!(f.deadline(), None, "nothing is due at the login");
+    f.handle(E::LoginEntered("1111".into()), T0);
+    f.handle(E::LoginChecked(None), T0);
+    let Some(until) = f.deadline() else {
+        panic!("a lockout has an end: {:?}", f.state());
+    };
+    assert!(until > T0);
+    f.handle(E::Tick, Timestamp(until.0 - 1));
+    assert!(matches!(f.state(), DropoffState::LockedOut { .. }));
+    f.handle(E::Tick, until);
+    assert_eq!(f.state(), &DropoffState::Login { notice: None });
+    assert_eq!(f.deadline(), None);
+    assert_eq!(
+        f.handle(E::LoginEntered("4711".into()), until),
+        vec![F::CheckLogin("4711".into())]
+    );
+}
+
+#[test]
 fn next_bigger_walks_the_standard_sizes() {
     assert_eq!(next_bigger(SizeClass::S), Some(SizeClass::M));
     assert_eq!(next_bigger(SizeClass::L), Some(SizeClass::Xl));

@@ -100,9 +100,9 @@ fn show_status(window: &AppWindow, status: &HardwareStatus) {
                 .last_reply_secs
                 .map_or(-1, |s| s.min(i32::MAX as u64) as i32),
             port_error: b.port_error.clone().unwrap_or_default().into(),
-            transactions: b.stats.transactions.min(i32::MAX as u64) as i32,
-            timeouts: b.stats.timeouts.min(i32::MAX as u64) as i32,
-            garbage_bytes: b.stats.garbage_bytes.min(i32::MAX as u64) as i32,
+            transactions: b.transactions.min(i32::MAX as u64) as i32,
+            timeouts: b.timeouts.min(i32::MAX as u64) as i32,
+            garbage_bytes: b.garbage_bytes.min(i32::MAX as u64) as i32,
         })
         .collect();
     hardware.set_boards(ModelRc::new(VecModel::from(boards)));
@@ -116,18 +116,16 @@ fn show_status(window: &AppWindow, status: &HardwareStatus) {
         .collect();
     hardware.set_scanners(ModelRc::new(VecModel::from(scanners)));
     hardware.set_keyboard_scanner(status.keyboard_scanner);
-    let outbox = &status.outbox;
-    hardware.set_outbox_pending(outbox.pending.min(i32::MAX as u64) as i32);
+    let sync = &status.sync;
+    hardware.set_outbox_pending(sync.pending.min(i32::MAX as u64) as i32);
     hardware.set_outbox_oldest(
-        outbox
-            .oldest_pending
+        sync.oldest_pending
             .map(system::local_time)
             .unwrap_or_default()
             .into(),
     );
     hardware.set_last_contact(
-        outbox
-            .last_sent
+        sync.last_contact
             .map(system::local_time)
             .unwrap_or_default()
             .into(),

@@ -22,6 +22,7 @@ pub const NOW: Timestamp = Timestamp(1_780_000_000_000);
 pub fn demo_store(dir: &Path) -> Store {
     let mut store = Store::open(dir).expect("opening the store");
     store
+        .compartments()
         .sync_layout(&Config::demo(), NOW)
         .expect("syncing the layout");
     store

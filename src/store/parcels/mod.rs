@@ -2,15 +2,19 @@
 //! them. Every transition is checked by the domain's lifecycle, changes the
 //! compartment with it, and records its event, in one transaction.
 
+mod maintenance;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::event::Event;
 use super::events::{self, NewEvent};
-use super::{Result, Store, StoreError, sql_error};
+use super::{Parcels, Result, StoreError, sql_error};
 use crate::domain::codes::{Entropy, generate_pin, generate_token};
 use crate::domain::dropoff::ParcelMatch;
 use crate::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
 use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
+
+pub use maintenance::{Extension, ParcelRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParcelRecord {
@@ -123,336 +127,6 @@ fn spend_code_if_done(conn: &Connection, code: i64, now: Timestamp) -> rusqlite:
     Ok(())
 }
 
-impl Store {
-    /// Records a parcel announced by a carrier's manifest.
-    pub fn announce_parcel(
-        &mut self,
-        tracking: &str,
-        carrier: Option<&str>,
-        recipient: i64,
-        size: Option<SizeClass>,
-        now: Timestamp,
-    ) -> Result<i64> {
-        let tx = self.conn.transaction().map_err(sql_error(&self.file))?;
-        tx.execute(
-            "INSERT INTO parcels (tracking, carrier, recipient_id, size, status, announced_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'announced', ?5, ?5)",
-            params![tracking, carrier, recipient, size.map(|s| s.label()), now.0],
-        )
-        .map_err(sql_error(&self.file))?;
-        let id = tx.last_insert_rowid();
-        let announced = Event::ParcelAnnounced {
-            tracking: tracking.into(),
-            carrier: carrier.map(Into::into),
-        };
-        let event = NewEvent::new(announced, "kiosk").parcel(id);
-        events::insert(&tx, now, &event).map_err(sql_error(&self.file))?;
-        tx.commit().map_err(sql_error(&self.file))?;
-        Ok(id)
-    }
-
-    /// What a courier's scan of `tracking` refers to.
-    pub fn match_tracking(&self, tracking: &str) -> Result<ParcelMatch> {
-        type Found = (i64, i64, String, Option<u32>, bool, Option<String>);
-        let found: Option<Found> = self
-            .conn
-            .query_row(
-                "SELECT p.id, p.recipient_id, p.status, p.compartment, r.needs_accessible, p.size
-                 FROM parcels p JOIN recipients r ON r.id = p.recipient_id
-                 WHERE p.tracking = ?1 AND p.status IN ('announced', 'deposited', 'expired')
-                 ORDER BY p.status = 'announced' LIMIT 1",
-                [tracking],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(sql_error(&self.file))?;
-        Ok(match found {
-            None => ParcelMatch::Unknown,
-            Some((parcel, recipient, status, _, accessible, size)) if status == "announced" => {
-                ParcelMatch::Announced {
-                    parcel,
-                    recipient,
-                    accessible,
-                    size: size.and_then(|s| s.parse().ok()),
-                }
-            }
-            Some((_, _, _, compartment, _, _)) => ParcelMatch::AlreadyInLocker {
-                compartment: compartment.unwrap_or_default(),
-            },
-        })
-    }
-
-    /// Puts a parcel into a compartment and gives its recipient a code (the
-    /// one they already have, when other parcels of theirs are waiting).
-    pub fn deposit(
-        &mut self,
-        deposit: &NewDeposit<'_>,
-        entropy: &mut dyn Entropy,
-        now: Timestamp,
-    ) -> Result<(i64, IssuedCode)> {
-        let file = self.file.clone();
-        let sql = sql_error(&file);
-        let tx = self.conn.transaction().map_err(&sql)?;
-        let state: Option<String> = tx
-            .query_row(
-                "SELECT state FROM compartments WHERE number = ?1 AND in_layout = 1",
-                [deposit.compartment],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
-        match state.as_deref() {
-            None => {
-                return Err(StoreError::NoSuchCompartment(deposit.compartment));
-            }
-            Some("free" | "reserved" | "occupied") => {}
-            Some(other) => {
-                return Err(StoreError::Rule(format!(
-                    "compartment {} is {other} and takes no parcels",
-                    deposit.compartment
-                )));
-            }
-        }
-        let (code_id, issued) = code_for(
-            &tx,
-            deposit.recipient,
-            deposit.preset_code,
-            deposit.pin_length,
-            entropy,
-            now,
-        )
-        .map_err(&sql)?;
-        let parcel = match deposit.announced {
-            Some(id) => id,
-            None => {
-                tx.execute(
-                    "INSERT INTO parcels (tracking, carrier, recipient_id, status, updated_at)
-                     VALUES (?1, ?2, ?3, 'announced', ?4)",
-                    params![deposit.tracking, deposit.carrier, deposit.recipient, now.0],
-                )
-                .map_err(&sql)?;
-                tx.last_insert_rowid()
-            }
-        };
-        transition(&tx, &file, parcel, ParcelEvent::Deposit, now)?;
-        let expires = now.plus_secs(i64::from(deposit.storage_hours) * 3600);
-        tx.execute(
-            "UPDATE parcels SET compartment = ?2, size = ?3, courier_id = ?4, pickup_code_id = ?5,
-                 confirmed = ?6, deposited_at = ?7, expires_at = ?8
-             WHERE id = ?1",
-            params![
-                parcel,
-                deposit.compartment,
-                deposit.size.label(),
-                deposit.courier,
-                code_id,
-                deposit.confirmed,
-                now.0,
-                expires.0
-            ],
-        )
-        .map_err(&sql)?;
-        tx.execute(
-            "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2 WHERE number = ?1",
-            params![deposit.compartment, now.0],
-        )
-        .map_err(&sql)?;
-        let actor = deposit
-            .courier
-            .map_or("kiosk".to_string(), |c| format!("courier:{c}"));
-        let deposited = Event::ParcelDeposited {
-            tracking: deposit.tracking.into(),
-            recipient: deposit.recipient,
-            confirmed: deposit.confirmed,
-            expires_at: expires.0,
-        };
-        let event = NewEvent::new(deposited, actor)
-            .compartment(deposit.compartment)
-            .parcel(parcel);
-        events::insert(&tx, now, &event).map_err(&sql)?;
-        tx.commit().map_err(&sql)?;
-        Ok((parcel, issued))
-    }
-
-    /// What a typed PIN or scanned QR token opens.
-    pub fn look_up_code(&self, input: &CodeInput) -> Result<CodeLookup> {
-        let sql = sql_error(&self.file);
-        let (column, value) = match input {
-            CodeInput::Pin(pin) => ("pin", pin),
-            CodeInput::QrToken(token) => ("qr_token", token),
-        };
-        // A PIN is only unique among live codes; prefer the live one.
-        let query = format!(
-            "SELECT id, used_at IS NOT NULL OR revoked_at IS NOT NULL FROM pickup_codes
-             WHERE {column} = ?1 ORDER BY (used_at IS NULL AND revoked_at IS NULL) DESC, id DESC LIMIT 1"
-        );
-        let code: Option<(i64, bool)> = self
-            .conn
-            .query_row(&query, [value], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(&sql)?;
-        let Some((code, spent)) = code else {
-            return Ok(CodeLookup::Unknown);
-        };
-        if spent {
-            return Ok(CodeLookup::AlreadyUsed);
-        }
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT id, compartment, status FROM parcels
-                 WHERE pickup_code_id = ?1 AND status IN ('deposited', 'expired') ORDER BY compartment, id",
-            )
-            .map_err(&sql)?;
-        let parcels: Vec<(i64, u32, String)> = stmt
-            .query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(&sql)?;
-        let waiting: Vec<WaitingParcel> = parcels
-            .iter()
-            .filter(|(_, _, status)| status == "deposited")
-            .map(|(parcel, compartment, _)| WaitingParcel {
-                parcel: *parcel,
-                compartment: *compartment,
-            })
-            .collect();
-        Ok(if !waiting.is_empty() {
-            CodeLookup::Valid(waiting)
-        } else if !parcels.is_empty() {
-            CodeLookup::Expired
-        } else {
-            CodeLookup::AlreadyUsed
-        })
-    }
-
-    /// The recipient has opened the door: the parcel is handed over.
-    pub fn collect(&mut self, parcel: i64, now: Timestamp) -> Result<()> {
-        self.leave_locker(
-            parcel,
-            ParcelEvent::Collect,
-            "recipient",
-            Event::ParcelCollected {},
-            now,
-        )
-    }
-
-    /// A courier took an expired parcel back.
-    pub fn retrieve(&mut self, parcel: i64, courier: i64, now: Timestamp) -> Result<()> {
-        self.leave_locker(
-            parcel,
-            ParcelEvent::Retrieve,
-            &format!("courier:{courier}"),
-            Event::ParcelRetrieved {},
-            now,
-        )
-    }
-
-    /// A parcel leaves the locker (`event`), recorded as `record`: its
-    /// compartment is free once empty, its code spent once it opens
-    /// nothing else.
-    pub(super) fn leave_locker(
-        &mut self,
-        parcel: i64,
-        event: ParcelEvent,
-        actor: &str,
-        record: Event,
-        now: Timestamp,
-    ) -> Result<()> {
-        let file = self.file.clone();
-        let sql = sql_error(&file);
-        let tx = self.conn.transaction().map_err(&sql)?;
-        let (compartment, code): (Option<u32>, Option<i64>) = tx
-            .query_row(
-                "SELECT compartment, pickup_code_id FROM parcels WHERE id = ?1",
-                [parcel],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(&sql)?
-            .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
-        transition(&tx, &file, parcel, event, now)?;
-        if let Some(compartment) = compartment {
-            free_if_empty(&tx, compartment, now).map_err(&sql)?;
-        }
-        if let Some(code) = code {
-            spend_code_if_done(&tx, code, now).map_err(&sql)?;
-        }
-        let mut record = NewEvent::new(record, actor).parcel(parcel);
-        record.compartment = compartment;
-        events::insert(&tx, now, &record).map_err(&sql)?;
-        tx.commit().map_err(&sql)
-    }
-
-    /// Marks every deposited parcel past its deadline as expired.
-    pub fn expire_due(&mut self, now: Timestamp) -> Result<Vec<i64>> {
-        let file = self.file.clone();
-        let sql = sql_error(&file);
-        let tx = self.conn.transaction().map_err(&sql)?;
-        let due: Vec<(i64, Option<u32>)> = {
-            let mut stmt = tx
-                .prepare("SELECT id, compartment FROM parcels WHERE status = 'deposited' AND expires_at <= ?1")
-                .map_err(&sql)?;
-            stmt.query_map([now.0], |r| Ok((r.get(0)?, r.get(1)?)))
-                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(&sql)?
-        };
-        for (parcel, compartment) in &due {
-            transition(&tx, &file, *parcel, ParcelEvent::Expire, now)?;
-            let mut event = NewEvent::new(Event::ParcelExpired {}, "kiosk").parcel(*parcel);
-            event.compartment = *compartment;
-            events::insert(&tx, now, &event).map_err(&sql)?;
-        }
-        tx.commit().map_err(&sql)?;
-        Ok(due.into_iter().map(|(id, _)| id).collect())
-    }
-
-    pub fn parcel(&self, id: i64) -> Result<Option<ParcelRecord>> {
-        let query = format!("SELECT {PARCEL_COLUMNS} FROM parcels WHERE id = ?1");
-        self.conn
-            .query_row(&query, [id], parcel_from_row)
-            .optional()
-            .map_err(sql_error(&self.file))
-    }
-
-    /// The newest parcel record with this tracking number.
-    pub fn parcel_by_tracking(&self, tracking: &str) -> Result<Option<ParcelRecord>> {
-        let query = format!(
-            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE tracking = ?1 ORDER BY id DESC LIMIT 1"
-        );
-        self.conn
-            .query_row(&query, [tracking], parcel_from_row)
-            .optional()
-            .map_err(sql_error(&self.file))
-    }
-
-    /// The code that opens the recipient's waiting parcels, if any.
-    pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
-        live_code(&self.conn, recipient)
-            .map(|found| found.map(|(_, code)| code))
-            .map_err(sql_error(&self.file))
-    }
-
-    /// Parcels physically in the locker (deposited or expired).
-    pub fn parcels_in_locker(&self) -> Result<Vec<ParcelRecord>> {
-        let query = format!(
-            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE status IN ('deposited', 'expired') ORDER BY compartment, id"
-        );
-        let mut stmt = self.conn.prepare(&query).map_err(sql_error(&self.file))?;
-        stmt.query_map([], parcel_from_row)
-            .and_then(|rows| rows.collect())
-            .map_err(sql_error(&self.file))
-    }
-}
-
 /// The recipient's live code, or a new one (`preset`, else random and
 /// unlike every other live PIN).
 pub(super) fn code_for(
@@ -511,4 +185,443 @@ fn live_code(conn: &Connection, recipient: i64) -> rusqlite::Result<Option<(i64,
         },
     )
     .optional()
+}
+
+impl Parcels<'_> {
+    /// Records a parcel announced by a carrier's manifest.
+    pub fn announce(
+        &mut self,
+        tracking: &str,
+        carrier: Option<&str>,
+        recipient: i64,
+        size: Option<SizeClass>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let tx = self.conn.transaction().map_err(sql_error(self.file))?;
+        tx.execute(
+            "INSERT INTO parcels (tracking, carrier, recipient_id, size, status, announced_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'announced', ?5, ?5)",
+            params![tracking, carrier, recipient, size.map(|s| s.label()), now.0],
+        )
+        .map_err(sql_error(self.file))?;
+        let id = tx.last_insert_rowid();
+        let announced = Event::ParcelAnnounced {
+            tracking: tracking.into(),
+            carrier: carrier.map(Into::into),
+        };
+        let event = NewEvent::new(announced, "kiosk").parcel(id);
+        events::insert(&tx, now, &event).map_err(sql_error(self.file))?;
+        tx.commit().map_err(sql_error(self.file))?;
+        Ok(id)
+    }
+
+    /// What a courier's scan of `tracking` refers to.
+    pub fn match_tracking(&self, tracking: &str) -> Result<ParcelMatch> {
+        type Found = (i64, i64, String, Option<u32>, bool, Option<String>);
+        let found: Option<Found> = self
+            .conn
+            .query_row(
+                "SELECT p.id, p.recipient_id, p.status, p.compartment, r.needs_accessible, p.size
+                 FROM parcels p JOIN recipients r ON r.id = p.recipient_id
+                 WHERE p.tracking = ?1 AND p.status IN ('announced', 'deposited', 'expired')
+                 ORDER BY p.status = 'announced' LIMIT 1",
+                [tracking],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(sql_error(self.file))?;
+        Ok(match found {
+            None => ParcelMatch::Unknown,
+            Some((parcel, recipient, status, _, accessible, size)) if status == "announced" => {
+                ParcelMatch::Announced {
+                    parcel,
+                    recipient,
+                    accessible,
+                    size: size.and_then(|s| s.parse().ok()),
+                }
+            }
+            Some((_, _, _, compartment, _, _)) => ParcelMatch::AlreadyInLocker {
+                compartment: compartment.unwrap_or_default(),
+            },
+        })
+    }
+
+    /// Puts a parcel into a compartment and gives its recipient a code (the
+    /// one they already have, when other parcels of theirs are waiting).
+    pub fn deposit(
+        &mut self,
+        deposit: &NewDeposit<'_>,
+        entropy: &mut dyn Entropy,
+        now: Timestamp,
+    ) -> Result<(i64, IssuedCode)> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let state: Option<String> = tx
+            .query_row(
+                "SELECT state FROM compartments WHERE number = ?1 AND in_layout = 1",
+                [deposit.compartment],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        match state.as_deref() {
+            None => {
+                return Err(StoreError::NoSuchCompartment(deposit.compartment));
+            }
+            Some("free" | "reserved" | "occupied") => {}
+            Some(other) => {
+                return Err(StoreError::Rule(format!(
+                    "compartment {} is {other} and takes no parcels",
+                    deposit.compartment
+                )));
+            }
+        }
+        let (code_id, issued) = code_for(
+            &tx,
+            deposit.recipient,
+            deposit.preset_code,
+            deposit.pin_length,
+            entropy,
+            now,
+        )
+        .map_err(&sql)?;
+        let parcel = match deposit.announced {
+            Some(id) => id,
+            None => {
+                tx.execute(
+                    "INSERT INTO parcels (tracking, carrier, recipient_id, status, updated_at)
+                     VALUES (?1, ?2, ?3, 'announced', ?4)",
+                    params![deposit.tracking, deposit.carrier, deposit.recipient, now.0],
+                )
+                .map_err(&sql)?;
+                tx.last_insert_rowid()
+            }
+        };
+        transition(&tx, file, parcel, ParcelEvent::Deposit, now)?;
+        let expires = now.plus_secs(i64::from(deposit.storage_hours) * 3600);
+        tx.execute(
+            "UPDATE parcels SET compartment = ?2, size = ?3, courier_id = ?4, pickup_code_id = ?5,
+                 confirmed = ?6, deposited_at = ?7, expires_at = ?8
+             WHERE id = ?1",
+            params![
+                parcel,
+                deposit.compartment,
+                deposit.size.label(),
+                deposit.courier,
+                code_id,
+                deposit.confirmed,
+                now.0,
+                expires.0
+            ],
+        )
+        .map_err(&sql)?;
+        tx.execute(
+            "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2 WHERE number = ?1",
+            params![deposit.compartment, now.0],
+        )
+        .map_err(&sql)?;
+        let actor = deposit
+            .courier
+            .map_or("kiosk".to_string(), |c| format!("courier:{c}"));
+        let deposited = Event::ParcelDeposited {
+            tracking: deposit.tracking.into(),
+            recipient: deposit.recipient,
+            confirmed: deposit.confirmed,
+            expires_at: expires.0,
+        };
+        let event = NewEvent::new(deposited, actor)
+            .compartment(deposit.compartment)
+            .parcel(parcel);
+        events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok((parcel, issued))
+    }
+
+    /// What a typed PIN or scanned QR token opens.
+    pub fn look_up_code(&self, input: &CodeInput) -> Result<CodeLookup> {
+        let sql = sql_error(self.file);
+        let (column, value) = match input {
+            CodeInput::Pin(pin) => ("pin", pin),
+            CodeInput::QrToken(token) => ("qr_token", token),
+        };
+        // A PIN is only unique among live codes; prefer the live one.
+        let query = format!(
+            "SELECT id, used_at IS NOT NULL OR revoked_at IS NOT NULL FROM pickup_codes
+             WHERE {column} = ?1 ORDER BY (used_at IS NULL AND revoked_at IS NULL) DESC, id DESC LIMIT 1"
+        );
+        let code: Option<(i64, bool)> = self
+            .conn
+            .query_row(&query, [value], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(&sql)?;
+        let Some((code, spent)) = code else {
+            return Ok(CodeLookup::Unknown);
+        };
+        if spent {
+            return Ok(CodeLookup::AlreadyUsed);
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, compartment, status FROM parcels
+                 WHERE pickup_code_id = ?1 AND status IN ('deposited', 'expired') ORDER BY compartment, id",
+            )
+            .map_err(&sql)?;
+        let parcels: Vec<(i64, u32, String)> = stmt
+            .query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(&sql)?;
+        let waiting: Vec<WaitingParcel> = parcels
+            .iter()
+            .filter(|(_, _, status)| status == "deposited")
+            .map(|(parcel, compartment, _)| WaitingParcel {
+                parcel: *parcel,
+                compartment: *compartment,
+            })
+            .collect();
+        Ok(if !waiting.is_empty() {
+            CodeLookup::Valid(waiting)
+        } else if !parcels.is_empty() {
+            CodeLookup::Expired
+        } else {
+            CodeLookup::AlreadyUsed
+        })
+    }
+
+    /// The code that opens the recipient's waiting parcels, if any.
+    pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
+        live_code(self.conn, recipient)
+            .map(|found| found.map(|(_, code)| code))
+            .map_err(sql_error(self.file))
+    }
+
+    /// The recipient has opened the door: the parcel is handed over.
+    pub fn collect(&mut self, parcel: i64, now: Timestamp) -> Result<()> {
+        self.leave_locker(
+            parcel,
+            ParcelEvent::Collect,
+            "recipient",
+            Event::ParcelCollected {},
+            now,
+        )
+    }
+
+    /// A courier took an expired parcel back.
+    pub fn retrieve(&mut self, parcel: i64, courier: i64, now: Timestamp) -> Result<()> {
+        self.leave_locker(
+            parcel,
+            ParcelEvent::Retrieve,
+            &format!("courier:{courier}"),
+            Event::ParcelRetrieved {},
+            now,
+        )
+    }
+
+    /// The parcels this courier's carrier is to take back: expired ones and
+    /// those staff marked for return, of parcels the carrier brought.
+    pub fn retrievable_for(&self, courier: i64) -> Result<Vec<WaitingParcel>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.id, p.compartment FROM parcels p
+                 LEFT JOIN couriers brought ON brought.id = p.courier_id
+                 JOIN couriers me ON me.id = ?1
+                 WHERE p.compartment IS NOT NULL
+                   AND (p.status = 'expired' OR (p.status = 'deposited' AND p.return_requested_at IS NOT NULL))
+                   AND (brought.company = me.company OR p.carrier = me.company)
+                 ORDER BY p.compartment, p.id",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map([courier], |r| {
+            Ok(WaitingParcel {
+                parcel: r.get(0)?,
+                compartment: r.get(1)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error(self.file))
+    }
+
+    /// A courier took a parcel back: retrieved when it had expired,
+    /// returned when it was marked for return.
+    pub fn take_back(&mut self, parcel: i64, courier: i64, now: Timestamp) -> Result<()> {
+        let status: Option<String> = self
+            .conn
+            .query_row("SELECT status FROM parcels WHERE id = ?1", [parcel], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql_error(self.file))?;
+        match status.as_deref() {
+            Some("expired") => self.retrieve(parcel, courier, now),
+            Some(_) => self.leave_locker(
+                parcel,
+                ParcelEvent::Return,
+                &format!("courier:{courier}"),
+                Event::ParcelReturned {},
+                now,
+            ),
+            None => Err(StoreError::NoSuchParcel(parcel)),
+        }
+    }
+
+    /// Undoes a deposit made in error in this session: the parcel leaves
+    /// the compartment with the courier, and its code is revoked unless it
+    /// still opens another of the recipient's parcels. A parcel from the
+    /// manifest goes back to announced; any other record is cancelled.
+    pub fn undo_deposit(
+        &mut self,
+        tracking: &str,
+        compartment: CompartmentNumber,
+        courier: i64,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let (parcel, code, announced): (i64, Option<i64>, bool) = tx
+            .query_row(
+                "SELECT id, pickup_code_id, announced_at IS NOT NULL FROM parcels
+                 WHERE tracking = ?1 AND compartment = ?2 AND status = 'deposited'",
+                params![tracking, compartment],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(&sql)?
+            .ok_or_else(|| {
+                StoreError::Rule(format!(
+                    "parcel {tracking} is not deposited in compartment {compartment}"
+                ))
+            })?;
+        let event = if announced {
+            ParcelEvent::TakeBack
+        } else {
+            ParcelEvent::Cancel
+        };
+        transition(&tx, file, parcel, event, now)?;
+        tx.execute(
+            "UPDATE parcels SET compartment = NULL, pickup_code_id = NULL, deposited_at = NULL,
+                 expires_at = NULL, courier_id = NULL
+             WHERE id = ?1",
+            [parcel],
+        )
+        .map_err(&sql)?;
+        free_if_empty(&tx, compartment, now).map_err(&sql)?;
+        if let Some(code) = code {
+            tx.execute(
+                "UPDATE pickup_codes SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM parcels WHERE pickup_code_id = ?1 AND status = 'deposited')",
+                params![code, now.0],
+            )
+            .map_err(&sql)?;
+        }
+        let undone = Event::DepositUndone {
+            tracking: tracking.into(),
+        };
+        let event = NewEvent::new(undone, format!("courier:{courier}"))
+            .compartment(compartment)
+            .parcel(parcel);
+        events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(parcel)
+    }
+
+    /// A parcel leaves the locker (`event`), recorded as `record`: its
+    /// compartment is free once empty, its code spent once it opens
+    /// nothing else.
+    pub(super) fn leave_locker(
+        &mut self,
+        parcel: i64,
+        event: ParcelEvent,
+        actor: &str,
+        record: Event,
+        now: Timestamp,
+    ) -> Result<()> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let (compartment, code): (Option<u32>, Option<i64>) = tx
+            .query_row(
+                "SELECT compartment, pickup_code_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(&sql)?
+            .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
+        transition(&tx, file, parcel, event, now)?;
+        if let Some(compartment) = compartment {
+            free_if_empty(&tx, compartment, now).map_err(&sql)?;
+        }
+        if let Some(code) = code {
+            spend_code_if_done(&tx, code, now).map_err(&sql)?;
+        }
+        let mut record = NewEvent::new(record, actor).parcel(parcel);
+        record.compartment = compartment;
+        events::insert(&tx, now, &record).map_err(&sql)?;
+        tx.commit().map_err(&sql)
+    }
+
+    /// Marks every deposited parcel past its deadline as expired.
+    pub fn expire_due(&mut self, now: Timestamp) -> Result<Vec<i64>> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let due: Vec<(i64, Option<u32>)> = {
+            let mut stmt = tx
+                .prepare("SELECT id, compartment FROM parcels WHERE status = 'deposited' AND expires_at <= ?1")
+                .map_err(&sql)?;
+            stmt.query_map([now.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(&sql)?
+        };
+        for (parcel, compartment) in &due {
+            transition(&tx, file, *parcel, ParcelEvent::Expire, now)?;
+            let mut event = NewEvent::new(Event::ParcelExpired {}, "kiosk").parcel(*parcel);
+            event.compartment = *compartment;
+            events::insert(&tx, now, &event).map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        Ok(due.into_iter().map(|(id, _)| id).collect())
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<ParcelRecord>> {
+        let query = format!("SELECT {PARCEL_COLUMNS} FROM parcels WHERE id = ?1");
+        self.conn
+            .query_row(&query, [id], parcel_from_row)
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// The newest parcel record with this tracking number.
+    pub fn by_tracking(&self, tracking: &str) -> Result<Option<ParcelRecord>> {
+        let query = format!(
+            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE tracking = ?1 ORDER BY id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&query, [tracking], parcel_from_row)
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// Parcels physically in the locker (deposited or expired).
+    pub fn in_locker(&self) -> Result<Vec<ParcelRecord>> {
+        let query = format!(
+            "SELECT {PARCEL_COLUMNS} FROM parcels WHERE status IN ('deposited', 'expired') ORDER BY compartment, id"
+        );
+        let mut stmt = self.conn.prepare(&query).map_err(sql_error(self.file))?;
+        stmt.query_map([], parcel_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(self.file))
+    }
 }

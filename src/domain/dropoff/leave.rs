@@ -1,0 +1,71 @@
+//! Leaving a visit: whatever step it is in, nothing is dropped on the
+//! floor.
+
+use super::{Deposit, DropoffEffect, DropoffState, Timestamp};
+
+/// What leaving does to a half-done step: nothing is dropped on the floor.
+pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) {
+    use DropoffEffect as F;
+    use DropoffState as S;
+    // First the step in hand, then the end of the visit: whatever was
+    // delivered or taken back is reported (notifications, proof), however
+    // the courier left.
+    let session = match state {
+        S::Opening {
+            session,
+            compartment,
+            ..
+        } => {
+            effects.push(F::Release(compartment));
+            effects.push(F::WatchDoors(vec![compartment]));
+            Some(session)
+        }
+        S::Filling {
+            mut session,
+            job,
+            compartment,
+            ..
+        } => {
+            let deposit = Deposit {
+                parcel: job.parcel,
+                compartment,
+                at: now,
+            };
+            effects.push(F::RecordDeposit {
+                deposit: deposit.clone(),
+                courier: session.courier,
+                confirmed: false,
+            });
+            effects.push(F::WatchDoors(vec![compartment]));
+            session.deposits.push(deposit);
+            Some(session)
+        }
+        S::Retrieving { session, queue, .. } => {
+            if let Some(first) = queue.first() {
+                effects.push(F::WatchDoors(vec![first.compartment]));
+            }
+            Some(session)
+        }
+        // The deposit stands until its door is seen open; the sensor is
+        // watched.
+        S::Undoing {
+            session,
+            compartment,
+        } => {
+            effects.push(F::WatchDoors(vec![compartment]));
+            Some(session)
+        }
+        S::ScanParcel { session, .. }
+        | S::LookingUp { session, .. }
+        | S::ChooseRecipient { session, .. }
+        | S::ChooseSize { session, .. }
+        | S::Allocating { session, .. } => Some(session),
+        // A finished visit was reported when it finished.
+        S::Finished { .. } | S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
+    };
+    if let Some(session) = session
+        && (!session.deposits.is_empty() || !session.retrieved.is_empty())
+    {
+        effects.push(F::EndSession(session));
+    }
+}

@@ -1,0 +1,98 @@
+//! Couriers: who may log in (a code, a badge), and the locker's key that
+//! signs their proofs of delivery.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Couriers, Result, StoreError, sql_error};
+use crate::domain::Timestamp;
+use crate::domain::codes::{Entropy, validate_courier_code};
+
+const RECEIPT_KEY: &str = "receipt_signing_key";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Courier {
+    pub id: i64,
+    pub name: String,
+    pub company: String,
+}
+
+impl Couriers<'_> {
+    /// Adds a courier who logs in with `login_code` (4 to 8 digits, not
+    /// weak) and/or a badge QR.
+    pub fn add(
+        &mut self,
+        name: &str,
+        company: &str,
+        login_code: Option<&str>,
+        badge: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        if let Some(code) = login_code {
+            validate_courier_code(code).map_err(|e| StoreError::Rule(e.to_string()))?;
+        }
+        self.conn
+            .execute(
+                "INSERT INTO couriers (name, company, login_code, badge, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![name, company, login_code, badge, now.0],
+            )
+            .map_err(sql_error(self.file))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<super::Courier>> {
+        self.conn
+            .query_row(
+                "SELECT id, name, company FROM couriers WHERE id = ?1",
+                [id],
+                courier_from_row,
+            )
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// The active courier with this login code or badge.
+    pub fn by_credential(&self, credential: &str) -> Result<Option<Courier>> {
+        self.conn
+            .query_row(
+                "SELECT id, name, company FROM couriers
+                 WHERE active = 1 AND (login_code = ?1 OR badge = ?1)",
+                [credential],
+                courier_from_row,
+            )
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// The locker's key for signing proofs of delivery, made on first use.
+    pub fn receipt_key(&mut self, entropy: &mut dyn Entropy) -> Result<[u8; 32]> {
+        if let Some(hex) = self.meta(RECEIPT_KEY)? {
+            if let Some(key) = from_hex(&hex) {
+                return Ok(key);
+            }
+            return Err(StoreError::Rule(format!(
+                "the stored {RECEIPT_KEY} is damaged"
+            )));
+        }
+        let mut key = [0u8; 32];
+        entropy.fill(&mut key);
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        self.set_meta(RECEIPT_KEY, &hex)?;
+        Ok(key)
+    }
+}
+
+fn courier_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Courier> {
+    Ok(Courier {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        company: r.get(2)?,
+    })
+}
+
+fn from_hex(hex: &str) -> Option<[u8; 32]> {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    bytes.try_into().ok()
+}

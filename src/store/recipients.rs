@@ -1,0 +1,92 @@
+//! The resident directory: who parcels are for, and what they asked of
+//! the locker (compartments they can reach).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Recipients, Result, sql_error};
+use crate::domain::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: i64,
+    pub name: String,
+    pub unit: Option<String>,
+    pub needs_accessible: bool,
+}
+
+impl Recipients<'_> {
+    pub fn add(
+        &mut self,
+        name: &str,
+        unit: Option<&str>,
+        needs_accessible: bool,
+        now: Timestamp,
+    ) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO recipients (name, unit, needs_accessible, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, unit, needs_accessible, now.0],
+            )
+            .map_err(sql_error(self.file))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Recipient>> {
+        self.conn
+            .query_row(
+                "SELECT id, name, unit, needs_accessible FROM recipients WHERE id = ?1",
+                [id],
+                recipient_from_row,
+            )
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// Active residents whose name (any word) or unit starts with `text`.
+    pub fn search(&self, text: &str, limit: u32) -> Result<Vec<Recipient>> {
+        let text = text.trim().replace(['%', '_'], "");
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, name, unit, needs_accessible FROM recipients
+                 WHERE active = 1 AND (name LIKE ?1 || '%' OR name LIKE '% ' || ?1 || '%' OR unit LIKE ?1 || '%')
+                 ORDER BY name LIMIT ?2",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map(params![text, limit], recipient_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(self.file))
+    }
+
+    /// The recipient of `parcel` asked for compartments they can reach:
+    /// their future parcels go low.
+    pub fn prefer_low(&mut self, parcel: i64, actor: &str, now: Timestamp) -> Result<()> {
+        let file = self.file;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
+        let recipient: i64 = tx
+            .query_row(
+                "SELECT recipient_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| r.get(0),
+            )
+            .map_err(sql_error(file))?;
+        tx.execute(
+            "UPDATE recipients SET needs_accessible = 1 WHERE id = ?1",
+            [recipient],
+        )
+        .map_err(sql_error(file))?;
+        let event = super::NewEvent::new(super::Event::RecipientPrefersLow { recipient }, actor)
+            .parcel(parcel);
+        super::events::insert(&tx, now, &event).map_err(sql_error(file))?;
+        tx.commit().map_err(sql_error(file))
+    }
+}
+
+fn recipient_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recipient> {
+    Ok(Recipient {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        unit: r.get(2)?,
+        needs_accessible: r.get(3)?,
+    })
+}
