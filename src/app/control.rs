@@ -114,7 +114,10 @@ async fn carry_out(service: &Service, envelope: Envelope) -> Answer {
         })
         .await;
     match result {
-        Ok(Ok(text)) => Answer::Ok(text),
+        Ok(Ok(text)) => {
+            service.records_changed_elsewhere();
+            Answer::Ok(text)
+        }
         Ok(Err(message)) => Answer::Error(message),
         Err(e) => Answer::Error(e.to_string()),
     }

@@ -46,6 +46,9 @@ pub struct Service {
     camera: Option<Arc<Scanner>>,
     serial_scanners: Arc<Vec<SerialScanner>>,
     wedge: Arc<Mutex<WedgeDetector>>,
+    /// Counts the changes made to the records outside the kiosk's own
+    /// flows (staff commands): the screen reads its counts again.
+    changed_elsewhere: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +151,7 @@ impl Service {
             camera,
             serial_scanners: Arc::new(serial_scanners),
             wedge: Arc::default(),
+            changed_elsewhere: Arc::new(tokio::sync::watch::Sender::new(0)),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -225,6 +229,17 @@ impl Service {
     /// The serial scanners, for their status.
     pub fn serial_scanners(&self) -> &[SerialScanner] {
         &self.serial_scanners
+    }
+
+    /// Says that the records changed outside the kiosk's flows (a staff
+    /// command from the control socket).
+    pub fn records_changed_elsewhere(&self) {
+        self.changed_elsewhere.send_modify(|count| *count += 1);
+    }
+
+    /// Each change [`Service::records_changed_elsewhere`] says.
+    pub fn watch_records(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed_elsewhere.subscribe()
     }
 
     pub fn config(&self) -> &Config {

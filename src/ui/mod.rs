@@ -60,12 +60,13 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
 /// view shown until now (none at start).
 fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
     let kiosk = window.global::<Kiosk>();
-    if before.is_some_and(|b| b.visits_ended != view.visits_ended) {
-        end_session(window);
-    }
     if kiosk.get_language() != view.language.as_str() {
         set_language(window, &view.language);
     }
+    let theme = window.global::<Theme>();
+    theme.set_large_text(view.display.large_text);
+    theme.set_high_contrast(view.display.high_contrast);
+    kiosk.set_prefer_low(view.display.prefer_low);
     if let Some(overview) = &view.overview {
         show_overview(window, overview);
     }
@@ -215,12 +216,13 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
-    let w = window.as_weak();
-    kiosk.on_pickup_chosen(move || {
-        let prefer_low = w
-            .upgrade()
-            .is_some_and(|w| w.global::<Kiosk>().get_prefer_low());
-        host::input(Input::PickupChosen { prefer_low });
+    kiosk.on_pickup_chosen(|| host::input(Input::PickupChosen));
+    kiosk.on_display_toggled(|choice| {
+        host::input(Input::DisplayToggled(match choice {
+            DisplayChoice::LargeText => kiosk::DisplayChoice::LargeText,
+            DisplayChoice::HighContrast => kiosk::DisplayChoice::HighContrast,
+            DisplayChoice::PreferLow => kiosk::DisplayChoice::PreferLow,
+        }))
     });
     kiosk.on_deliver_chosen(|| host::input(Input::DeliverChosen));
     kiosk.on_keypad_digit(|digit| host::input(Input::Key(digit.into())));
@@ -245,16 +247,6 @@ pub fn set_language(window: &AppWindow, language: &str) {
         Ok(()) => window.global::<Kiosk>().set_language(language.into()),
         Err(e) => tracing::warn!(%language, error = %e, "no such translation"),
     }
-}
-
-/// The end of a person's visit: their display choices go, so the next
-/// person starts from the locker's defaults (the driver resets the
-/// language).
-fn end_session(window: &AppWindow) {
-    let theme = window.global::<Theme>();
-    theme.set_large_text(false);
-    theme.set_high_contrast(false);
-    window.global::<Kiosk>().set_prefer_low(false);
 }
 
 /// The locker's front as the drawing's doors.

@@ -140,3 +140,68 @@ fn a_write_that_fails_is_answered_and_recorded_for_staff() {
     }
     assert_eq!(recorded[0].actor, "kiosk");
 }
+
+/// The free count on the home screen, once the kiosk has read it.
+fn free_on_home(view: &KioskView) -> Option<usize> {
+    (view.page == Page::Home)
+        .then_some(view.overview.as_ref())
+        .flatten()
+        .map(|o| o.free)
+}
+
+#[test]
+fn the_home_count_follows_every_deposit_and_every_staff_command() {
+    use locker_kiosk::app::control;
+    use locker_kiosk::app::kiosk::CourierAction;
+    use locker_kiosk::app::staff_commands::StaffRequest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.doors.simulated_close_after = Some(Duration::from_millis(300));
+    let service = Service::start(common::seeded_store(dir.path()), config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
+    let (views, received) = mpsc::channel();
+    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
+        let _ = views.send(view.clone());
+    });
+    let screen = Screen(received);
+    screen.until("20 free at the start", |v| free_on_home(v) == Some(20));
+
+    // A deposit, its door closed by the courier, and the visit finished.
+    kiosk.send(Input::DeliverChosen);
+    keys(&kiosk, "4711");
+    screen.until("logged in", |v| v.page == Page::CourierScan);
+    keys(&kiosk, "9400111899223197428497");
+    screen.until("size screen", |v| v.page == Page::CourierSize);
+    kiosk.send(Input::SizeChosen(SizeClass::M));
+    screen.until("deposited", |v| {
+        v.page == Page::CourierScan && v.courier.deposits.len() == 1
+    });
+    kiosk.send(Input::Courier(CourierAction::Finish));
+    screen.until("summary", |v| v.page == Page::CourierDone);
+    kiosk.send(Input::Leave);
+    screen.until("19 free after the deposit", |v| free_on_home(v) == Some(19));
+
+    // Staff take a free compartment out of service from the command line
+    // while the kiosk runs.
+    let free = common::in_store(&runtime, &service, |s| {
+        s.compartments()
+            .all()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.state == locker_kiosk::domain::CompartmentState::Free)
+            .unwrap()
+            .number
+    });
+    let request = StaffRequest::DisableCompartment {
+        number: free,
+        reason: "hinge loose".into(),
+    };
+    let sent = control::send(dir.path(), "cli:test", &request);
+    assert!(matches!(sent, control::Sent::Answered(Ok(_))), "{sent:?}");
+    screen.until("18 free after the staff command", |v| {
+        free_on_home(v) == Some(18)
+    });
+}

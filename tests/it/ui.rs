@@ -45,3 +45,37 @@ fn home_screen_shows_the_locker_and_its_state() {
         );
     }
 }
+
+#[test]
+fn larger_text_and_high_contrast_chosen_at_home_last_into_pickup_and_courier_visits() {
+    use locker_kiosk::ui::{Page, Theme};
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::seeded_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_service, window) = common::start_kiosk(store, Config::demo(), &runtime);
+    let toggle = |label: &str| {
+        let found: Vec<_> = ElementHandle::find_by_accessible_label(&window, label)
+            .filter(|e| e.accessible_role() == Some(AccessibleRole::Checkbox))
+            .collect();
+        assert_eq!(found.len(), 1, "{label}");
+        found[0].invoke_accessible_default_action();
+    };
+    let chosen = |w: &ui::AppWindow| {
+        let theme = w.global::<Theme>();
+        (theme.get_large_text(), theme.get_high_contrast())
+    };
+    for flow in ["Pick up a parcel", "Deliver parcels"] {
+        toggle("Larger text");
+        toggle("High contrast");
+        assert_eq!(chosen(&window), (true, true));
+        common::press(&window, flow);
+        assert_ne!(common::page(&window), Page::Home, "{flow}");
+        assert_eq!(chosen(&window), (true, true), "kept for {flow}");
+        common::press(&window, "Back");
+        common::pump_until(&window, "home again", 5, |w| common::page(w) == Page::Home);
+        assert_eq!(chosen(&window), (false, false), "the next person");
+    }
+}

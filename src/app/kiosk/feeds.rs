@@ -1,6 +1,6 @@
 //! What the readers and the doors report, turned into the kiosk's inputs:
 //! every scan, every compartment door seen closing, every board that goes
-//! offline or comes back.
+//! offline or comes back, and every change staff made from outside.
 
 use tokio::sync::broadcast::error::RecvError;
 
@@ -25,6 +25,13 @@ pub fn start(service: &Service, runtime: &tokio::runtime::Handle, deliver: Deliv
             }
         });
     }
+    let mut changes = service.watch_records();
+    let changed = deliver.clone();
+    runtime.spawn(async move {
+        while changes.changed().await.is_ok() {
+            changed(Input::RecordsChanged);
+        }
+    });
     let mut doors = service.doors().subscribe();
     runtime.spawn(async move {
         loop {

@@ -93,10 +93,11 @@ pub enum Input {
     LanguageChosen(String),
     /// Staff chose another language for the kiosk to start each visit in.
     DefaultLanguageChanged(String),
-    /// "Pick up a parcel", with the "low compartments" wish from home.
-    PickupChosen {
-        prefer_low: bool,
-    },
+    /// A display choice from home (larger text, high contrast, low
+    /// compartments), toggled for the rest of the visit.
+    DisplayToggled(DisplayChoice),
+    /// "Pick up a parcel".
+    PickupChosen,
     DeliverChosen,
     /// The hidden entry to maintenance.
     MaintenanceRequested,
@@ -121,6 +122,8 @@ pub enum Input {
     DoorClosed(CompartmentNumber),
     /// A lock board went offline or came back.
     BoardsChanged,
+    /// Staff changed the records from outside the kiosk's flows.
+    RecordsChanged,
     /// The answer to an effect.
     Answer(Answer),
     /// The time [`Kiosk::poll_timeout`] asked for has come.
@@ -244,6 +247,36 @@ pub enum Effect {
     RefreshOverview,
 }
 
+/// What a person chose for how the kiosk meets them. Made at home, it
+/// lasts their whole visit, whichever flow they take, and no longer: the
+/// next person starts from the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Display {
+    pub large_text: bool,
+    pub high_contrast: bool,
+    /// Compartments reachable from a wheelchair (saved in the recipient's
+    /// profile at pickup).
+    pub prefer_low: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayChoice {
+    LargeText,
+    HighContrast,
+    PreferLow,
+}
+
+impl Display {
+    fn toggle(&mut self, choice: DisplayChoice) {
+        let flag = match choice {
+            DisplayChoice::LargeText => &mut self.large_text,
+            DisplayChoice::HighContrast => &mut self.high_contrast,
+            DisplayChoice::PreferLow => &mut self.prefer_low,
+        };
+        *flag = !*flag;
+    }
+}
+
 /// Everything the screen shows, published after every step.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KioskView {
@@ -251,8 +284,8 @@ pub struct KioskView {
     /// What was typed, as shown (secrets as dots).
     pub typed: String,
     pub language: String,
-    /// Counts the visits that ended: the screen drops a person's display
-    /// choices when it changes.
+    pub display: Display,
+    /// Counts the visits that ended.
     pub visits_ended: u64,
     pub overview: Option<Overview>,
     /// A store read or write failed since the last overview was read.
@@ -278,6 +311,7 @@ pub struct Kiosk {
     typed: Typed,
     language: String,
     default_language: String,
+    display: Display,
     visits_ended: u64,
     last_activity: Timestamp,
     idle: IdleLimits,
@@ -298,6 +332,7 @@ impl Kiosk {
             typed: Typed::default(),
             language: config.languages.default.clone(),
             default_language: config.languages.default.clone(),
+            display: Display::default(),
             visits_ended: 0,
             last_activity: Timestamp(0),
             idle: IdleLimits {
@@ -342,6 +377,8 @@ impl Kiosk {
     pub fn poll_timeout(&self, now: Timestamp) -> Option<Timestamp> {
         let idle = |ms: i64| Some(Timestamp(self.last_activity.0 + ms));
         let (idle_at, own) = match self.owner {
+            // Choices made at home are kept while someone is there.
+            Owner::Nobody if self.choices_made() => (idle(self.idle.visit_ms), None),
             Owner::Nobody => (None, None),
             Owner::Recipient => (idle(self.idle.visit_ms), self.pickup.deadline(now)),
             Owner::Courier => (idle(self.idle.visit_ms), self.courier.deadline(now)),
@@ -355,6 +392,7 @@ impl Kiosk {
             page: self.page,
             typed: self.typed.shown(self.page),
             language: self.language.clone(),
+            display: self.display,
             visits_ended: self.visits_ended,
             overview: self.overview.clone(),
             records_problem: self.records_problem,
@@ -367,18 +405,25 @@ impl Kiosk {
     fn dispatch(&mut self, input: Input, now: Timestamp) -> Vec<Effect> {
         match input {
             Input::Touch => Vec::new(),
+            Input::DisplayToggled(choice) => {
+                self.display.toggle(choice);
+                Vec::new()
+            }
             Input::LanguageChosen(language) => {
                 self.language = language;
                 Vec::new()
             }
             Input::DefaultLanguageChanged(language) => {
+                if self.owner == Owner::Nobody && self.language == self.default_language {
+                    self.language = language.clone();
+                }
                 self.default_language = language;
                 Vec::new()
             }
-            Input::PickupChosen { prefer_low } => match self.owner {
+            Input::PickupChosen => match self.owner {
                 Owner::Nobody | Owner::Recipient => {
                     self.owner = Owner::Recipient;
-                    self.pickup.start(prefer_low, now)
+                    self.pickup.start(self.display.prefer_low, now)
                 }
                 _ => Vec::new(),
             },
@@ -442,7 +487,7 @@ impl Kiosk {
                 effects.extend(self.courier.door_closed(compartment, now));
                 effects
             }
-            Input::BoardsChanged => vec![Effect::RefreshOverview],
+            Input::BoardsChanged | Input::RecordsChanged => vec![Effect::RefreshOverview],
             Input::Answer(answer) => self.answer(answer, now),
             Input::Tick => self.tick(now),
         }
@@ -571,7 +616,12 @@ impl Kiosk {
 
     fn tick(&mut self, now: Timestamp) -> Vec<Effect> {
         let idle_for = match self.owner {
-            Owner::Nobody => return Vec::new(),
+            Owner::Nobody => {
+                if now.0 >= self.last_activity.0 + self.idle.visit_ms {
+                    self.forget_choices();
+                }
+                return Vec::new();
+            }
             Owner::Staff => self.idle.maintenance_ms,
             Owner::Recipient | Owner::Courier => self.idle.visit_ms,
         };
@@ -605,7 +655,7 @@ impl Kiosk {
         }
         if was_owner != Owner::Nobody && self.owner == Owner::Nobody {
             self.visits_ended += 1;
-            self.language = self.default_language.clone();
+            self.forget_choices();
             effects.push(Effect::RefreshOverview);
         }
         let page = self.page_now();
@@ -613,6 +663,18 @@ impl Kiosk {
             self.typed.clear();
             self.page = page;
         }
+    }
+
+    /// Back to the locker's language and display for the next person.
+    fn forget_choices(&mut self) {
+        self.language = self.default_language.clone();
+        self.display = Display::default();
+    }
+
+    /// Whether someone at home chose a language or a display, not yet
+    /// taking a flow: forgotten once they are idle.
+    fn choices_made(&self) -> bool {
+        self.language != self.default_language || self.display != Display::default()
     }
 
     fn page_now(&self) -> Page {
@@ -648,6 +710,7 @@ fn is_activity(input: &Input) -> bool {
         Input::Answer(_)
             | Input::Tick
             | Input::BoardsChanged
+            | Input::RecordsChanged
             | Input::DefaultLanguageChanged(_)
             | Input::Scanned(_)
             | Input::DoorClosed(_)

@@ -76,7 +76,7 @@ fn an_idle_kiosk_at_home_asks_for_no_wake_up() {
 #[test]
 fn a_pickup_from_the_typed_code_to_thank_you_and_home() {
     let mut bench = Bench::new();
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     assert_eq!(bench.view().page, Page::PickupCode, "within the touch");
     bench.typed("583920");
     assert_eq!(bench.view().typed, "583920");
@@ -130,7 +130,7 @@ fn a_pickup_from_the_typed_code_to_thank_you_and_home() {
 #[test]
 fn nobody_touching_the_screen_ends_the_visit_after_the_idle_timeout() {
     let mut bench = Bench::new();
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     bench.typed("58");
     bench.at(30.0).send(Input::Touch);
     bench.run_until(89.9);
@@ -148,7 +148,7 @@ fn nobody_touching_the_screen_ends_the_visit_after_the_idle_timeout() {
 fn a_language_chosen_at_home_lasts_the_whole_visit_and_no_longer() {
     let mut bench = Bench::new();
     bench.send(Input::LanguageChosen("de".into()));
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     assert_eq!(bench.view().language, "de");
     bench.send(Input::Leave);
     assert_eq!(bench.view().page, Page::Home);
@@ -158,6 +158,48 @@ fn a_language_chosen_at_home_lasts_the_whole_visit_and_no_longer() {
     bench.send(Input::DeliverChosen);
     assert_eq!(bench.view().page, Page::CourierLogin);
     assert_eq!(bench.view().language, "es");
+}
+
+#[test]
+fn display_choices_made_at_home_last_the_whole_visit_in_every_flow() {
+    let mut bench = Bench::new();
+    let chosen = Display {
+        large_text: true,
+        high_contrast: true,
+        prefer_low: true,
+    };
+    for flow in [Input::PickupChosen, Input::DeliverChosen] {
+        bench.send(Input::DisplayToggled(DisplayChoice::LargeText));
+        bench.send(Input::DisplayToggled(DisplayChoice::HighContrast));
+        bench.send(Input::DisplayToggled(DisplayChoice::PreferLow));
+        assert_eq!(bench.view().display, chosen);
+        bench.send(flow);
+        assert_ne!(bench.view().page, Page::Home);
+        assert_eq!(bench.view().display, chosen, "kept when the flow starts");
+        bench.send(Input::Leave);
+        assert_eq!(bench.view().page, Page::Home);
+        assert_eq!(
+            bench.view().display,
+            Display::default(),
+            "the next person starts afresh"
+        );
+    }
+}
+
+#[test]
+fn choices_made_at_home_by_someone_who_walked_away_are_forgotten() {
+    let mut bench = Bench::new();
+    assert_eq!(bench.kiosk.poll_timeout(bench.now), None);
+    bench.send(Input::LanguageChosen("de".into()));
+    bench.send(Input::DisplayToggled(DisplayChoice::LargeText));
+    assert!(bench.kiosk.poll_timeout(bench.now).is_some());
+    bench.run_until(59.0);
+    assert_eq!(bench.view().language, "de");
+    assert!(bench.view().display.large_text);
+    bench.run_until(61.0);
+    assert_eq!(bench.view().language, "en");
+    assert_eq!(bench.view().display, Display::default());
+    assert_eq!(bench.kiosk.poll_timeout(bench.now), None, "asleep again");
 }
 
 #[test]
@@ -173,7 +215,7 @@ fn a_code_shown_to_the_camera_belongs_to_the_person_at_the_screen() {
     bench.send(Input::Leave);
 
     // A recipient is at the code screen: a courier's badge is ignored.
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     assert!(bench.send(scan("LKC1:demo-1:DANA")).is_empty());
     assert_eq!(bench.view().page, Page::PickupCode);
     bench.send(Input::Leave);
@@ -227,7 +269,7 @@ fn each_screen_starts_with_an_empty_field_and_secrets_are_dots() {
     bench.typed("47119999999");
     assert_eq!(bench.view().typed, "••••••••", "8 digits at most, hidden");
     bench.send(Input::Leave);
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     assert_eq!(bench.view().typed, "");
     bench.typed("12");
     bench.send(Input::Erase);
@@ -396,7 +438,7 @@ fn a_failed_store_write_is_shown_until_the_state_is_read_again() {
 #[test]
 fn closing_a_door_is_activity_and_keeps_the_visit_open() {
     let mut bench = Bench::new();
-    bench.send(Input::PickupChosen { prefer_low: false });
+    bench.send(Input::PickupChosen);
     bench.typed("246813");
     bench.send(Input::Enter);
     let bob = |parcel, compartment| WaitingParcel {
