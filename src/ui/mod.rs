@@ -276,6 +276,7 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
         CodeNotice::Flow(Said::AlreadyUsed) => (PickupNotice::AlreadyUsed, 0, 0),
         CodeNotice::OtherLocker => (PickupNotice::OtherLocker, 0, 0),
         CodeNotice::NotAPickupCode => (PickupNotice::NotAPickupCode, 0, 0),
+        CodeNotice::TooShort { .. } => (PickupNotice::TooShort, 0, 0),
     };
     kiosk.set_pickup_notice(notice);
     kiosk.set_attempts_left(attempts);

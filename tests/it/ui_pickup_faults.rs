@@ -10,6 +10,7 @@ use crate::common;
 use std::time::Duration;
 
 use crate::common::{on_sim_board, page, press, pump_until};
+use i_slint_backend_testing::ElementHandle;
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::CompartmentState;
 use locker_kiosk::domain::codes::LockoutPolicy;
@@ -58,18 +59,38 @@ fn pickups_that_go_wrong_end_safely_and_say_why() {
         runtime.block_on(service.call(move |s| Ok(f(s)))).unwrap()
     };
 
-    // Two wrong codes: the keypad locks, the countdown runs, then ends.
+    // Too few digits cost no try; the digits stay to be finished.
     press(&window, "Pick up a parcel");
-    type_code(&window, "111222");
+    type_code(&window, "1112");
+    assert_eq!(
+        window.global::<Kiosk>().get_pickup_notice(),
+        PickupNotice::TooShort
+    );
+    assert_eq!(window.global::<Kiosk>().get_code_typed(), "1112");
+    // Two wrong codes: the keypad locks, the countdown runs, then ends.
+    type_code(&window, "22");
     pump_until(&window, "one try left", 5, |w| {
         w.global::<Kiosk>().get_pickup_notice() == PickupNotice::WrongCode
     });
+    // Typing again puts the last code's notice away.
+    press(&window, "3");
+    assert_eq!(
+        window.global::<Kiosk>().get_pickup_notice(),
+        PickupNotice::None
+    );
+    press(&window, "Delete");
     type_code(&window, "333444");
     pump_until(&window, "locked out", 5, |w| {
         w.global::<Kiosk>().get_pickup_notice() == PickupNotice::LockedOut
     });
     let first = window.global::<Kiosk>().get_lockout_seconds();
     assert!((1..=3).contains(&first), "{first}");
+    let five: Vec<_> = ElementHandle::find_by_accessible_label(&window, "5").collect();
+    assert_eq!(
+        five[0].accessible_enabled(),
+        Some(false),
+        "the keypad looks locked"
+    );
     press(&window, "5");
     assert_eq!(
         window.global::<Kiosk>().get_code_typed(),

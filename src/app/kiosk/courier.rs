@@ -222,6 +222,17 @@ impl CourierVisit {
         self.event(event, now)
     }
 
+    /// The last tracking number was refused (said on the scan screen).
+    pub fn tracking_refused(&self) -> bool {
+        matches!(
+            self.flow.state(),
+            DropoffState::ScanParcel {
+                notice: Some(DropoffNotice::InvalidTracking(_)),
+                ..
+            }
+        )
+    }
+
     /// The recipient search field changed.
     pub fn search(&mut self, text: String) -> Vec<Effect> {
         self.scan_notice = false;

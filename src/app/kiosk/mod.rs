@@ -443,6 +443,9 @@ impl Kiosk {
             }
             Input::Key(key) => {
                 self.typed.push(&key, self.page);
+                if self.page == Page::PickupCode {
+                    self.pickup.typing_resumed();
+                }
                 self.typed_changed()
             }
             Input::Erase => {
@@ -497,10 +500,11 @@ impl Kiosk {
     fn enter(&mut self, now: Timestamp) -> Vec<Effect> {
         match self.page {
             Page::PickupCode => {
-                let code = self.typed.take();
-                if code.is_empty() {
+                // A short code stays in the field, to be finished.
+                if self.typed.as_str().is_empty() || self.pickup.too_short(self.typed.as_str()) {
                     return Vec::new();
                 }
+                let code = self.typed.take();
                 self.pickup.typed(code, now)
             }
             Page::CourierLogin => {
@@ -511,11 +515,16 @@ impl Kiosk {
                 self.courier.login_typed(code, now)
             }
             Page::CourierScan => {
-                let text = self.typed.take();
+                let text = self.typed.as_str().to_string();
                 if text.trim().is_empty() {
                     return Vec::new();
                 }
-                self.courier.tracking_typed(text, now)
+                let effects = self.courier.tracking_typed(text, now);
+                // A refused number stays in the field, to be corrected.
+                if !self.courier.tracking_refused() {
+                    self.typed.clear();
+                }
+                effects
             }
             Page::CourierRecipient => self.courier.search(self.typed.as_str().to_string()),
             Page::MaintenancePin => {

@@ -37,6 +37,10 @@ pub enum CodeNotice {
     OtherLocker,
     /// A code that is not a pickup code (a parcel label, a web link).
     NotAPickupCode,
+    /// Fewer digits than a code has: not a try, the rest can be typed.
+    TooShort {
+        length: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +73,8 @@ pub struct Pickup {
     report_recorded: bool,
     /// What the last scanned code was, when it opened nothing.
     scan_notice: Option<CodeNotice>,
+    /// Typing resumed after a wrong code: its notice is no longer shown.
+    typing: bool,
     prefer_low: bool,
     prefer_low_saved: bool,
 }
@@ -82,6 +88,7 @@ impl Pickup {
             done_at: None,
             report_recorded: false,
             scan_notice: None,
+            typing: false,
             prefer_low: false,
             prefer_low_saved: false,
         }
@@ -125,6 +132,25 @@ impl Pickup {
         );
         self.follow_state(now);
         effects
+    }
+
+    /// Whether `text` has fewer digits than a code: said, and not a try.
+    pub fn too_short(&mut self, text: &str) -> bool {
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let short = digits < self.pin_length;
+        if short {
+            self.scan_notice = Some(CodeNotice::TooShort {
+                length: self.pin_length,
+            });
+        }
+        short
+    }
+
+    /// A key on the code screen: the last code's notice goes (a
+    /// lockout's countdown stays).
+    pub fn typing_resumed(&mut self) {
+        self.scan_notice = None;
+        self.typing = true;
     }
 
     /// A pickup QR token of this locker from the camera or a scanner.
@@ -270,6 +296,7 @@ impl Pickup {
     }
 
     fn step(&mut self, event: PickupEvent, now: Timestamp, effects: &mut Vec<Effect>) {
+        self.typing = false;
         effects.extend(self.flow.handle(event, now).into_iter().map(Effect::Pickup));
     }
 
@@ -290,6 +317,7 @@ impl Pickup {
 
     pub fn view(&self, now: Timestamp) -> PickupView {
         let notice = match self.flow.state() {
+            PickupState::EnterCode { .. } if self.typing => CodeNotice::None,
             PickupState::EnterCode { notice } => {
                 notice.clone().map_or(CodeNotice::None, CodeNotice::Flow)
             }

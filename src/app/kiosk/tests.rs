@@ -496,3 +496,79 @@ fn a_courier_lockout_counts_down_and_gives_the_login_back() {
         Some(Timestamp(START.0 + 30_500 + 60_000))
     );
 }
+
+/// A courier logged in, on the scan screen.
+fn courier_logged_in(bench: &mut Bench) {
+    bench.send(Input::DeliverChosen);
+    bench.typed("4711");
+    bench.send(Input::Enter);
+    let dana = Courier {
+        id: 1,
+        name: "Dana Driver".into(),
+        company: "Demo Parcel Co".into(),
+    };
+    bench.send(Input::Answer(Answer::Courier(CourierAnswer::LoginChecked(
+        Some(dana),
+    ))));
+    assert_eq!(bench.view().page, Page::CourierScan);
+}
+
+#[test]
+fn a_tracking_number_refused_stays_in_the_field_to_be_corrected() {
+    let mut bench = Bench::new();
+    courier_logged_in(&mut bench);
+    // One digit mistyped: the check digit does not match.
+    bench.typed("9400111899223197428498");
+    assert!(bench.send(Input::Enter).is_empty(), "nothing is looked up");
+    assert_eq!(
+        bench.view().courier.notice,
+        CourierNotice::Flow(DropoffNotice::InvalidTracking(
+            TrackingProblem::BadCheckDigit
+        ))
+    );
+    assert_eq!(bench.view().typed, "9400111899223197428498", "kept");
+    bench.send(Input::Erase);
+    bench.typed("7");
+    let effects = bench.send(Input::Enter);
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            Effect::Dropoff {
+                effect: DropoffEffect::LookUpParcel(number),
+                ..
+            } if number == "9400111899223197428497"
+        )),
+        "{effects:?}"
+    );
+    assert_eq!(
+        bench.view().typed,
+        "",
+        "an accepted number leaves the field"
+    );
+}
+
+#[test]
+fn a_short_code_costs_no_try_and_typing_again_puts_a_notice_away() {
+    let mut bench = Bench::new();
+    bench.send(Input::PickupChosen);
+    bench.typed("2468");
+    assert!(bench.send(Input::Enter).is_empty(), "nothing is looked up");
+    assert_eq!(
+        bench.view().pickup.notice,
+        CodeNotice::TooShort { length: 6 }
+    );
+    assert_eq!(bench.view().typed, "2468", "the digits stay");
+    bench.typed("13");
+    assert_eq!(bench.view().pickup.notice, CodeNotice::None);
+    let effects = bench.send(Input::Enter);
+    assert!(!effects.is_empty(), "a whole code is looked up");
+    bench.send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
+        CodeLookup::Unknown,
+    ))));
+    assert!(matches!(
+        bench.view().pickup.notice,
+        CodeNotice::Flow(PickupNotice::WrongCode { .. })
+    ));
+    bench.typed("1");
+    assert_eq!(bench.view().pickup.notice, CodeNotice::None);
+}
