@@ -81,13 +81,31 @@ pub enum ReportsCommand {
     Handle { report: i64 },
 }
 
+/// Who runs the command, for the audit log: the user behind `sudo`, else
+/// the login name, else the account of this process's user id (services
+/// and `su -c` may set no names at all), else the id itself.
 fn actor() -> String {
-    format!(
-        "cli:{}",
-        std::env::var("SUDO_USER")
-            .or_else(|_| std::env::var("USER"))
-            .unwrap_or_else(|_| "unknown".into())
-    )
+    let named = ["SUDO_USER", "USER", "LOGNAME"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|name| !name.trim().is_empty());
+    let name = named.unwrap_or_else(|| {
+        use std::os::unix::fs::MetadataExt;
+        let uid = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
+        account_of(uid).unwrap_or_else(|| format!("uid{uid}"))
+    });
+    format!("cli:{name}")
+}
+
+/// The account name of `uid` in /etc/passwd.
+fn account_of(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id = fields.nth(1)?;
+        (id.parse() == Ok(uid)).then(|| name.to_string())
+    })
 }
 
 /// Carries out `request`: by the running kiosk when there is one on this

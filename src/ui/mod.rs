@@ -71,6 +71,10 @@ fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
         show_overview(window, overview);
     }
     kiosk.set_records_problem(view.records_problem);
+    kiosk.set_idle_seconds_left(
+        view.idle_warning
+            .map_or(0, |s| s.min(i32::MAX as u64) as i32),
+    );
     let typed_here = |page| {
         if view.page == page {
             view.typed.clone()
@@ -217,6 +221,7 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
     kiosk.on_pickup_chosen(|| host::input(Input::PickupChosen));
+    kiosk.on_still_here(|| host::input(Input::Touch));
     kiosk.on_display_toggled(|choice| {
         host::input(Input::DisplayToggled(match choice {
             DisplayChoice::LargeText => kiosk::DisplayChoice::LargeText,

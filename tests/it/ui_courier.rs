@@ -125,8 +125,13 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
         window.global::<Courier>().get_tracking_problem(),
         TrackingProblem::BadCheckDigit
     );
-    // A parcel already in the locker is refused too.
-    type_on_keyboard(&window, "1Z999AA10123456784", "Continue");
+    // It stays in the field to be corrected: one digit.
+    assert_eq!(window.global::<Courier>().get_typed(), "1Z999AA10123456785");
+    press(&window, "Delete");
+    // Corrected, it is a parcel already in the locker: refused too.
+    press(&window, "4");
+    assert_eq!(window.global::<Courier>().get_typed(), "1Z999AA10123456784");
+    press(&window, "Continue");
     pump_until(&window, "already in the locker", 5, |w| {
         notice(w) == CourierNotice::AlreadyInLocker
     });

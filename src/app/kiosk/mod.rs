@@ -288,12 +288,19 @@ pub struct KioskView {
     /// Counts the visits that ended.
     pub visits_ended: u64,
     pub overview: Option<Overview>,
+    /// "Still there?": the seconds left before the visit ends for want of
+    /// a touch, in its last [`IDLE_WARNING_MS`].
+    pub idle_warning: Option<u64>,
     /// A store read or write failed since the last overview was read.
     pub records_problem: bool,
     pub pickup: PickupView,
     pub courier: DropoffView,
     pub staff: StaffView,
 }
+
+/// How long before an idle visit ends the person is asked whether they
+/// are still there.
+pub const IDLE_WARNING_MS: i64 = 15_000;
 
 /// Idle limits, from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -384,7 +391,26 @@ impl Kiosk {
             Owner::Courier => (idle(self.idle.visit_ms), self.courier.deadline(now)),
             Owner::Staff => (idle(self.idle.maintenance_ms), self.staff.deadline(now)),
         };
-        [idle_at, own].into_iter().flatten().min()
+        // The warning before a visit ends, then each second of it.
+        let warning = match (self.owner, idle_at) {
+            (Owner::Nobody, _) | (_, None) => None,
+            (_, Some(end)) if now < end.plus_millis(-IDLE_WARNING_MS) => {
+                Some(end.plus_millis(-IDLE_WARNING_MS))
+            }
+            (_, Some(end)) => Some(next_second(now, end)),
+        };
+        [idle_at, own, warning].into_iter().flatten().min()
+    }
+
+    /// The seconds left of a visit nobody touches, once it is about to end.
+    fn idle_warning(&self, now: Timestamp) -> Option<u64> {
+        let idle_for = match self.owner {
+            Owner::Nobody => return None,
+            Owner::Staff => self.idle.maintenance_ms,
+            Owner::Recipient | Owner::Courier => self.idle.visit_ms,
+        };
+        let left = self.last_activity.0 + idle_for - now.0;
+        (left > 0 && left <= IDLE_WARNING_MS).then(|| (left as u64).div_ceil(1000))
     }
 
     pub fn view(&self, now: Timestamp) -> KioskView {
@@ -395,6 +421,7 @@ impl Kiosk {
             display: self.display,
             visits_ended: self.visits_ended,
             overview: self.overview.clone(),
+            idle_warning: self.idle_warning(now),
             records_problem: self.records_problem,
             pickup: self.pickup.view(now),
             courier: self.courier.view(now),

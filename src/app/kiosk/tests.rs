@@ -490,10 +490,11 @@ fn a_courier_lockout_counts_down_and_gives_the_login_back() {
     bench.run_until(61.0);
     assert_eq!(bench.view().page, Page::CourierLogin);
     assert_eq!(bench.view().courier.notice, CourierNotice::None);
-    // The lockout is over: the kiosk wakes for nothing but the idle timeout.
+    // The lockout is over: the kiosk wakes for nothing but the warning
+    // before the idle timeout.
     assert_eq!(
         bench.kiosk.poll_timeout(bench.now),
-        Some(Timestamp(START.0 + 30_500 + 60_000))
+        Some(Timestamp(START.0 + 30_500 + 60_000 - IDLE_WARNING_MS))
     );
 }
 
@@ -571,4 +572,23 @@ fn a_short_code_costs_no_try_and_typing_again_puts_a_notice_away() {
     ));
     bench.typed("1");
     assert_eq!(bench.view().pickup.notice, CodeNotice::None);
+}
+
+#[test]
+fn a_visit_nobody_touches_asks_still_there_before_it_ends() {
+    let mut bench = Bench::new();
+    courier_logged_in(&mut bench);
+    bench.run_until(44.0);
+    assert_eq!(bench.view().idle_warning, None, "not yet");
+    bench.run_until(45.5);
+    assert_eq!(bench.view().idle_warning, Some(15));
+    bench.run_until(50.2);
+    assert_eq!(bench.view().idle_warning, Some(10), "counts down");
+    // A touch keeps the visit, and the question goes.
+    bench.send(Input::Touch);
+    assert_eq!(bench.view().idle_warning, None);
+    assert_eq!(bench.view().page, Page::CourierScan);
+    bench.run_until(110.5);
+    assert_eq!(bench.view().idle_warning, None);
+    assert_eq!(bench.view().page, Page::Home, "ended after the warning");
 }
