@@ -299,8 +299,12 @@ pub struct KioskView {
 }
 
 /// How long before an idle visit ends the person is asked whether they
-/// are still there.
+/// are still there (a quarter of a shorter idle timeout).
 pub const IDLE_WARNING_MS: i64 = 15_000;
+
+fn warning_ms(idle_for: i64) -> i64 {
+    IDLE_WARNING_MS.min(idle_for / 4)
+}
 
 /// Idle limits, from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -394,10 +398,14 @@ impl Kiosk {
         // The warning before a visit ends, then each second of it.
         let warning = match (self.owner, idle_at) {
             (Owner::Nobody, _) | (_, None) => None,
-            (_, Some(end)) if now < end.plus_millis(-IDLE_WARNING_MS) => {
-                Some(end.plus_millis(-IDLE_WARNING_MS))
+            (_, Some(end)) => {
+                let from = end.plus_millis(-warning_ms(end.0 - self.last_activity.0));
+                Some(if now < from {
+                    from
+                } else {
+                    next_second(now, end)
+                })
             }
-            (_, Some(end)) => Some(next_second(now, end)),
         };
         [idle_at, own, warning].into_iter().flatten().min()
     }
@@ -410,7 +418,7 @@ impl Kiosk {
             Owner::Recipient | Owner::Courier => self.idle.visit_ms,
         };
         let left = self.last_activity.0 + idle_for - now.0;
-        (left > 0 && left <= IDLE_WARNING_MS).then(|| (left as u64).div_ceil(1000))
+        (left > 0 && left <= warning_ms(idle_for)).then(|| (left as u64).div_ceil(1000))
     }
 
     pub fn view(&self, now: Timestamp) -> KioskView {
