@@ -278,18 +278,7 @@ fn each_screen_starts_with_an_empty_field_and_secrets_are_dots() {
 
 /// A courier logged in, at the door with a parcel for Deniz in it.
 fn courier_at_an_open_door(bench: &mut Bench) {
-    bench.send(Input::DeliverChosen);
-    bench.typed("4711");
-    bench.send(Input::Enter);
-    let dana = Courier {
-        id: 1,
-        name: "Dana Driver".into(),
-        company: "Demo Parcel Co".into(),
-    };
-    bench.send(Input::Answer(Answer::Courier(CourierAnswer::LoginChecked(
-        Some(dana),
-    ))));
-    assert_eq!(bench.view().page, Page::CourierScan);
+    courier_logged_in(bench);
     bench.typed("9400111899223197428497");
     bench.send(Input::Enter);
     let effects = bench.send(Input::Answer(Answer::Courier(
