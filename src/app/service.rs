@@ -226,6 +226,14 @@ impl Service {
         self.camera.as_ref().map(|c| c.status())
     }
 
+    /// Whether a keyboard-wedge scanner is configured.
+    pub fn keyboard_scanner(&self) -> bool {
+        self.config
+            .scanners
+            .iter()
+            .any(|s| matches!(s, ScannerConfig::KeyboardWedge))
+    }
+
     /// The serial scanners, for their status.
     pub fn serial_scanners(&self) -> &[SerialScanner] {
         &self.serial_scanners

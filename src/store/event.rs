@@ -87,6 +87,12 @@ pub enum Event {
     PickupLeftDoorsOpen {
         compartments: Vec<CompartmentNumber>,
     },
+    /// A person and a door's sensor disagree (a courier said the door did
+    /// not open; its sensor saw it open): for staff to look at.
+    SensorDisagreement {
+        said: String,
+        sensor: String,
+    },
     // Compartments and the layout.
     CompartmentState {
         from: String,

@@ -105,6 +105,9 @@ pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) 
         None => (0, false),
     };
     courier.set_door(door);
+    let to_close: Vec<String> = view.to_close.iter().map(u32::to_string).collect();
+    courier.set_to_close_doors(to_close.join(", ").into());
+    courier.set_to_close_count(to_close.len() as i32);
     courier.set_door_open(open);
     courier.set_retrieval_left(view.retrieval_left as i32);
     match &view.summary {

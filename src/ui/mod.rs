@@ -94,7 +94,8 @@ fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
         if courier_typed { &view.typed } else { "" },
     );
     maintenance::show_staff(window, view, before.map(|b| b.page));
-    highlight_doors(window, &person_doors(view));
+    let to_close: Vec<i32> = view.courier.to_close.iter().map(|c| *c as i32).collect();
+    highlight_doors(window, &person_doors(view), &to_close);
     kiosk.set_page(page_of(view.page));
 }
 
@@ -141,6 +142,7 @@ fn bind_scanners(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     let service = context.service.clone();
     kiosk.on_key_typed(move |text| service.key_typed(&text));
+    kiosk.set_scanner_ready(scanner_ready(&context.service));
     let Some(mut status) = context.service.camera_status() else {
         kiosk.set_camera(CameraState::None);
         return;
@@ -160,6 +162,12 @@ fn bind_scanners(window: &AppWindow, context: &UiContext) {
             }
         }
     });
+}
+
+/// Whether a handheld scanner works now: a keyboard-wedge one (a keyboard
+/// always types), or a serial one whose port is open.
+fn scanner_ready(service: &Service) -> bool {
+    service.keyboard_scanner() || service.serial_scanners().iter().any(|s| s.is_online())
 }
 
 thread_local! {
@@ -220,7 +228,16 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
 
-    kiosk.on_pickup_chosen(|| host::input(Input::PickupChosen));
+    // A serial scanner's port may have come or gone since: the prompts
+    // follow it when a visit starts.
+    let (service, w) = (context.service.clone(), window.as_weak());
+    kiosk.on_pickup_chosen(move || {
+        if let Some(w) = w.upgrade() {
+            w.global::<Kiosk>()
+                .set_scanner_ready(scanner_ready(&service));
+        }
+        host::input(Input::PickupChosen)
+    });
     kiosk.on_still_here(|| host::input(Input::Touch));
     kiosk.on_display_toggled(|choice| {
         host::input(Input::DisplayToggled(match choice {
@@ -229,7 +246,14 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
             DisplayChoice::PreferLow => kiosk::DisplayChoice::PreferLow,
         }))
     });
-    kiosk.on_deliver_chosen(|| host::input(Input::DeliverChosen));
+    let (service, w) = (context.service.clone(), window.as_weak());
+    kiosk.on_deliver_chosen(move || {
+        if let Some(w) = w.upgrade() {
+            w.global::<Kiosk>()
+                .set_scanner_ready(scanner_ready(&service));
+        }
+        host::input(Input::DeliverChosen)
+    });
     kiosk.on_keypad_digit(|digit| host::input(Input::Key(digit.into())));
     kiosk.on_keypad_erase(|| host::input(Input::Erase));
     kiosk.on_keypad_ok(|| host::input(Input::Enter));
@@ -264,6 +288,7 @@ fn grid_of(front: Vec<kiosk::DoorCell>) -> Vec<GridDoor> {
             top: d.top as i32,
             height: d.height as i32,
             highlighted: false,
+            to_close: false,
         })
         .collect()
 }
@@ -309,12 +334,12 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
 
 /// The person's doors stand out on the drawing of the locker (the model
 /// is replaced only when that changes).
-fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
+fn highlight_doors(window: &AppWindow, compartments: &[i32], to_close: &[i32]) {
     let kiosk = window.global::<Kiosk>();
-    let unchanged = kiosk
-        .get_door_grid()
-        .iter()
-        .all(|d| d.highlighted == compartments.contains(&d.compartment));
+    let unchanged = kiosk.get_door_grid().iter().all(|d| {
+        d.highlighted == compartments.contains(&d.compartment)
+            && d.to_close == to_close.contains(&d.compartment)
+    });
     if unchanged {
         return;
     }
@@ -323,6 +348,7 @@ fn highlight_doors(window: &AppWindow, compartments: &[i32]) {
         .iter()
         .map(|mut d| {
             d.highlighted = compartments.contains(&d.compartment);
+            d.to_close = to_close.contains(&d.compartment);
             d
         })
         .collect();

@@ -215,8 +215,27 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     let medium_2 = next_for(&runtime, &service, SizeClass::M);
     assert_ne!(medium_2, medium);
     press(&window, "Not empty or dirty");
+    // The dirty door is still open: the courier is told to close it, and
+    // it is marked on the drawing until its sensor sees it shut.
+    // (The small one may still be open too.)
+    let to_close = window.global::<Courier>().get_to_close_doors();
+    assert!(
+        to_close.split(", ").any(|d| d == medium.to_string()),
+        "{to_close}"
+    );
+    let marked: Vec<i32> = window
+        .global::<Kiosk>()
+        .get_door_grid()
+        .iter()
+        .filter(|d| d.to_close)
+        .map(|d| d.compartment)
+        .collect();
+    assert!(marked.contains(&(medium as i32)), "{marked:?}");
     pump_until(&window, "second medium door open", 5, move |w| {
         door(w) == (medium_2 as i32, true)
+    });
+    pump_until(&window, "the dirty door closed", 5, |w| {
+        w.global::<Courier>().get_to_close_count() == 0
     });
     pump_until(&window, "second deposit", 8, |w| {
         w.global::<Courier>().get_deposits().row_count() == 2

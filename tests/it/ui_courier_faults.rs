@@ -161,8 +161,9 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     let first = window.global::<Courier>().get_door();
     assert!((1..=12).contains(&first), "door {first} is on board A");
 
-    // The courier says this door did not open (the sensor thought it did):
-    // it is flagged faulty, and another door on board A opens.
+    // The courier says this door did not open, but its sensor saw it open:
+    // not faulty on the courier's word; staff get the disagreement, the
+    // courier is told to close it, and another door on board A opens.
     press(&window, "Door didn't open");
     pump_until(&window, "another door open", 5, move |w| {
         let courier = w.global::<Courier>();
@@ -170,14 +171,28 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
     });
     let door = window.global::<Courier>().get_door();
     assert!((1..=12).contains(&door), "door {door} is on board A");
-    let flagged = runtime
+    assert_eq!(
+        window.global::<Courier>().get_to_close_doors(),
+        first.to_string()
+    );
+    common::until_in_store(&runtime, &service, "the disagreement reported", move |s| {
+        let reported = s
+            .reports()
+            .open()
+            .unwrap()
+            .iter()
+            .any(|r| r.kind == "door_did_not_open" && r.compartment == Some(first as u32));
+        let said = s.events().recent(Some("sensor_disagreement"), 5).unwrap();
+        reported && said.iter().any(|e| e.compartment == Some(first as u32))
+    });
+    let state = runtime
         .block_on(service.call(move |s| s.compartments().get(first as u32)))
         .unwrap()
         .unwrap()
         .state;
     assert!(
-        matches!(flagged, CompartmentState::Faulty { .. }),
-        "{flagged:?}"
+        !matches!(state, CompartmentState::Faulty { .. }),
+        "not faulty on the courier's word: {state:?}"
     );
 
     // The courier walks away with the door open: after the idle timeout the

@@ -130,3 +130,46 @@ fn scans_from_a_serial_scanner_and_a_keyboard_wedge_open_doors() {
         open_doors(w) == vec![2]
     });
 }
+
+/// The pickup code screen of a demo kiosk without a camera and with
+/// `scanners`: whether it says `text`, and whether a scanner is ready.
+fn pickup_prompt_says(scanners: Vec<ScannerConfig>, text: &str) -> (bool, bool) {
+    use i_slint_backend_testing::ElementHandle;
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.camera.device = CameraDevice::None;
+    config.scanners = scanners;
+    let (_service, window) =
+        common::start_kiosk(common::seeded_store(dir.path()), config, &runtime);
+    common::press(&window, "Pick up a parcel");
+    let said = ElementHandle::find_by_accessible_label(&window, text)
+        .next()
+        .is_some();
+    (said, window.global::<Kiosk>().get_scanner_ready())
+}
+
+#[test]
+fn without_camera_or_scanner_only_typing_is_offered() {
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    assert_eq!(
+        pickup_prompt_says(Vec::new(), "Type the code from your message."),
+        (true, false)
+    );
+}
+
+#[test]
+fn with_a_keyboard_scanner_the_scanner_is_offered_not_the_camera() {
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    assert_eq!(
+        pickup_prompt_says(
+            vec![ScannerConfig::KeyboardWedge],
+            "Hold your QR code to the scanner, or type the code from your message."
+        ),
+        (true, true)
+    );
+}

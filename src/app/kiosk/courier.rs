@@ -91,6 +91,9 @@ pub struct DropoffView {
     pub recipients: Vec<Resident>,
     pub door: Option<(CompartmentNumber, DoorStep)>,
     pub deposits: Vec<DepositLine>,
+    /// Doors opened for a parcel that went elsewhere: the courier takes
+    /// it back out and closes them.
+    pub to_close: Vec<CompartmentNumber>,
     /// Doors still to open for retrieval, including the current one.
     pub retrieval_left: usize,
     pub summary: Option<Summary>,
@@ -497,7 +500,12 @@ impl CourierVisit {
                     .collect()
             })
             .unwrap_or_default();
+        let to_close = state
+            .session()
+            .map(|s| s.to_close.clone())
+            .unwrap_or_default();
         DropoffView {
+            to_close,
             notice,
             courier: self
                 .courier

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::domain::Timestamp;
 use crate::domain::codes::pickup_qr_payload;
 use crate::domain::dropoff::{DropoffEffect, Session};
+use crate::domain::pickup::ProblemKind;
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
 use crate::store::event::NotifiedParcel;
 use crate::store::{Courier, Event, NewDeposit, NewEvent, Result, Store, StoreError};
@@ -109,6 +110,27 @@ pub fn write(
                 actor,
             );
             store.events().record(now, &event).map(|_| ())
+        }
+        F::RecordSensorDisagreement { compartment } => {
+            // The door keeps its state: a report, and what each side said.
+            let said = Event::SensorDisagreement {
+                said: "door_did_not_open".into(),
+                sensor: "open".into(),
+            };
+            store.events().record(
+                now,
+                &NewEvent::new(said, actor.clone()).compartment(*compartment),
+            )?;
+            store
+                .reports()
+                .add(
+                    ProblemKind::DoorDidNotOpen,
+                    Some(*compartment),
+                    None,
+                    &actor,
+                    now,
+                )
+                .map(|_| ())
         }
         F::CheckLogin(_)
         | F::LookUpParcel(_)

@@ -9,7 +9,8 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
     use DropoffState as S;
     // First the step in hand, then the end of the visit: whatever was
     // delivered or taken back is reported (notifications, proof), however
-    // the courier left.
+    // the courier left. Every door still open goes to the watcher at once.
+    let mut watch = Vec::new();
     let session = match state {
         S::Opening {
             session,
@@ -17,7 +18,7 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
             ..
         } => {
             effects.push(F::Release(compartment));
-            effects.push(F::WatchDoors(vec![compartment]));
+            watch.push(compartment);
             Some(session)
         }
         S::Filling {
@@ -36,14 +37,12 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
                 courier: session.courier,
                 confirmed: false,
             });
-            effects.push(F::WatchDoors(vec![compartment]));
+            watch.push(compartment);
             session.deposits.push(deposit);
             Some(session)
         }
         S::Retrieving { session, queue, .. } => {
-            if let Some(first) = queue.first() {
-                effects.push(F::WatchDoors(vec![first.compartment]));
-            }
+            watch.extend(queue.first().map(|first| first.compartment));
             Some(session)
         }
         // The deposit stands until its door is seen open; the sensor is
@@ -52,7 +51,7 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
             session,
             compartment,
         } => {
-            effects.push(F::WatchDoors(vec![compartment]));
+            watch.push(compartment);
             Some(session)
         }
         S::ScanParcel { session, .. }
@@ -63,9 +62,16 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
         // A finished visit was reported when it finished.
         S::Finished { .. } | S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
     };
-    if let Some(session) = session
-        && (!session.deposits.is_empty() || !session.retrieved.is_empty())
-    {
+    let Some(session) = session else { return };
+    for door in &session.to_close {
+        if !watch.contains(door) {
+            watch.push(*door);
+        }
+    }
+    if !watch.is_empty() {
+        effects.push(F::WatchDoors(watch));
+    }
+    if !session.deposits.is_empty() || !session.retrieved.is_empty() {
         effects.push(F::EndSession(session));
     }
 }

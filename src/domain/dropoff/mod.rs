@@ -162,6 +162,23 @@ pub enum DropoffState {
 }
 
 impl DropoffState {
+    fn session_mut(&mut self) -> Option<&mut Session> {
+        use DropoffState as S;
+        match self {
+            S::ScanParcel { session, .. }
+            | S::LookingUp { session, .. }
+            | S::ChooseRecipient { session, .. }
+            | S::ChooseSize { session, .. }
+            | S::Undoing { session, .. }
+            | S::Allocating { session, .. }
+            | S::Opening { session, .. }
+            | S::Filling { session, .. }
+            | S::Retrieving { session, .. }
+            | S::Finished { session } => Some(session),
+            S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
+        }
+    }
+
     /// The visit in hand, from log-in to its end.
     pub fn session(&self) -> Option<&Session> {
         use DropoffState as S;
@@ -187,6 +204,11 @@ pub struct Session {
     pub courier: CourierId,
     pub deposits: Vec<Deposit>,
     pub retrieved: Vec<WaitingParcel>,
+    /// Doors opened for a parcel that then went elsewhere (it did not
+    /// fit, the compartment was dirty, the courier said the door stayed
+    /// shut though its sensor saw it open): the courier takes the parcel
+    /// out and closes them. Watched when the visit ends with one open.
+    pub to_close: Vec<CompartmentNumber>,
 }
 
 /// A parcel looking for a compartment.
@@ -290,6 +312,11 @@ pub enum DropoffEffect {
         outcome: OpenOutcome,
     },
     WatchDoors(Vec<CompartmentNumber>),
+    /// The courier said a door did not open that its sensor saw open:
+    /// for staff to look at; the compartment keeps its state.
+    RecordSensorDisagreement {
+        compartment: CompartmentNumber,
+    },
     /// Proof of delivery for the carrier, notifications for recipients.
     EndSession(Session),
 }
@@ -340,6 +367,11 @@ impl DropoffFlow {
     }
 
     pub fn handle(&mut self, event: DropoffEvent, now: Timestamp) -> Vec<DropoffEffect> {
+        if let (DropoffEvent::DoorClosed { compartment }, Some(session)) =
+            (&event, self.state.session_mut())
+        {
+            session.to_close.retain(|c| c != compartment);
+        }
         let mut effects = Vec::new();
         let state = std::mem::replace(&mut self.state, DropoffState::CheckingLogin);
         self.state = self.step(state, event, now, &mut effects);
@@ -381,6 +413,7 @@ impl DropoffFlow {
                         courier,
                         deposits: Vec::new(),
                         retrieved: Vec::new(),
+                        to_close: Vec::new(),
                     },
                     notice: None,
                 }
@@ -527,7 +560,9 @@ impl DropoffFlow {
                 },
                 E::DoesNotFit,
             ) => {
+                let mut session = session;
                 effects.push(F::Release(compartment));
+                session.to_close.push(compartment);
                 job.tried.push(compartment);
                 match next_bigger(size) {
                     Some(bigger) => {
@@ -551,10 +586,12 @@ impl DropoffFlow {
                 },
                 E::CompartmentDirty,
             ) => {
+                let mut session = session;
                 effects.push(F::Flag {
                     compartment,
                     problem: ProblemKind::Dirty,
                 });
+                session.to_close.push(compartment);
                 job.tried.push(compartment);
                 effects.push(job.find());
                 S::Allocating { session, job }
@@ -568,10 +605,12 @@ impl DropoffFlow {
                 },
                 E::DoorDidNotOpen,
             ) => {
-                effects.push(F::Flag {
-                    compartment,
-                    problem: ProblemKind::DoorDidNotOpen,
-                });
+                // Its sensor saw it open: not faulty on the courier's word.
+                // Staff are told of the disagreement and look.
+                let mut session = session;
+                effects.push(F::Release(compartment));
+                effects.push(F::RecordSensorDisagreement { compartment });
+                session.to_close.push(compartment);
                 job.tried.push(compartment);
                 effects.push(job.find());
                 S::Allocating { session, job }
@@ -707,6 +746,9 @@ impl DropoffFlow {
                 next_retrieval(session, queue, effects)
             }
             (S::ScanParcel { session, .. }, E::Finish) => {
+                if !session.to_close.is_empty() {
+                    effects.push(F::WatchDoors(session.to_close.clone()));
+                }
                 effects.push(F::EndSession(session.clone()));
                 S::Finished { session }
             }

@@ -219,6 +219,7 @@ fn leaving_with_an_open_door_records_an_unconfirmed_deposit() {
             },
             F::WatchDoors(vec![1]),
             F::EndSession(Session {
+                to_close: Vec::new(),
                 courier: 1,
                 deposits: vec![Deposit {
                     parcel: draft("1Z999"),
@@ -344,21 +345,51 @@ fn back_keeps_the_parcel_with_the_courier() {
 }
 
 #[test]
-fn a_door_the_courier_says_did_not_open_is_replaced() {
+fn a_door_the_courier_says_did_not_open_is_replaced_but_not_called_faulty() {
     let mut f = at_size_screen();
     f.handle(E::SizeChosen(SizeClass::S), T0);
     f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
     f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+    // Its sensor saw it open: staff are told of the disagreement, and the
+    // door is one to close.
     assert_eq!(
         f.handle(E::DoorDidNotOpen, T0),
         vec![
-            F::Flag {
-                compartment: 1,
-                problem: ProblemKind::DoorDidNotOpen
-            },
+            F::Release(1),
+            F::RecordSensorDisagreement { compartment: 1 },
             find(SizeClass::S, vec![1])
         ]
     );
+    assert_eq!(f.state().session().unwrap().to_close, vec![1]);
+}
+
+#[test]
+fn a_door_left_behind_is_one_to_close_until_its_sensor_sees_it_shut() {
+    let mut f = at_size_screen();
+    f.handle(E::SizeChosen(SizeClass::S), T0);
+    f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+    f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+    f.handle(E::DoesNotFit, T0);
+    f.handle(E::CompartmentFound(Some((7, SizeClass::M))), T0);
+    f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+    assert_eq!(f.state().session().unwrap().to_close, vec![1]);
+    // The parcel goes into door 7; door 1 is still open.
+    f.handle(E::DoorClosed { compartment: 7 }, T0);
+    assert!(matches!(f.state(), DropoffState::ScanParcel { .. }));
+    assert_eq!(f.state().session().unwrap().to_close, vec![1]);
+    f.handle(E::DoorClosed { compartment: 1 }, T0);
+    assert!(f.state().session().unwrap().to_close.is_empty());
+}
+
+#[test]
+fn leaving_with_a_door_to_close_hands_it_to_the_watcher() {
+    let mut f = at_size_screen();
+    f.handle(E::SizeChosen(SizeClass::S), T0);
+    f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+    f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
+    f.handle(E::CompartmentDirty, T0);
+    let effects = f.handle(E::Leave, T0);
+    assert!(effects.contains(&F::WatchDoors(vec![1])), "{effects:?}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 25] = [
+pub const SCREENS: [&str; 26] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -38,6 +38,7 @@ pub const SCREENS: [&str; 25] = [
     "courier-size",
     "courier-door",
     "courier-door-failed",
+    "courier-door-to-close",
     "courier-locker-full",
     "courier-retrieve",
     "courier-done",
@@ -142,6 +143,11 @@ fn stage(app: &AppWindow, screen: &str) {
         ..Overview::default()
     };
     show_overview(app, &overview);
+    // A locker with its camera working, as most are (the home screens show
+    // both cases: `home` without a camera, `home-camera` with one).
+    if !screen.starts_with("home") {
+        kiosk.set_camera(super::CameraState::Online);
+    }
     let grid = grid_of(crate::app::kiosk::locker_front(&config));
     kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
     kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
@@ -176,17 +182,20 @@ fn stage(app: &AppWindow, screen: &str) {
                 vec![],
             ),
         ),
-        "pickup-doors" => show_pickup(
-            app,
-            &view(
-                Page::PickupDoors,
-                CodeNotice::None,
-                vec![
-                    (10, DoorView::Open { reminder: false }),
-                    (16, DoorView::Opening),
-                ],
-            ),
-        ),
+        "pickup-doors" => {
+            show_pickup(
+                app,
+                &view(
+                    Page::PickupDoors,
+                    CodeNotice::None,
+                    vec![
+                        (10, DoorView::Open { reminder: false }),
+                        (16, DoorView::Opening),
+                    ],
+                ),
+            );
+            super::highlight_doors(app, &[10, 16], &[]);
+        }
         "pickup-done" => show_pickup(app, &view(Page::PickupDone, CodeNotice::None, vec![])),
         "home-camera" => {
             kiosk.set_page(Page::Home);
@@ -268,6 +277,7 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         recipients: Vec::new(),
         door: None,
         deposits,
+        to_close: Vec::new(),
         retrieval_left: 0,
         summary: None,
     };
@@ -288,11 +298,15 @@ fn stage_courier(app: &AppWindow, screen: &str) {
                 .collect();
         }
         "courier-size" => page = Page::CourierSize,
-        "courier-door" | "courier-door-failed" => {
+        "courier-door" | "courier-door-failed" | "courier-door-to-close" => {
             page = Page::CourierDoor;
             view.door = Some((14, DoorStep::Open));
             if screen == "courier-door-failed" {
                 view.notice = CourierNotice::Flow(DropoffNotice::DoorFailed { compartment: 13 });
+            }
+            if screen == "courier-door-to-close" {
+                // The parcel did not fit door 9: it went on to door 14.
+                view.to_close = vec![9];
             }
         }
         "courier-locker-full" => view.notice = CourierNotice::Flow(DropoffNotice::LockerFull),
@@ -320,6 +334,10 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         _ => "",
     };
     show_dropoff(app, &view, typed);
+    // The courier's door, and any to close, on the drawing.
+    let door: Vec<i32> = view.door.iter().map(|(c, _)| *c as i32).collect();
+    let to_close: Vec<i32> = view.to_close.iter().map(|c| *c as i32).collect();
+    super::highlight_doors(app, &door, &to_close);
     app.global::<Kiosk>().set_page(page);
 }
 
