@@ -59,6 +59,9 @@ pub struct LockerInfo {
     pub id: String,
     pub name: String,
     pub address: Option<String>,
+    /// Who to call when something goes wrong ("Call 0800 123 456"): shown
+    /// on the home screen and with every error.
+    pub support: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

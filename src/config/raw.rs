@@ -32,6 +32,8 @@ pub struct RawLocker {
     pub name: String,
     #[serde(default)]
     pub address: Option<String>,
+    #[serde(default)]
+    pub support: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

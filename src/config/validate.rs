@@ -69,6 +69,12 @@ fn locker(raw: &Spanned<RawLocker>, report: &mut Reporter) -> LockerInfo {
         id: id.clone(),
         name: locker.name.trim().to_string(),
         address: locker.address.clone(),
+        support: locker
+            .support
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Into::into),
     }
 }
 

@@ -40,6 +40,8 @@ pub struct UiContext {
 pub fn bind(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_locker_name(context.service.config().locker.name.clone().into());
+    let support = context.service.config().locker.support.clone();
+    kiosk.set_support(support.unwrap_or_default().into());
     let languages = &context.service.config().languages;
     let available: Vec<slint::SharedString> =
         languages.available.iter().map(|l| l.into()).collect();

@@ -57,6 +57,10 @@ fn the_documented_example_is_valid_and_means_what_it_says() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("locker-kiosk.example.toml");
     let config = Config::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.locker.id, "main-street-1");
+    assert_eq!(
+        config.locker.support.as_deref(),
+        Some("Call the building office: 0800 555 0100")
+    );
     let board = config.board("left").unwrap();
     assert_eq!(board.protocol, Protocol::EightA);
     assert_eq!(board.port, BoardPort::Serial("/dev/ttyUSB0".into()));

@@ -142,6 +142,17 @@ fn pickups_from_code_to_thank_you() {
         w.global::<Kiosk>().get_report_recorded()
     });
     pump_until(&window, "thank you", 8, |w| page(w) == Page::PickupDone);
+    // The last screen says what happens next, and who to call.
+    let said = |w: &AppWindow, text: &str| {
+        i_slint_backend_testing::ElementHandle::find_by_accessible_label(w, text)
+            .next()
+            .is_some()
+    };
+    assert!(said(
+        &window,
+        "Your report has gone to the staff. They will check the compartment and contact you."
+    ));
+    assert!(said(&window, "Help: Building office, 0800 555 0100"));
     press(&window, "Back to the start");
     assert_eq!(page(&window), Page::Home);
 
@@ -151,6 +162,7 @@ fn pickups_from_code_to_thank_you() {
     pump_until(&window, "the expired notice", 5, |w| {
         w.global::<Kiosk>().get_pickup_notice() == PickupNotice::Expired
     });
+    assert!(said(&window, "Help: Building office, 0800 555 0100"));
     press(&window, "Back");
     assert_eq!(page(&window), Page::Home);
 

@@ -136,6 +136,7 @@ fn stage(app: &AppWindow, screen: &str) {
     let config = demo::locker();
     let kiosk = app.global::<Kiosk>();
     kiosk.set_locker_name(config.locker.name.clone().into());
+    kiosk.set_support(config.locker.support.clone().unwrap_or_default().into());
     let overview = Overview {
         compartments: 24,
         free: 20,
