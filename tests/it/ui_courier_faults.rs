@@ -105,16 +105,18 @@ fn a_couriers_visit_survives_a_full_locker_an_offline_board_and_walking_away() {
         w.global::<Courier>().get_notice() == CourierNotice::LockerFull
     });
     assert_eq!(page(&window), Page::CourierScan);
-    let full_events = with_store(|s| {
-        s.events()
+    // Recorded just after the screen said so.
+    common::until_in_store(&runtime, &service, "the full locker recorded", |s| {
+        let full_events = s
+            .events()
             .recent(Some("locker_full"), 5)
             .unwrap()
             .iter()
             .map(|e| e.detail["tracking"].to_string())
             .collect::<Vec<_>>()
-            .join(",")
+            .join(",");
+        full_events == "\"JD014600006301\""
     });
-    assert_eq!(full_events, "\"JD014600006301\"");
     runtime
         .block_on(service.call(move |s| {
             for number in freed.split(',') {
