@@ -29,6 +29,17 @@ impl Screen {
     }
 }
 
+/// Dana logs in, scans Deniz's announced parcel and chooses M: its door
+/// is opening.
+fn courier_to_the_door(kiosk: &Headless, screen: &Screen) {
+    kiosk.send(Input::DeliverChosen);
+    keys(kiosk, "4711");
+    screen.until("logged in", |v| v.page == Page::CourierScan);
+    keys(kiosk, "9400111899223197428497");
+    screen.until("size screen", |v| v.page == Page::CourierSize);
+    kiosk.send(Input::SizeChosen(SizeClass::M));
+}
+
 fn keys(kiosk: &Headless, text: &str) {
     for key in text.chars() {
         kiosk.send(Input::Key(key.to_string()));
@@ -51,13 +62,8 @@ fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
     });
     let screen = Screen(received);
 
-    kiosk.send(Input::DeliverChosen);
-    keys(&kiosk, "4711");
-    screen.until("logged in", |v| v.page == Page::CourierScan);
     // Deniz's parcel, announced by the carrier.
-    keys(&kiosk, "9400111899223197428497");
-    screen.until("size screen", |v| v.page == Page::CourierSize);
-    kiosk.send(Input::SizeChosen(SizeClass::M));
+    courier_to_the_door(&kiosk, &screen);
     let view = screen.until("door open", |v| {
         matches!(v.courier.door, Some((_, DoorStep::Open)))
     });
@@ -170,12 +176,7 @@ fn the_home_count_follows_every_deposit_and_every_staff_command() {
     screen.until("20 free at the start", |v| free_on_home(v) == Some(20));
 
     // A deposit, its door closed by the courier, and the visit finished.
-    kiosk.send(Input::DeliverChosen);
-    keys(&kiosk, "4711");
-    screen.until("logged in", |v| v.page == Page::CourierScan);
-    keys(&kiosk, "9400111899223197428497");
-    screen.until("size screen", |v| v.page == Page::CourierSize);
-    kiosk.send(Input::SizeChosen(SizeClass::M));
+    courier_to_the_door(&kiosk, &screen);
     screen.until("deposited", |v| {
         v.page == Page::CourierScan && v.courier.deposits.len() == 1
     });

@@ -386,20 +386,19 @@ impl Kiosk {
     /// whoever has the screen, or a sub-flow's own deadline. Nothing at
     /// home: an idle kiosk does not wake up.
     pub fn poll_timeout(&self, now: Timestamp) -> Option<Timestamp> {
-        let idle = |ms: i64| Some(Timestamp(self.last_activity.0 + ms));
-        let (idle_at, own) = match self.owner {
-            // Choices made at home are kept while someone is there.
-            Owner::Nobody if self.choices_made() => (idle(self.idle.visit_ms), None),
-            Owner::Nobody => (None, None),
-            Owner::Recipient => (idle(self.idle.visit_ms), self.pickup.deadline(now)),
-            Owner::Courier => (idle(self.idle.visit_ms), self.courier.deadline(now)),
-            Owner::Staff => (idle(self.idle.maintenance_ms), self.staff.deadline(now)),
+        let own = match self.owner {
+            Owner::Nobody => None,
+            Owner::Recipient => self.pickup.deadline(now),
+            Owner::Courier => self.courier.deadline(now),
+            Owner::Staff => self.staff.deadline(now),
         };
+        let idle_for = self.idle_for();
+        let idle_at = idle_for.map(|ms| self.last_activity.plus_millis(ms));
         // The warning before a visit ends, then each second of it.
-        let warning = match (self.owner, idle_at) {
-            (Owner::Nobody, _) | (_, None) => None,
-            (_, Some(end)) => {
-                let from = end.plus_millis(-warning_ms(end.0 - self.last_activity.0));
+        let warning = match (self.owner, idle_for, idle_at) {
+            (Owner::Nobody, ..) | (_, None, _) | (_, _, None) => None,
+            (_, Some(idle_for), Some(end)) => {
+                let from = end.plus_millis(-warning_ms(idle_for));
                 Some(if now < from {
                     from
                 } else {
@@ -410,13 +409,20 @@ impl Kiosk {
         [idle_at, own, warning].into_iter().flatten().min()
     }
 
+    /// How long whoever has the screen may leave it untouched; at home,
+    /// only while choices made there wait for the person who made them.
+    fn idle_for(&self) -> Option<i64> {
+        match self.owner {
+            Owner::Nobody if self.choices_made() => Some(self.idle.visit_ms),
+            Owner::Nobody => None,
+            Owner::Recipient | Owner::Courier => Some(self.idle.visit_ms),
+            Owner::Staff => Some(self.idle.maintenance_ms),
+        }
+    }
+
     /// The seconds left of a visit nobody touches, once it is about to end.
     fn idle_warning(&self, now: Timestamp) -> Option<u64> {
-        let idle_for = match self.owner {
-            Owner::Nobody => return None,
-            Owner::Staff => self.idle.maintenance_ms,
-            Owner::Recipient | Owner::Courier => self.idle.visit_ms,
-        };
+        let idle_for = self.idle_for().filter(|_| self.owner != Owner::Nobody)?;
         let left = self.last_activity.0 + idle_for - now.0;
         (left > 0 && left <= warning_ms(idle_for)).then(|| (left as u64).div_ceil(1000))
     }
@@ -536,7 +542,9 @@ impl Kiosk {
         match self.page {
             Page::PickupCode => {
                 // A short code stays in the field, to be finished.
-                if self.typed.as_str().is_empty() || self.pickup.too_short(self.typed.as_str()) {
+                if self.typed.as_str().is_empty()
+                    || self.pickup.refuse_if_short(self.typed.as_str())
+                {
                     return Vec::new();
                 }
                 let code = self.typed.take();
@@ -659,17 +667,14 @@ impl Kiosk {
     }
 
     fn tick(&mut self, now: Timestamp) -> Vec<Effect> {
-        let idle_for = match self.owner {
-            Owner::Nobody => {
-                if now.0 >= self.last_activity.0 + self.idle.visit_ms {
-                    self.forget_choices();
-                }
-                return Vec::new();
-            }
-            Owner::Staff => self.idle.maintenance_ms,
-            Owner::Recipient | Owner::Courier => self.idle.visit_ms,
-        };
-        if now.0 >= self.last_activity.0 + idle_for {
+        let idle = self
+            .idle_for()
+            .is_some_and(|ms| now >= self.last_activity.plus_millis(ms));
+        if idle && self.owner == Owner::Nobody {
+            self.forget_choices();
+            return Vec::new();
+        }
+        if idle {
             tracing::info!(owner = ?self.owner, "idle: leaving safely");
             return self.leave(now);
         }

@@ -134,8 +134,9 @@ impl Pickup {
         effects
     }
 
-    /// Whether `text` has fewer digits than a code: said, and not a try.
-    pub fn too_short(&mut self, text: &str) -> bool {
+    /// Whether `text` has fewer digits than a code; if so the screen says
+    /// how many a code has, and it costs no try.
+    pub fn refuse_if_short(&mut self, text: &str) -> bool {
         let digits = text.chars().filter(char::is_ascii_digit).count();
         let short = digits < self.pin_length;
         if short {

@@ -161,40 +161,36 @@ pub enum DropoffState {
     },
 }
 
-impl DropoffState {
-    fn session_mut(&mut self) -> Option<&mut Session> {
-        use DropoffState as S;
-        match self {
-            S::ScanParcel { session, .. }
-            | S::LookingUp { session, .. }
-            | S::ChooseRecipient { session, .. }
-            | S::ChooseSize { session, .. }
-            | S::Undoing { session, .. }
-            | S::Allocating { session, .. }
-            | S::Opening { session, .. }
-            | S::Filling { session, .. }
-            | S::Retrieving { session, .. }
-            | S::Finished { session } => Some(session),
-            S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
+/// The session of every state that has one, by reference or by mutable
+/// reference: one list of the states of a visit.
+macro_rules! session_of {
+    ($state:expr) => {
+        match $state {
+            DropoffState::ScanParcel { session, .. }
+            | DropoffState::LookingUp { session, .. }
+            | DropoffState::ChooseRecipient { session, .. }
+            | DropoffState::ChooseSize { session, .. }
+            | DropoffState::Undoing { session, .. }
+            | DropoffState::Allocating { session, .. }
+            | DropoffState::Opening { session, .. }
+            | DropoffState::Filling { session, .. }
+            | DropoffState::Retrieving { session, .. }
+            | DropoffState::Finished { session } => Some(session),
+            DropoffState::Login { .. }
+            | DropoffState::CheckingLogin
+            | DropoffState::LockedOut { .. } => None,
         }
-    }
+    };
+}
 
+impl DropoffState {
     /// The visit in hand, from log-in to its end.
     pub fn session(&self) -> Option<&Session> {
-        use DropoffState as S;
-        match self {
-            S::ScanParcel { session, .. }
-            | S::LookingUp { session, .. }
-            | S::ChooseRecipient { session, .. }
-            | S::ChooseSize { session, .. }
-            | S::Undoing { session, .. }
-            | S::Allocating { session, .. }
-            | S::Opening { session, .. }
-            | S::Filling { session, .. }
-            | S::Retrieving { session, .. }
-            | S::Finished { session } => Some(session),
-            S::Login { .. } | S::CheckingLogin | S::LockedOut { .. } => None,
-        }
+        session_of!(self)
+    }
+
+    fn session_mut(&mut self) -> Option<&mut Session> {
+        session_of!(self)
     }
 }
 
