@@ -121,11 +121,37 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
     ui::bind(&window, &context);
     if !args.windowed {
         window.window().set_fullscreen(true);
+        fill_the_screen(&window);
     }
     let _measuring = args
         .measure
         .map(|seconds| super::measure::start(std::time::Duration::from_secs(seconds)));
     window.run().map_err(|e| format!("the screen stopped: {e}"))
+}
+
+/// Without a window manager (a bare X server on a panel) winit's full-screen
+/// request only moves the window to the corner; it keeps its first size. Once
+/// the window exists, it is sized to its screen explicitly.
+fn fill_the_screen(window: &AppWindow) {
+    use slint::winit_030::WinitWindowAccessor;
+    let window = window.as_weak();
+    let sized = slint::spawn_local(async move {
+        let Some(window) = window.upgrade() else {
+            return;
+        };
+        // Not a winit window (linuxkms is always the whole screen).
+        let Ok(winit) = window.window().winit_window().await else {
+            return;
+        };
+        let Some(screen) = winit.current_monitor().or_else(|| winit.primary_monitor()) else {
+            return;
+        };
+        winit.set_outer_position(screen.position());
+        let _ = winit.request_inner_size(screen.size());
+    });
+    if let Err(e) = sized {
+        tracing::warn!(error = %e, "cannot size the window to the screen");
+    }
 }
 
 fn select_backend(backend: Backend) -> Result<(), String> {

@@ -20,6 +20,7 @@ mod dropoff_property;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;
+mod screen;
 mod service;
 mod store;
 mod store_staff;

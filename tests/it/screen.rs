@@ -1,0 +1,106 @@
+//! The kiosk on a real X server (Xvfb) with no window manager, as on a panel
+//! that runs a bare X session.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::binary;
+
+/// Kills the child when the test ends, passed or failed.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts Xvfb on a display number it picks itself; returns it and `:N`.
+fn bare_x_server(width: u32, height: u32) -> (Reaped, String) {
+    let mut xvfb = Command::new("Xvfb")
+        .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
+        .arg(format!("{width}x{height}x24"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb is missing: scripts/test installs the xvfb package");
+    let mut number = String::new();
+    std::io::BufReader::new(xvfb.stdout.take().unwrap())
+        .read_line(&mut number)
+        .unwrap();
+    assert!(!number.trim().is_empty(), "Xvfb named no display");
+    (Reaped(xvfb), format!(":{}", number.trim()))
+}
+
+/// The geometry (`WxH+X+Y`) of the top-level window titled `title`.
+fn window_geometry(display: &str, title: &str) -> Option<String> {
+    let out = Command::new("xwininfo")
+        .args(["-root", "-children", "-display", display])
+        .output()
+        .expect("xwininfo is missing: scripts/test installs x11-utils");
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = listing
+        .lines()
+        .find(|line| line.contains(&format!("\"{title}\"")))?;
+    line.split_whitespace()
+        .find(|word| word.contains('x') && word.contains('+') && !word.starts_with("0x"))
+        .map(str::to_owned)
+}
+
+#[test]
+fn the_kiosk_fills_the_screen_without_a_window_manager() {
+    let (_x, display) = bare_x_server(1024, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = binary()
+        .args(["--demo", "--data-dir"])
+        .arg(dir.path())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("SLINT_BACKEND")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _kiosk = Reaped(kiosk);
+    let started = Instant::now();
+    let mut seen = None;
+    while started.elapsed() < Duration::from_secs(60) {
+        seen = window_geometry(&display, "locker-kiosk");
+        if seen.as_deref() == Some("1024x600+0+0") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the kiosk's window is {seen:?}, not the whole 1024x600 screen");
+}
+
+#[test]
+fn windowed_keeps_a_window_for_development() {
+    let (_x, display) = bare_x_server(1024, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let kiosk = binary()
+        .args(["--demo", "--windowed", "--data-dir"])
+        .arg(dir.path())
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("SLINT_BACKEND")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _kiosk = Reaped(kiosk);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if let Some(geometry) = window_geometry(&display, "locker-kiosk") {
+            // Give a wrong full-screen request the time to arrive.
+            std::thread::sleep(Duration::from_millis(500));
+            let geometry = window_geometry(&display, "locker-kiosk").unwrap_or(geometry);
+            assert!(!geometry.starts_with("1024x600"), "{geometry}");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the kiosk showed no window");
+}
