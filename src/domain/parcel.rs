@@ -42,6 +42,9 @@ pub enum ParcelStatus {
     Cancelled,
     /// Taken out by staff in maintenance, with a reason.
     Removed,
+    /// Its recipient reported it missing when its door opened: not handed
+    /// over as far as anyone knows; staff and the carrier follow it up.
+    Missing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -58,6 +61,8 @@ pub enum ParcelEvent {
     TakeBack,
     /// Staff took the parcel out.
     Remove,
+    /// The recipient found the compartment empty.
+    ReportMissing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,11 +83,12 @@ fn event_verb(event: ParcelEvent) -> &'static str {
         ParcelEvent::Cancel => "cancelled",
         ParcelEvent::TakeBack => "taken back",
         ParcelEvent::Remove => "removed",
+        ParcelEvent::ReportMissing => "reported missing",
     }
 }
 
 impl ParcelStatus {
-    pub const ALL: [ParcelStatus; 8] = [
+    pub const ALL: [ParcelStatus; 9] = [
         ParcelStatus::Announced,
         ParcelStatus::Deposited,
         ParcelStatus::Collected,
@@ -91,6 +97,7 @@ impl ParcelStatus {
         ParcelStatus::Returned,
         ParcelStatus::Cancelled,
         ParcelStatus::Removed,
+        ParcelStatus::Missing,
     ];
 
     pub fn apply(self, event: ParcelEvent) -> Result<ParcelStatus, LifecycleError> {
@@ -107,6 +114,7 @@ impl ParcelStatus {
             (S::Expired, E::Retrieve) => Ok(S::Retrieved),
             (S::Deposited | S::Expired, E::Return) => Ok(S::Returned),
             (S::Deposited | S::Expired, E::Remove) => Ok(S::Removed),
+            (S::Collected, E::ReportMissing) => Ok(S::Missing),
             (from, event) => Err(LifecycleError { from, event }),
         }
     }
@@ -124,6 +132,7 @@ impl ParcelStatus {
                 | ParcelStatus::Returned
                 | ParcelStatus::Cancelled
                 | ParcelStatus::Removed
+                | ParcelStatus::Missing
         )
     }
 
@@ -137,6 +146,7 @@ impl ParcelStatus {
             ParcelStatus::Returned => "returned",
             ParcelStatus::Cancelled => "cancelled",
             ParcelStatus::Removed => "removed",
+            ParcelStatus::Missing => "missing",
         }
     }
 
@@ -157,7 +167,7 @@ mod tests {
     use ParcelEvent as E;
     use ParcelStatus as S;
 
-    const EVENTS: [ParcelEvent; 9] = [
+    const EVENTS: [ParcelEvent; 10] = [
         E::Deposit,
         E::Collect,
         E::Expire,
@@ -167,6 +177,7 @@ mod tests {
         E::Cancel,
         E::TakeBack,
         E::Remove,
+        E::ReportMissing,
     ];
 
     #[test]
@@ -192,10 +203,14 @@ mod tests {
     }
 
     #[test]
-    fn final_states_accept_nothing() {
+    fn final_states_accept_nothing_but_a_missing_report_after_collection() {
         for status in S::ALL.into_iter().filter(|s| s.is_final()) {
             for event in EVENTS {
-                assert!(status.apply(event).is_err(), "{status} accepted {event:?}");
+                if (status, event) == (S::Collected, E::ReportMissing) {
+                    assert_eq!(status.apply(event), Ok(S::Missing));
+                } else {
+                    assert!(status.apply(event).is_err(), "{status} accepted {event:?}");
+                }
             }
         }
     }
@@ -204,9 +219,11 @@ mod tests {
     fn only_parcels_in_the_locker_leave_it() {
         for status in S::ALL {
             for event in EVENTS {
+                // A missing report moves nothing: it says what was not there.
                 if let Ok(next) = status.apply(event)
                     && next.is_final()
                     && next != S::Cancelled
+                    && event != E::ReportMissing
                 {
                     assert!(status.is_in_locker(), "{status} --{event:?}--> {next}");
                 }

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/003_returns.sql"),
     include_str!("schema/004_staff_removal.sql"),
     include_str!("schema/005_staff_pins.sql"),
+    include_str!("schema/006_reported_missing.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

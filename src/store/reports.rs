@@ -7,7 +7,7 @@ use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Reports, Result, StoreError, sql_error};
 use crate::domain::pickup::ProblemKind;
-use crate::domain::{CompartmentNumber, Timestamp};
+use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -30,7 +30,8 @@ pub struct ReportRow {
 }
 
 impl Reports<'_> {
-    /// Records a report and its event together.
+    /// Records a report and its event together. A parcel reported missing
+    /// after its door opened is no longer recorded as collected.
     pub fn add(
         &mut self,
         kind: ProblemKind,
@@ -48,6 +49,25 @@ impl Reports<'_> {
         )
         .map_err(&sql)?;
         let id = tx.last_insert_rowid();
+        if let (ProblemKind::Missing, Some(parcel)) = (kind, parcel) {
+            let status: Option<String> = tx
+                .query_row("SELECT status FROM parcels WHERE id = ?1", [parcel], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(&sql)?;
+            let missing = status
+                .as_deref()
+                .and_then(ParcelStatus::from_name)
+                .and_then(|s| s.apply(ParcelEvent::ReportMissing).ok());
+            if let Some(missing) = missing {
+                tx.execute(
+                    "UPDATE parcels SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![parcel, missing.name(), now.0],
+                )
+                .map_err(&sql)?;
+            }
+        }
         let raised = Event::ReportRaised {
             report: id,
             kind: kind.name().into(),

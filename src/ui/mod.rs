@@ -227,8 +227,7 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     let kiosk = window.global::<Kiosk>();
     kiosk.set_code_length(config.policies.pin_length as i32);
     let grid = Rc::new(grid_of(kiosk::locker_front(config)));
-    kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
-    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.as_ref().clone())));
+    show_locker_front(&kiosk, &grid);
 
     // A serial scanner's port may have come or gone since: the prompts
     // follow it when a visit starts.
@@ -281,6 +280,14 @@ pub fn set_language(window: &AppWindow, language: &str) {
 }
 
 /// The locker's front as the drawing's doors.
+/// The drawing of the locker's front, with its columns and its smallest
+/// door (maintenance sizes its touch targets by that).
+fn show_locker_front(kiosk: &Kiosk<'_>, grid: &[GridDoor]) {
+    kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
+    kiosk.set_smallest_door(grid.iter().map(|d| d.height).min().unwrap_or(1000));
+    kiosk.set_door_grid(ModelRc::new(VecModel::from(grid.to_vec())));
+}
+
 fn grid_of(front: Vec<kiosk::DoorCell>) -> Vec<GridDoor> {
     front
         .into_iter()

@@ -28,6 +28,7 @@ mod translations;
 mod ui;
 mod ui_courier;
 mod ui_courier_faults;
+mod ui_layout;
 mod ui_maintenance;
 mod ui_maintenance_admin;
 mod ui_maintenance_parcels;

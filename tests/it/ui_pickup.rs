@@ -136,7 +136,9 @@ fn pickups_from_code_to_thank_you() {
             && matches!(doors[0], (10, DoorProgress::Open | DoorProgress::Closed))
             && doors[1] == (16, DoorProgress::Open)
     });
-    // "My parcel is damaged" is recorded for the staff.
+    // "Compartment 10 was empty" and "my parcel is damaged" are recorded
+    // for the staff.
+    press(&window, "Parcel in compartment 10 missing");
     press(&window, "Parcel in compartment 16 damaged");
     pump_until(&window, "report acknowledged", 2, |w| {
         w.global::<Kiosk>().get_report_recorded()
@@ -198,9 +200,20 @@ fn pickups_from_code_to_thank_you() {
         let total = s.events().recent(None, 1000).unwrap().len();
         format!("{collected} {reports:?} {outcomes} {}", pending == total)
     });
-    assert_eq!(summary, "3 [(\"damaged\", Some(16), Some(3))] 3 true");
-    let bob = store(|s| format!("{:?}", s.parcels().get(3).unwrap().unwrap().status));
-    assert_eq!(bob, format!("{:?}", ParcelStatus::Collected));
+    assert_eq!(
+        summary,
+        "3 [(\"missing\", Some(10), Some(2)), (\"damaged\", Some(16), Some(3))] 3 true"
+    );
+    // The damaged parcel was handed over; the missing one is not recorded
+    // as collected.
+    let bob = store(|s| {
+        let mut status = |id| s.parcels().get(id).unwrap().unwrap().status;
+        format!("{:?} {:?}", status(2), status(3))
+    });
+    assert_eq!(
+        bob,
+        format!("{:?} {:?}", ParcelStatus::Missing, ParcelStatus::Collected)
+    );
 
     // A language chosen at home lasts for that person's session only.
     let german: Vec<_> = ElementHandle::find_by_accessible_label(&window, "Deutsch")

@@ -24,7 +24,8 @@ pub async fn page(
 
 /// An event's details in one line, `key: value` pairs by key: what staff
 /// need to see of a record (reason, outcome, tracking). Times (`…_at`)
-/// are shown in local time.
+/// are shown in local time; record names are written as words
+/// (`out_of_service` as "out of service").
 pub fn detail_line(event: &EventRecord) -> String {
     let Some(fields) = event.detail.as_object() else {
         return event.detail.to_string();
@@ -32,16 +33,25 @@ pub fn detail_line(event: &EventRecord) -> String {
     fields
         .iter()
         .filter(|(_, value)| !value.is_null())
-        .map(|(key, value)| match value {
-            serde_json::Value::String(text) => format!("{key}: {text}"),
-            serde_json::Value::Number(n) if key.ends_with("_at") && n.as_i64().is_some() => {
-                let at = Timestamp(n.as_i64().unwrap_or_default());
-                format!("{key}: {}", system::local_time(at))
-            }
-            other => format!("{key}: {other}"),
+        .map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::String(text) if is_record_name(text) => text.replace('_', " "),
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Number(n) if key.ends_with("_at") && n.as_i64().is_some() => {
+                    system::local_time(Timestamp(n.as_i64().unwrap_or_default()))
+                }
+                other => other.to_string(),
+            };
+            format!("{}: {value}", key.replace('_', " "))
         })
         .collect::<Vec<_>>()
         .join(" · ")
+}
+
+/// A name from the records (`out_of_service`), not a person's text or a
+/// tracking number, which keep their underscores.
+fn is_record_name(text: &str) -> bool {
+    text.contains('_') && text.chars().all(|c| c.is_ascii_lowercase() || c == '_')
 }
 
 #[cfg(test)]
@@ -57,11 +67,14 @@ mod tests {
             actor: "staff:maintenance".into(),
             compartment: Some(7),
             parcel: None,
-            detail: serde_json::json!({ "reason": "inspection", "outcome": "opened", "none": null, "n": 3 }),
+            detail: serde_json::json!({
+                "reason": "inspection", "outcome": "opened", "none": null, "n": 3,
+                "new_state": "out_of_service", "tracking": "AB_12",
+            }),
         };
         assert_eq!(
             detail_line(&event),
-            "n: 3 · outcome: opened · reason: inspection"
+            "n: 3 · new state: out of service · outcome: opened · reason: inspection · tracking: AB_12"
         );
         let at = Timestamp(1_780_000_000_000);
         let extended = EventRecord {
@@ -70,7 +83,7 @@ mod tests {
         };
         assert_eq!(
             detail_line(&extended),
-            format!("expires_at: {}", system::local_time(at))
+            format!("expires at: {}", system::local_time(at))
         );
     }
 }

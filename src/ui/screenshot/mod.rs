@@ -13,7 +13,7 @@ use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
 use super::courier::show_dropoff;
-use super::{AppWindow, Kiosk, Page, grid_of, show_overview, show_pickup};
+use super::{AppWindow, Kiosk, Page, grid_of, show_locker_front, show_overview, show_pickup};
 use crate::app::Overview;
 use crate::app::demo;
 use crate::app::kiosk::{
@@ -149,9 +149,7 @@ fn stage(app: &AppWindow, screen: &str) {
     if !screen.starts_with("home") {
         kiosk.set_camera(super::CameraState::Online);
     }
-    let grid = grid_of(crate::app::kiosk::locker_front(&config));
-    kiosk.set_grid_columns(grid.iter().map(|d| d.column).max().unwrap_or(1));
-    kiosk.set_door_grid(slint::ModelRc::new(slint::VecModel::from(grid)));
+    show_locker_front(&kiosk, &grid_of(crate::app::kiosk::locker_front(&config)));
     let view = |page: Page, notice: CodeNotice, doors: Vec<(u32, DoorView)>| {
         kiosk.set_page(page);
         PickupView {
