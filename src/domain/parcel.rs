@@ -42,8 +42,9 @@ pub enum ParcelStatus {
     Cancelled,
     /// Taken out by staff in maintenance, with a reason.
     Removed,
-    /// Its recipient reported it missing when its door opened: not handed
-    /// over as far as anyone knows; staff and the carrier follow it up.
+    /// Reported missing when its door opened (by its recipient, or by the
+    /// courier taking it back): not handed over as far as anyone knows;
+    /// staff and the carrier follow it up.
     Missing,
 }
 
@@ -61,7 +62,7 @@ pub enum ParcelEvent {
     TakeBack,
     /// Staff took the parcel out.
     Remove,
-    /// The recipient found the compartment empty.
+    /// The recipient or a courier found the compartment empty.
     ReportMissing,
 }
 
@@ -114,7 +115,9 @@ impl ParcelStatus {
             (S::Expired, E::Retrieve) => Ok(S::Retrieved),
             (S::Deposited | S::Expired, E::Return) => Ok(S::Returned),
             (S::Deposited | S::Expired, E::Remove) => Ok(S::Removed),
-            (S::Collected, E::ReportMissing) => Ok(S::Missing),
+            // Not in its compartment when its door opened: at pickup (after
+            // the collection was recorded) or at take-back.
+            (S::Collected | S::Deposited | S::Expired, E::ReportMissing) => Ok(S::Missing),
             (from, event) => Err(LifecycleError { from, event }),
         }
     }

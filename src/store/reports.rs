@@ -7,7 +7,7 @@ use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Reports, Result, StoreError, sql_error};
 use crate::domain::pickup::ProblemKind;
-use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, Timestamp};
+use crate::domain::{CompartmentNumber, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -31,7 +31,7 @@ pub struct ReportRow {
 
 impl Reports<'_> {
     /// Records a report and its event together. A parcel reported missing
-    /// after its door opened is no longer recorded as collected.
+    /// is recorded as missing (`parcels::mark_missing`).
     pub fn add(
         &mut self,
         kind: ProblemKind,
@@ -50,23 +50,7 @@ impl Reports<'_> {
         .map_err(&sql)?;
         let id = tx.last_insert_rowid();
         if let (ProblemKind::Missing, Some(parcel)) = (kind, parcel) {
-            let status: Option<String> = tx
-                .query_row("SELECT status FROM parcels WHERE id = ?1", [parcel], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(&sql)?;
-            let missing = status
-                .as_deref()
-                .and_then(ParcelStatus::from_name)
-                .and_then(|s| s.apply(ParcelEvent::ReportMissing).ok());
-            if let Some(missing) = missing {
-                tx.execute(
-                    "UPDATE parcels SET status = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![parcel, missing.name(), now.0],
-                )
-                .map_err(&sql)?;
-            }
+            super::parcels::mark_missing(&tx, file, parcel, now)?;
         }
         let raised = Event::ReportRaised {
             report: id,

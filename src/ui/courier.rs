@@ -42,6 +42,7 @@ pub(super) fn bind_courier(window: &AppWindow) {
     let act = |action| move || host::input(Input::Courier(action));
     courier.on_doesnt_fit(act(CourierAction::DoesNotFit));
     courier.on_door_didnt_open(act(CourierAction::DoorDidNotOpen));
+    courier.on_parcel_not_there(act(CourierAction::ParcelNotThere));
     courier.on_dirty(act(CourierAction::Dirty));
     courier.on_undo(|compartment| {
         host::input(Input::Courier(CourierAction::Undo(
@@ -165,6 +166,7 @@ fn notice_facts(notice: &Notice) -> (CourierNotice, i32, ParcelSize, Option<Trac
             Said::NoRoom { size } => (CourierNotice::NoRoom, 0, parcel_size(*size), None),
             Said::NothingBigger => plain(CourierNotice::NothingBigger),
             Said::NothingToRetrieve => plain(CourierNotice::NothingToRetrieve),
+            Said::TakenBack { count } => numbered(CourierNotice::TakenBack, *count as u32),
             Said::LockerFull => plain(CourierNotice::LockerFull),
             Said::DoorFailed { compartment } => numbered(CourierNotice::DoorFailed, *compartment),
             Said::Undone { compartment } => numbered(CourierNotice::Undone, *compartment),

@@ -42,6 +42,8 @@ enum Action {
     /// Undo a deposit; its door then answers with the outcome.
     Undo(usize, u8),
     Retrieve,
+    /// At a take-back: the compartment is empty.
+    NotThere,
     Back,
     Finish,
     Leave,
@@ -70,6 +72,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::DoorDidNotOpen),
         2 => (0..4usize, 0..4u8).prop_map(|(i, door)| Action::Undo(i, door)),
         1 => Just(Action::Retrieve),
+        1 => Just(Action::NotThere),
         1 => Just(Action::Back),
         1 => Just(Action::Finish),
         1 => Just(Action::Leave),
@@ -279,6 +282,7 @@ impl Harness {
                 E::DoorOutcome(outcome(*door))
             }
             Action::Retrieve => E::StartRetrieval,
+            Action::NotThere => E::ParcelNotThere,
             Action::Back => E::BackToScan,
             Action::Finish => E::Finish,
             Action::Leave => E::Leave,
@@ -421,7 +425,7 @@ fn current_door_of(state: &DropoffState) -> Option<u32> {
         DropoffState::Opening { compartment, .. }
         | DropoffState::Filling { compartment, .. }
         | DropoffState::Undoing { compartment, .. } => Some(*compartment),
-        DropoffState::Retrieving { queue, .. } => queue.first().map(|p| p.compartment),
+        DropoffState::Retrieving { queue, .. } => queue.first().map(|p| p.parcel.compartment),
         _ => None,
     }
 }

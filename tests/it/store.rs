@@ -695,6 +695,42 @@ fn an_undone_deposit_frees_its_compartment_and_code() {
 }
 
 #[test]
+fn a_parcel_reported_missing_is_recorded_missing_and_frees_its_compartment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    // Carla's expired parcel in door 20: the courier finds the door empty.
+    let carla = store.parcels().retrievable_for(1).unwrap()[0].parcel;
+    assert_eq!(carla.compartment, 20);
+    store
+        .reports()
+        .add(
+            ProblemKind::Missing,
+            Some(20),
+            Some(carla.parcel),
+            "courier:1",
+            NOW,
+        )
+        .unwrap();
+    let parcel = store.parcels().get(carla.parcel).unwrap().unwrap();
+    assert_eq!(parcel.status, ParcelStatus::Missing);
+    assert!(store.parcels().retrievable_for(1).unwrap().is_empty());
+    let door = store.compartments().get(20).unwrap().unwrap();
+    assert_eq!(door.state, CompartmentState::Free);
+    // A second report about it changes nothing more.
+    store
+        .reports()
+        .add(
+            ProblemKind::Missing,
+            Some(20),
+            Some(carla.parcel),
+            "staff:x",
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(store.reports().open().unwrap().len(), 2);
+}
+
+#[test]
 fn couriers_take_back_only_their_carriers_parcels() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = seeded_store(dir.path());
@@ -707,7 +743,7 @@ fn couriers_take_back_only_their_carriers_parcels() {
             .retrievable_for(courier)
             .unwrap()
             .iter()
-            .map(|p| p.compartment)
+            .map(|p| p.parcel.compartment)
             .collect()
     };
     assert_eq!(listed(&mut store, dana), vec![20]);
@@ -727,7 +763,10 @@ fn couriers_take_back_only_their_carriers_parcels() {
         .unwrap();
     assert_eq!(listed(&mut store, dana), vec![2, 20]);
     for parcel in store.parcels().retrievable_for(dana).unwrap() {
-        store.parcels().take_back(parcel.parcel, dana, NOW).unwrap();
+        store
+            .parcels()
+            .take_back(parcel.parcel.parcel, dana, NOW)
+            .unwrap();
     }
     assert_eq!(
         store.parcels().get(alice.id).unwrap().unwrap().status,

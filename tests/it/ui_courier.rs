@@ -318,14 +318,25 @@ fn a_couriers_visit_from_log_in_to_proof_of_delivery() {
     });
 
     // Taking back: Carla's expired parcel in door 20.
+    let carla_tracking = with_store(&runtime, &service, |s| {
+        let carla = s.parcels().in_locker().unwrap();
+        let carla = carla.iter().find(|p| p.compartment == Some(20)).unwrap();
+        carla.tracking.clone()
+    });
     pump_until(&window, "undo door closed", 5, move |_| true);
     press(&window, "Take back expired parcels");
     pump_until(&window, "door 20 open for take-back", 8, |w| {
         page(w) == Page::CourierRetrieve && door(w) == (20, true)
     });
-    pump_until(&window, "back to scanning", 8, |w| {
-        page(w) == Page::CourierScan
+    // The door step names the parcel; closing the door takes it.
+    assert_eq!(
+        window.global::<Courier>().get_tracking(),
+        carla_tracking.as_str()
+    );
+    pump_until(&window, "back to scanning, confirmed", 8, |w| {
+        page(w) == Page::CourierScan && notice(w) == CourierNotice::TakenBack
     });
+    assert_eq!(window.global::<Courier>().get_notice_number(), 1);
     common::until_in_store(&runtime, &service, "Carla's parcel taken back", |s| {
         s.events()
             .recent(Some("parcel_retrieved"), 5)

@@ -168,7 +168,7 @@ fn staff_find_move_take_out_extend_and_return_parcels() {
             .retrievable_for(1)
             .unwrap()
             .iter()
-            .map(|p| p.compartment)
+            .map(|p| p.parcel.compartment)
             .collect::<Vec<_>>();
         let asked = &s.events().recent(Some("return_requested"), 1).unwrap()[0];
         (retrievable, asked.detail["reason"].clone())

@@ -113,6 +113,8 @@ pub enum CourierAction {
     DoesNotFit,
     DoorDidNotOpen,
     Dirty,
+    /// At a take-back: the compartment is empty.
+    ParcelNotThere,
     Undo(CompartmentNumber),
     TakeBack,
     Finish,
@@ -278,6 +280,7 @@ impl CourierVisit {
             CourierAction::DoesNotFit => DropoffEvent::DoesNotFit,
             CourierAction::DoorDidNotOpen => DropoffEvent::DoorDidNotOpen,
             CourierAction::Dirty => DropoffEvent::CompartmentDirty,
+            CourierAction::ParcelNotThere => DropoffEvent::ParcelNotThere,
             CourierAction::Undo(compartment) => DropoffEvent::Undo { compartment },
             CourierAction::TakeBack => DropoffEvent::StartRetrieval,
             CourierAction::Finish => DropoffEvent::Finish,
@@ -470,6 +473,11 @@ impl CourierVisit {
                 self.name_of(job.parcel.recipient),
                 None,
             ),
+            S::Retrieving { queue, .. } => (
+                queue.first().map_or(String::new(), |p| p.tracking.clone()),
+                String::new(),
+                None,
+            ),
             _ => (String::new(), String::new(), None),
         };
         let door = match state {
@@ -478,7 +486,7 @@ impl CourierVisit {
             S::Undoing { compartment, .. } => Some((*compartment, DoorStep::Opening)),
             S::Retrieving { queue, door, .. } => queue.first().map(|p| {
                 (
-                    p.compartment,
+                    p.parcel.compartment,
                     match door {
                         RetrievalDoor::Opening => DoorStep::Opening,
                         RetrievalDoor::Open => DoorStep::Open,

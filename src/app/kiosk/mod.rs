@@ -44,8 +44,8 @@ use std::collections::HashMap;
 
 use crate::app::Overview;
 use crate::config::Config;
-use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Session};
-use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect, WaitingParcel};
+use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Retrievable, Session};
+use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect};
 use crate::domain::{CompartmentNumber, Timestamp};
 use crate::scanning::{Payload, ScanEvent};
 use crate::store::{Courier, Recipient};
@@ -167,7 +167,7 @@ pub enum CourierAnswer {
         compartment: CompartmentNumber,
         outcome: OpenOutcome,
     },
-    Retrievable(Vec<WaitingParcel>),
+    Retrievable(Vec<Retrievable>),
     VisitEnded(Summary),
 }
 

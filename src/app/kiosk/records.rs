@@ -111,6 +111,16 @@ pub fn write(
             );
             store.events().record(now, &event).map(|_| ())
         }
+        F::RecordMissing { parcel, courier } => store
+            .reports()
+            .add(
+                ProblemKind::Missing,
+                Some(parcel.compartment),
+                Some(parcel.parcel),
+                &format!("courier:{courier}"),
+                now,
+            )
+            .map(|_| ()),
         F::RecordSensorDisagreement { compartment } => {
             // The door keeps its state: a report, and what each side said.
             let said = Event::SensorDisagreement {

@@ -1,7 +1,7 @@
 //! Leaving a visit: whatever step it is in, nothing is dropped on the
 //! floor.
 
-use super::{Deposit, DropoffEffect, DropoffState, Timestamp};
+use super::{Deposit, DropoffEffect, DropoffState, RetrievalDoor, Timestamp};
 
 /// What leaving does to a half-done step: nothing is dropped on the floor.
 pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<DropoffEffect>) {
@@ -41,8 +41,24 @@ pub(super) fn leave(state: DropoffState, now: Timestamp, effects: &mut Vec<Dropo
             session.deposits.push(deposit);
             Some(session)
         }
-        S::Retrieving { session, queue, .. } => {
-            watch.extend(queue.first().map(|first| first.compartment));
+        // Left with a door open to take a parcel back: taken, as a door
+        // opened for a recipient hands the parcel over (the courier had it
+        // in reach and did not say it was not there).
+        S::Retrieving {
+            mut session,
+            queue,
+            door,
+        } => {
+            if let Some(first) = queue.first() {
+                watch.push(first.parcel.compartment);
+                if door == RetrievalDoor::Open {
+                    effects.push(F::RecordRetrieved {
+                        parcel: first.parcel,
+                        courier: session.courier,
+                    });
+                    session.retrieved.push(first.parcel);
+                }
+            }
             Some(session)
         }
         // The deposit stands until its door is seen open; the sensor is

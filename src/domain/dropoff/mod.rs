@@ -73,6 +73,10 @@ pub enum DropoffNotice {
     /// The parcel did not fit the biggest compartment there is.
     NothingBigger,
     NothingToRetrieve,
+    /// The take-back is over: this many parcels are now with the courier.
+    TakenBack {
+        count: usize,
+    },
     /// The scanned text is not a usable tracking number.
     InvalidTracking(TrackingProblem),
     /// No compartment of any size is free: the parcel stays with the courier.
@@ -153,7 +157,7 @@ pub enum DropoffState {
     /// Taking back expired parcels, door by door.
     Retrieving {
         session: Session,
-        queue: Vec<WaitingParcel>,
+        queue: Vec<Retrievable>,
         door: RetrievalDoor,
     },
     Finished {
@@ -216,6 +220,14 @@ pub struct Job {
     pub tried: Vec<CompartmentNumber>,
 }
 
+/// A parcel for the courier to take back, with the tracking number on its
+/// label (what the courier checks before taking it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retrievable {
+    pub parcel: WaitingParcel,
+    pub tracking: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetrievalDoor {
     Opening,
@@ -244,6 +256,8 @@ pub enum DropoffEvent {
     CompartmentDirty,
     /// The courier says the door of the offered compartment did not open.
     DoorDidNotOpen,
+    /// The courier found the compartment of a parcel to take back empty.
+    ParcelNotThere,
     /// The tracking number was refused before any lookup.
     TrackingRefused(TrackingProblem),
     /// No compartment of any size is free.
@@ -257,7 +271,7 @@ pub enum DropoffEvent {
     },
     StartRetrieval,
     /// The answer to [`DropoffEffect::ListRetrievable`].
-    RetrievableListed(Vec<WaitingParcel>),
+    RetrievableListed(Vec<Retrievable>),
     Finish,
     /// Idle timeout or "back" on the first screen.
     Leave,
@@ -306,6 +320,12 @@ pub enum DropoffEffect {
     RecordDoorFailure {
         parcel: WaitingParcel,
         outcome: OpenOutcome,
+    },
+    /// A parcel to take back was not in its compartment: reported for
+    /// staff, and recorded as missing.
+    RecordMissing {
+        parcel: WaitingParcel,
+        courier: CourierId,
     },
     WatchDoors(Vec<CompartmentNumber>),
     /// The courier said a door did not open that its sensor saw open:
@@ -706,39 +726,71 @@ impl DropoffFlow {
             }
             (
                 S::Retrieving {
-                    mut session,
+                    session,
                     mut queue,
                     door: RetrievalDoor::Opening,
                 },
                 E::DoorOutcome(outcome),
             ) if !queue.is_empty() => {
-                let parcel = queue[0];
                 if outcome.door_is_open() {
-                    effects.push(F::RecordRetrieved {
-                        parcel,
-                        courier: session.courier,
-                    });
-                    session.retrieved.push(parcel);
                     S::Retrieving {
                         session,
                         queue,
                         door: RetrievalDoor::Open,
                     }
                 } else {
+                    let parcel = queue.remove(0).parcel;
                     effects.push(F::RecordDoorFailure { parcel, outcome });
-                    queue.remove(0);
                     next_retrieval(session, queue, effects)
                 }
             }
+            // The door step of a take-back, as of a deposit: the door closed
+            // is the parcel taken.
             (
                 S::Retrieving {
-                    session,
+                    mut session,
                     mut queue,
                     door: RetrievalDoor::Open,
                 },
                 E::DoorClosed { compartment },
-            ) if queue.first().map(|p| p.compartment) == Some(compartment) => {
-                queue.retain(|p| p.compartment != compartment);
+            ) if queue.first().map(|p| p.parcel.compartment) == Some(compartment) => {
+                let parcel = queue.remove(0).parcel;
+                effects.push(F::RecordRetrieved {
+                    parcel,
+                    courier: session.courier,
+                });
+                session.retrieved.push(parcel);
+                next_retrieval(session, queue, effects)
+            }
+            (
+                S::Retrieving {
+                    mut session,
+                    mut queue,
+                    door: RetrievalDoor::Open,
+                },
+                E::ParcelNotThere,
+            ) if !queue.is_empty() => {
+                let parcel = queue.remove(0).parcel;
+                effects.push(F::RecordMissing {
+                    parcel,
+                    courier: session.courier,
+                });
+                session.to_close.push(parcel.compartment);
+                next_retrieval(session, queue, effects)
+            }
+            (
+                S::Retrieving {
+                    mut session,
+                    mut queue,
+                    door: RetrievalDoor::Open,
+                },
+                E::DoorDidNotOpen,
+            ) if !queue.is_empty() => {
+                // As at a deposit: its sensor saw it open, so staff are told
+                // of the disagreement; the parcel stays for the next visit.
+                let compartment = queue.remove(0).parcel.compartment;
+                effects.push(F::RecordSensorDisagreement { compartment });
+                session.to_close.push(compartment);
                 next_retrieval(session, queue, effects)
             }
             (S::ScanParcel { session, .. }, E::Finish) => {
@@ -755,12 +807,12 @@ impl DropoffFlow {
 
 fn next_retrieval(
     session: Session,
-    queue: Vec<WaitingParcel>,
+    queue: Vec<Retrievable>,
     effects: &mut Vec<DropoffEffect>,
 ) -> DropoffState {
     match queue.first() {
         Some(first) => {
-            effects.push(DropoffEffect::OpenDoor(first.compartment));
+            effects.push(DropoffEffect::OpenDoor(first.parcel.compartment));
             DropoffState::Retrieving {
                 session,
                 queue,
@@ -768,7 +820,10 @@ fn next_retrieval(
             }
         }
         None => DropoffState::ScanParcel {
-            notice: (session.retrieved.is_empty()).then_some(DropoffNotice::NothingToRetrieve),
+            notice: Some(match session.retrieved.len() {
+                0 => DropoffNotice::NothingToRetrieve,
+                count => DropoffNotice::TakenBack { count },
+            }),
             session,
         },
     }

@@ -10,7 +10,7 @@ use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Parcels, Result, StoreError, sql_error};
 use crate::domain::codes::{Entropy, generate_pin, generate_token};
-use crate::domain::dropoff::ParcelMatch;
+use crate::domain::dropoff::{ParcelMatch, Retrievable};
 use crate::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
 use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
 
@@ -114,6 +114,43 @@ pub(super) fn free_if_empty(
            AND NOT EXISTS (SELECT 1 FROM parcels WHERE compartment = ?1 AND status IN ('deposited', 'expired'))",
         params![compartment, now.0],
     )?;
+    Ok(())
+}
+
+/// A parcel reported missing (an empty compartment where it should be, at
+/// pickup or at take-back) is recorded as missing, no longer collected or
+/// waiting: its compartment is free and its code opens nothing for it.
+/// A report about a parcel in no such state changes nothing.
+pub(in crate::store) fn mark_missing(
+    conn: &Connection,
+    file: &std::path::Path,
+    parcel: i64,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = sql_error(file);
+    let found: Option<(String, Option<u32>, Option<i64>)> = conn
+        .query_row(
+            "SELECT status, compartment, pickup_code_id FROM parcels WHERE id = ?1",
+            [parcel],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(&sql)?;
+    let Some((status, compartment, code)) = found else {
+        return Ok(());
+    };
+    let reportable = ParcelStatus::from_name(&status)
+        .is_some_and(|s| s.apply(ParcelEvent::ReportMissing).is_ok());
+    if !reportable {
+        return Ok(());
+    }
+    transition(conn, file, parcel, ParcelEvent::ReportMissing, now)?;
+    if let Some(compartment) = compartment {
+        free_if_empty(conn, compartment, now).map_err(&sql)?;
+    }
+    if let Some(code) = code {
+        spend_code_if_done(conn, code, now).map_err(&sql)?;
+    }
     Ok(())
 }
 
@@ -429,11 +466,11 @@ impl Parcels<'_> {
 
     /// The parcels this courier's carrier is to take back: expired ones and
     /// those staff marked for return, of parcels the carrier brought.
-    pub fn retrievable_for(&self, courier: i64) -> Result<Vec<WaitingParcel>> {
+    pub fn retrievable_for(&self, courier: i64) -> Result<Vec<Retrievable>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT p.id, p.compartment FROM parcels p
+                "SELECT p.id, p.compartment, p.tracking FROM parcels p
                  LEFT JOIN couriers brought ON brought.id = p.courier_id
                  JOIN couriers me ON me.id = ?1
                  WHERE p.compartment IS NOT NULL
@@ -443,9 +480,12 @@ impl Parcels<'_> {
             )
             .map_err(sql_error(self.file))?;
         stmt.query_map([courier], |r| {
-            Ok(WaitingParcel {
-                parcel: r.get(0)?,
-                compartment: r.get(1)?,
+            Ok(Retrievable {
+                parcel: WaitingParcel {
+                    parcel: r.get(0)?,
+                    compartment: r.get(1)?,
+                },
+                tracking: r.get(2)?,
             })
         })
         .and_then(|rows| rows.collect())

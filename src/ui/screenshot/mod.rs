@@ -312,6 +312,7 @@ fn stage_courier(app: &AppWindow, screen: &str) {
         "courier-retrieve" => {
             page = Page::CourierRetrieve;
             view.door = Some((20, DoorStep::Open));
+            view.tracking = "JD014600006281234567".into();
             view.retrieval_left = 2;
         }
         "courier-done" => {
