@@ -4,24 +4,20 @@
 
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue, ValueDeserializer};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+use super::error::Reporter;
+
+/// The whole file, as [`read`] puts it together.
+#[derive(Debug)]
 pub struct RawConfig {
     pub locker: Spanned<RawLocker>,
-    #[serde(default)]
     pub policies: Option<Spanned<RawPolicies>>,
-    #[serde(default)]
     pub languages: Option<Spanned<RawLanguages>>,
-    #[serde(default)]
     pub doors: Option<Spanned<RawDoors>>,
-    #[serde(default)]
     pub camera: Option<Spanned<RawCamera>>,
-    #[serde(default)]
     pub scanners: Vec<Spanned<RawScanner>>,
-    #[serde(default)]
     pub boards: Vec<Spanned<RawBoard>>,
-    #[serde(default)]
     pub compartments: Vec<Spanned<RawCompartment>>,
 }
 
@@ -110,4 +106,108 @@ pub struct RawCompartment {
     pub height_mm: Spanned<u32>,
     pub board: Spanned<String>,
     pub channel: Spanned<u32>,
+}
+
+/// Reads the file's shape: each section, and each `[[boards]]`,
+/// `[[compartments]]` and `[[scanners]]` entry, on its own, so that every
+/// misspelt key and wrong type in the file is reported (the reporter puts
+/// them in file order), not only the first one serde meets. `None` when
+/// anything is wrong: the checks of meaning would only add noise.
+pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
+    let (document, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        for error in syntax {
+            report.error(error.span().unwrap_or(0..0), error.message().trim());
+        }
+        return None;
+    }
+    let mut ok = true;
+    let mut locker = None;
+    let mut raw = RestOfConfig {
+        policies: None,
+        languages: None,
+        doors: None,
+        camera: None,
+        scanners: Vec::new(),
+        boards: Vec::new(),
+        compartments: Vec::new(),
+    };
+    for (key, value) in document.get_ref() {
+        let read = match key.get_ref().as_ref() {
+            "locker" => one(value, report).map(|v| locker = Some(v)),
+            "policies" => one(value, report).map(|v| raw.policies = Some(v)),
+            "languages" => one(value, report).map(|v| raw.languages = Some(v)),
+            "doors" => one(value, report).map(|v| raw.doors = Some(v)),
+            "camera" => one(value, report).map(|v| raw.camera = Some(v)),
+            "scanners" => each(key, value, report).map(|v| raw.scanners = v),
+            "boards" => each(key, value, report).map(|v| raw.boards = v),
+            "compartments" => each(key, value, report).map(|v| raw.compartments = v),
+            other => {
+                report.error(
+                    key.span(),
+                    format!(
+                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `scanners`, `boards`, `compartments`"
+                    ),
+                );
+                None
+            }
+        };
+        ok &= read.is_some();
+    }
+    if locker.is_none() && ok {
+        report.error(0..0, "missing the [locker] section (its id and name)");
+    }
+    let locker = locker.filter(|_| ok)?;
+    Some(RawConfig {
+        locker,
+        policies: raw.policies,
+        languages: raw.languages,
+        doors: raw.doors,
+        camera: raw.camera,
+        scanners: raw.scanners,
+        boards: raw.boards,
+        compartments: raw.compartments,
+    })
+}
+
+/// Every section but `[locker]`, which has no default, while reading.
+struct RestOfConfig {
+    policies: Option<Spanned<RawPolicies>>,
+    languages: Option<Spanned<RawLanguages>>,
+    doors: Option<Spanned<RawDoors>>,
+    camera: Option<Spanned<RawCamera>>,
+    scanners: Vec<Spanned<RawScanner>>,
+    boards: Vec<Spanned<RawBoard>>,
+    compartments: Vec<Spanned<RawCompartment>>,
+}
+
+/// One section, read on its own.
+fn one<'i, T: Deserialize<'i>>(
+    value: &Spanned<DeValue<'i>>,
+    report: &mut Reporter,
+) -> Option<Spanned<T>> {
+    Spanned::<T>::deserialize(ValueDeserializer::from(value.clone()))
+        .map_err(|e| report.error(e.span().unwrap_or(value.span()), e.message().trim()))
+        .ok()
+}
+
+/// A list of tables (`[[boards]]`), each entry read on its own.
+fn each<'i, T: Deserialize<'i>>(
+    key: &Spanned<DeString<'i>>,
+    value: &Spanned<DeValue<'i>>,
+    report: &mut Reporter,
+) -> Option<Vec<Spanned<T>>> {
+    let Some(items) = value.get_ref().as_array() else {
+        report.error(
+            value.span(),
+            format!(
+                "`{}` must be a list of [[{}]] tables",
+                key.get_ref(),
+                key.get_ref()
+            ),
+        );
+        return None;
+    };
+    let read: Vec<Option<Spanned<T>>> = items.iter().map(|item| one(item, report)).collect();
+    read.into_iter().collect()
 }

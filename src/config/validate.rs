@@ -19,12 +19,8 @@ const STANDARD_BAUDS: [u32; 8] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 1
 pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
     let file = source.describe();
     let mut report = Reporter::new(&file, text);
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            report.error(e.span().unwrap_or(0..0), e.message().trim().to_string());
-            return report.finish(()).map(|_| unreachable!());
-        }
+    let Some(raw) = read(text, &mut report) else {
+        return Err(report.finish(()).err().unwrap_or_default());
     };
     let config = Config {
         locker: locker(&raw.locker, &mut report),

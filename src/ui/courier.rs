@@ -70,14 +70,29 @@ pub(super) fn show_dropoff(window: &AppWindow, view: &DropoffView, typed: &str) 
     courier.set_tracking(view.tracking.clone().into());
     courier.set_recipient(view.recipient.clone().into());
     courier.set_search_from(SEARCH_FROM_CHARS as i32);
+    let tallest = view
+        .sizes
+        .iter()
+        .map(|s| s.size.dimensions().height_mm)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let sizes: Vec<SizeChoice> = view
         .sizes
         .iter()
-        .map(|s| SizeChoice {
-            size: parcel_size(s.size),
-            free: s.free as i32,
-            enabled: s.enabled,
-            preselected: view.preselected == Some(s.size),
+        .map(|s| {
+            let inside = s.size.dimensions();
+            let cm = |mm: u32| mm.div_ceil(10) as i32;
+            SizeChoice {
+                size: parcel_size(s.size),
+                free: s.free as i32,
+                enabled: s.enabled,
+                preselected: view.preselected == Some(s.size),
+                width_cm: cm(inside.width_mm),
+                height_cm: cm(inside.height_mm),
+                depth_cm: cm(inside.depth_mm),
+                height_share: (inside.height_mm * 1000 / tallest) as i32,
+            }
         })
         .collect();
     courier.set_sizes(ModelRc::new(VecModel::from(sizes)));

@@ -184,6 +184,28 @@ fn several_mistakes_are_all_reported_in_file_order() {
 }
 
 #[test]
+fn every_misspelt_key_and_wrong_type_is_reported_in_file_order() {
+    let text = format!(
+        "{BOARDS}{}{}[policies]\npin_length = \"six\"\n[colours]\nbackground = 1\n",
+        compartment(1, "A", 1, 1).replace("height_mm", "hieght_mm"),
+        compartment(2, "A", 2, 1).replace("row = ", "rwo = "),
+    );
+    let error = parse(&text).unwrap_err();
+    let lines: Vec<&str> = error.lines().collect();
+    assert_eq!(lines.len(), 4, "{error}");
+    assert!(lines[0].contains("hieght_mm"), "{error}");
+    assert!(lines[1].contains("rwo"), "{error}");
+    assert!(lines[2].contains("string \"six\", expected u32"), "{error}");
+    assert!(lines[3].contains("unknown section `colours`"), "{error}");
+    let at = |needle: &str| format!("config.toml:{}:", line_of(&text, "", needle));
+    // Where the file was given, the line and column of each.
+    assert!(lines[0].contains(&at("hieght_mm")), "{error}");
+    assert!(lines[1].contains(&at("rwo")), "{error}");
+    assert!(lines[2].contains(&at("pin_length")), "{error}");
+    assert!(lines[3].contains(&at("[colours]")), "{error}");
+}
+
+#[test]
 fn protocol_limits_come_from_the_board_profiles() {
     let text = format!("{BOARDS}{}", compartment(1, "A", 1, 1))
         .replace("protocol = \"8a\"", "protocol = \"winnsen\"")
