@@ -77,6 +77,9 @@ fn open(global: &GlobalArgs, fresh: bool) -> Result<(Config, Store), String> {
         .load_config()
         .map_err(|errors| format!("the configuration has errors:\n{errors}"))?;
     let data_dir = global.data_dir();
+    if fresh {
+        refuse_to_replace_real_records(&data_dir, &config)?;
+    }
     let mut store = if fresh {
         Store::open_fresh(&data_dir)
     } else {
@@ -95,6 +98,31 @@ fn open(global: &GlobalArgs, fresh: bool) -> Result<(Config, Store), String> {
         tracing::info!("demo data seeded: see README.md for the codes");
     }
     Ok((config, store))
+}
+
+/// The demo starts from fresh demo data. It replaces only an earlier
+/// demo's database, never a locker's records (`--demo --data-dir` pointed
+/// at a real data directory) nor a file it cannot read.
+fn refuse_to_replace_real_records(data_dir: &Path, demo: &Config) -> Result<(), String> {
+    let file = data_dir.join(crate::store::DATABASE_FILE);
+    if !file.exists() {
+        return Ok(());
+    }
+    let refusal = |what: String| {
+        format!(
+            "{} {what}: the demo starts from fresh demo data and would replace it.\nGive the demo a data directory of its own (--data-dir), or leave --data-dir out: the demo then keeps its data apart",
+            file.display()
+        )
+    };
+    match crate::store::inspect(&file) {
+        Ok(found) => match found.locker_id {
+            Some(id) if id != demo.locker.id => {
+                Err(refusal(format!("holds the records of locker `{id}`")))
+            }
+            _ => Ok(()),
+        },
+        Err(e) => Err(refusal(format!("cannot be read as a demo database ({e})"))),
+    }
 }
 
 fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {

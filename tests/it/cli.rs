@@ -138,6 +138,46 @@ fn a_second_kiosk_on_the_same_data_exits_with_a_clear_message() {
 }
 
 #[test]
+fn the_demo_never_replaces_a_real_lockers_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/hardware/layouts/demo-24.toml"
+    ))
+    .unwrap()
+    .replace("id = \"demo-1\"", "id = \"lobby-3\"");
+    let config = locker_kiosk::config::Config::parse(
+        &text,
+        locker_kiosk::config::ConfigSource::File("lobby.toml".into()),
+    )
+    .unwrap();
+    {
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .compartments()
+            .sync_layout(&config, crate::common::NOW)
+            .unwrap();
+    }
+    let file = dir.path().join(DATABASE_FILE);
+    let before = std::fs::read(&file).unwrap();
+    let (code, _, stderr) = output(
+        binary()
+            .args(["--demo", "--data-dir"])
+            .arg(dir.path())
+            .arg("run"),
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("holds the records of locker `lobby-3`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a data directory of its own"), "{stderr}");
+    assert_eq!(std::fs::read(&file).unwrap(), before, "left as it was");
+    let found = locker_kiosk::store::inspect(&file).unwrap();
+    assert_eq!(found.locker_id.as_deref(), Some("lobby-3"));
+}
+
+#[test]
 fn run_refuses_a_damaged_database_instead_of_starting_empty() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(DATABASE_FILE);
