@@ -19,6 +19,9 @@ pub struct ScreenshotArgs {
     /// Language of the screen: en, de or es
     #[arg(long, default_value = "en")]
     pub lang: String,
+    /// In the high-contrast theme a visitor can choose at home
+    #[arg(long)]
+    pub high_contrast: bool,
     /// Where to write the PNG
     #[arg(long, default_value = "screenshot.png")]
     pub out: PathBuf,
@@ -48,6 +51,7 @@ pub fn screenshot(args: &ScreenshotArgs) -> ExitCode {
         args.size.0,
         args.size.1,
         &args.lang,
+        args.high_contrast,
         &args.out,
     ) {
         Ok(()) => {

@@ -68,9 +68,14 @@ pub fn render(
     width: u32,
     height: u32,
     language: &str,
+    high_contrast: bool,
     out: &Path,
 ) -> Result<(), String> {
     let mut staged = Staged::new(width, height)?;
+    staged
+        .app
+        .global::<super::Theme>()
+        .set_high_contrast(high_contrast);
     staged.show(screen, language)?;
     let pixels = staged.draw();
     let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
