@@ -2,19 +2,20 @@
 //! against its target (the README quotes them).
 //!
 //! `cargo bench` runs them all; `cargo bench -- NAME...` the named ones
-//! (`bus`, `decode`, `maintenance`, `render`, `scan`); `cargo bench --
+//! (`bus`, `config`, `decode`, `maintenance`, `render`, `scan`); `cargo bench --
 //! decode DIR` decodes another corpus. The test suite runs each once in a
 //! small smoke form (`tests/it/bench_smoke.rs`), so that none rots.
 
 use std::path::PathBuf;
 
 mod bus;
+mod config;
 mod decode;
 mod maintenance;
 mod render;
 mod scan;
 
-const NAMES: [&str; 5] = ["bus", "decode", "maintenance", "render", "scan"];
+const NAMES: [&str; 6] = ["bus", "config", "decode", "maintenance", "render", "scan"];
 
 fn main() {
     // cargo passes `--bench` to a bench target; anything else that is not
@@ -44,6 +45,7 @@ fn main() {
         println!("== {name}");
         match name {
             "bus" => bus::run(full),
+            "config" => config::run(full),
             "decode" => decode::run(full, rest.first().map(PathBuf::from)),
             "maintenance" => maintenance::run(full),
             "render" => render::run(full),

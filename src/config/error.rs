@@ -48,6 +48,7 @@ impl fmt::Display for ConfigErrors {
 pub struct Reporter<'a> {
     file: &'a str,
     text: &'a str,
+    lines: Option<LineIndex>,
     errors: Vec<ConfigError>,
 }
 
@@ -56,12 +57,17 @@ impl<'a> Reporter<'a> {
         Self {
             file,
             text,
+            lines: None,
             errors: Vec::new(),
         }
     }
 
     pub fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_and_column(self.text, span.start);
+        let text = self.text;
+        let (line, column) = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(text))
+            .locate(text, span.start);
         self.errors.push(ConfigError {
             file: self.file.to_string(),
             line,
@@ -80,13 +86,27 @@ impl<'a> Reporter<'a> {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..text.floor_char_boundary(offset)];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+/// Where each line of a text starts, found once: a file with thousands of
+/// mistakes is not scanned again for each.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    fn locate(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = text.floor_char_boundary(offset.min(text.len()));
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let column = text[self.starts[line - 1]..offset].chars().count() + 1;
+        (line, column)
+    }
 }
 
 #[cfg(test)]
@@ -96,10 +116,11 @@ mod tests {
     #[test]
     fn offsets_become_lines_and_columns() {
         let text = "a = 1\nbé = 2\n";
-        assert_eq!(line_and_column(text, 0), (1, 1));
-        assert_eq!(line_and_column(text, 6), (2, 1));
-        assert_eq!(line_and_column(text, 10), (2, 4));
-        assert_eq!(line_and_column(text, 999), (3, 1));
+        let lines = LineIndex::new(text);
+        assert_eq!(lines.locate(text, 0), (1, 1));
+        assert_eq!(lines.locate(text, 6), (2, 1));
+        assert_eq!(lines.locate(text, 10), (2, 4));
+        assert_eq!(lines.locate(text, 999), (3, 1));
     }
 
     #[test]

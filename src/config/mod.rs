@@ -15,6 +15,10 @@ use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
 
+/// The largest configuration file read: 100,000 compartments take about
+/// 11 MB; anything much larger is a mistake (or an attack on the parser).
+pub const MAX_CONFIG_BYTES: u64 = 32_000_000;
+
 use crate::domain::codes::LockoutPolicy;
 use crate::domain::pickup::PickupPolicy;
 use crate::domain::{CompartmentNumber, Position, SizeClass};
@@ -269,14 +273,25 @@ impl Config {
     }
 
     pub fn load_file(path: &Path) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        use std::io::Read;
+        let whole = |message: String| {
             ConfigErrors(vec![ConfigError {
                 file: path.display().to_string(),
                 line: 0,
                 column: 0,
-                message: format!("cannot read the configuration: {e}"),
+                message,
             }])
-        })?;
+        };
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|file| file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+            .map_err(|e| whole(format!("cannot read the configuration: {e}")))?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(whole(format!(
+                "the configuration is larger than {} MB: not a locker's layout",
+                MAX_CONFIG_BYTES / 1_000_000
+            )));
+        }
         Config::parse(&text, ConfigSource::File(path.to_path_buf()))
     }
 

@@ -518,6 +518,7 @@ fn compartments(
     let mut wiring: HashMap<(String, u32), u32> = HashMap::new();
     let mut places: HashMap<(u32, u32), u32> = HashMap::new();
     let mut out = Vec::new();
+    let by_id: HashMap<&str, &BoardConfig> = boards.iter().map(|b| (b.id.as_str(), b)).collect();
     for entry in &raw.compartments {
         let c = entry.get_ref();
         let number = *c.number.get_ref();
@@ -550,7 +551,7 @@ fn compartments(
         }
         let board_id = c.board.get_ref().trim();
         let channel = *c.channel.get_ref();
-        match boards.iter().find(|b| b.id == board_id) {
+        match by_id.get(board_id) {
             None => report.error(
                 c.board.span(),
                 format!("compartment {number} is wired to board `{board_id}`, which is not defined in [[boards]]"),

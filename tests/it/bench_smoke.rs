@@ -5,6 +5,8 @@
 
 #[path = "../../benches/bus.rs"]
 mod bus;
+#[path = "../../benches/config.rs"]
+mod config;
 #[path = "../../benches/decode.rs"]
 mod decode;
 #[path = "../../benches/maintenance.rs"]
@@ -17,6 +19,11 @@ mod scan;
 #[test]
 fn bus_timing_over_a_pty() {
     bus::run(false);
+}
+
+#[test]
+fn checking_a_large_configuration() {
+    config::run(false);
 }
 
 #[test]

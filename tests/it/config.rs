@@ -274,3 +274,15 @@ fn an_explicit_file_wins_over_the_demo() {
     assert_eq!(config.locker.id, "test-1");
     assert_eq!(config.source, ConfigSource::File(path));
 }
+
+#[test]
+fn a_file_far_larger_than_any_layout_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    let line = "# padding padding padding padding padding padding padding padding\n";
+    let text = line.repeat(locker_kiosk::config::MAX_CONFIG_BYTES as usize / line.len() + 2);
+    std::fs::write(&path, text).unwrap();
+    let error = Config::load_file(&path).unwrap_err().to_string();
+    assert!(error.contains("larger than 32 MB"), "{error}");
+    assert!(error.starts_with(&path.display().to_string()), "{error}");
+}
