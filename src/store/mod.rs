@@ -26,6 +26,7 @@ mod events;
 mod lock;
 pub mod migrations;
 mod parcels;
+mod private;
 mod recipients;
 mod reports;
 mod staff;
@@ -131,10 +132,7 @@ impl Store {
     }
 
     fn open_with(data_dir: &Path, fresh: bool) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
-            path: data_dir.to_path_buf(),
-            source,
-        })?;
+        private::create_dir(data_dir)?;
         let lock = DataDirLock::acquire(data_dir)?;
         let file = data_dir.join(DATABASE_FILE);
         if fresh {
@@ -149,6 +147,7 @@ impl Store {
         if !file.exists() {
             create_fresh(&file)?;
         }
+        private::restrict_database(&file)?;
         let mut conn = open_existing(&file, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         let sql = |source| StoreError::Sqlite {
             file: file.clone(),
@@ -394,6 +393,7 @@ fn create_fresh(file: &Path) -> Result<()> {
             std::fs::remove_file(&leftover).map_err(|e| io(&leftover, e))?;
         }
     }
+    private::create_file(&temp)?;
     {
         let mut conn = Connection::open(&temp).map_err(|source| StoreError::Sqlite {
             file: temp.clone(),

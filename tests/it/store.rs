@@ -226,6 +226,32 @@ fn the_store_is_durable_and_in_wal_mode() {
 }
 
 #[test]
+fn the_records_are_readable_by_the_kiosks_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("new").join("data");
+    let file = data.join(DATABASE_FILE);
+    {
+        let mut store = Store::open(&data).unwrap();
+        store
+            .compartments()
+            .sync_layout(&Config::demo(), NOW)
+            .unwrap();
+        assert_eq!(mode(&data), 0o700, "a data directory the kiosk creates");
+        assert_eq!(mode(&file), 0o600);
+        for journal in ["-wal", "-shm"] {
+            let journal = data.join(format!("{DATABASE_FILE}{journal}"));
+            assert_eq!(mode(&journal), 0o600, "{}", journal.display());
+        }
+    }
+    // A database an older version left readable to all is made private.
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&data).unwrap());
+    assert_eq!(mode(&file), 0o600);
+}
+
+#[test]
 fn the_event_log_is_append_only() {
     let dir = tempfile::tempdir().unwrap();
     let store = seeded_store(dir.path());
