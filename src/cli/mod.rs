@@ -1,6 +1,7 @@
 //! The command line. `locker-kiosk` alone runs the kiosk; the subcommands
 //! are for staff and installers. Each subcommand lives in its own module.
 
+mod backup;
 mod decode;
 mod doctor;
 mod doors;
@@ -83,6 +84,10 @@ pub enum Command {
     /// Reports raised at the kiosk: list them, mark one handled
     #[command(subcommand)]
     Reports(staff::ReportsCommand),
+    /// Copy the records to FILE, safely while the kiosk runs
+    Backup(backup::BackupArgs),
+    /// Put the records of a backup back (the kiosk stopped); the replaced ones are kept beside
+    Restore(backup::RestoreArgs),
 }
 
 impl GlobalArgs {
@@ -118,6 +123,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Compartments(command) => staff::compartments(&global, &command),
         Command::Parcels(command) => staff::parcels(&global, &command),
         Command::Reports(command) => staff::reports(&global, &command),
+        Command::Backup(args) => backup::backup(&global, &args),
+        Command::Restore(args) => backup::restore(&global, &args),
     }
 }
 

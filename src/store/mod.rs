@@ -19,6 +19,7 @@
 //! [`Store::events`] with the outbox, [`Store::reports`]), so that code
 //! given one handle touches nothing else.
 
+mod backup;
 mod compartments;
 mod couriers;
 pub mod event;
@@ -37,6 +38,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::domain::CompartmentNumber;
 
+pub use backup::backup;
 pub use compartments::StoredCompartment;
 pub use couriers::Courier;
 pub use event::Event;

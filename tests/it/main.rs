@@ -8,6 +8,7 @@
 
 mod common;
 
+mod backup;
 mod bench_smoke;
 
 mod cli;

@@ -1,0 +1,123 @@
+//! Backups taken while the kiosk writes, and restores with it stopped,
+//! through the real binary and real database files.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::common::{NOW, binary, seeded_store};
+use locker_kiosk::domain::{ParcelStatus, Timestamp};
+use locker_kiosk::store::{Event, NewEvent, Store};
+
+fn run(data: &Path, args: &[&str], file: &Path) -> (i32, String, String) {
+    let out = binary()
+        .args(["--demo", "--data-dir"])
+        .arg(data)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Alice's parcel (door 2, the demo's parcel 1).
+fn alice(store: &mut Store) -> ParcelStatus {
+    store.parcels().get(1).unwrap().unwrap().status
+}
+
+#[test]
+fn a_backup_taken_while_the_kiosk_writes_restores_the_records_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let copy = dir.path().join("backup.db");
+    let mut store = seeded_store(&data);
+    assert_eq!(alice(&mut store), ParcelStatus::Deposited);
+
+    // The kiosk keeps writing while the backup runs.
+    let writing = std::thread::spawn(move || {
+        for i in 0..300 {
+            let closed = Event::DoorClosed {
+                board: "A".into(),
+                channel: 2,
+            };
+            let event = NewEvent::new(closed, "kiosk").compartment(2);
+            store.events().record(Timestamp(NOW.0 + i), &event).unwrap();
+        }
+        store
+    });
+    let (code, stdout, stderr) = run(&data, &["backup"], &copy);
+    let mut store = writing.join().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("backed up the records of locker `demo-1`"),
+        "{stdout}"
+    );
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a backup holds what the records hold");
+
+    // Later Alice collects; then the records are lost to a mistake.
+    store.parcels().collect(1, NOW).unwrap();
+    assert_eq!(alice(&mut store), ParcelStatus::Collected);
+
+    // Not while the kiosk runs: nothing changes.
+    let (code, _, stderr) = run(&data, &["restore"], &copy);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("already using the data directory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    drop(store);
+
+    let (code, stdout, stderr) = run(&data, &["restore"], &copy);
+    assert_eq!(code, 0, "{stderr}");
+    let kept = stdout
+        .split("are kept in ")
+        .nth(1)
+        .map(|s| s.trim().to_owned())
+        .expect(&stdout);
+    let mut store = Store::open(&data).unwrap();
+    assert_eq!(alice(&mut store), ParcelStatus::Deposited, "as backed up");
+    drop(store);
+    // The replaced records are kept, private.
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let replaced = locker_kiosk::store::inspect(Path::new(&kept)).unwrap();
+    assert_eq!(replaced.locker_id.as_deref(), Some("demo-1"));
+}
+
+#[test]
+fn a_damaged_or_foreign_backup_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(seeded_store(&data));
+    let before = std::fs::read(data.join("locker.db")).unwrap();
+
+    let damaged = dir.path().join("damaged.db");
+    std::fs::write(&damaged, b"not a database at all").unwrap();
+    let (code, _, stderr) = run(&data, &["restore"], &damaged);
+    assert_ne!(code, 0);
+    assert!(stderr.contains(&damaged.display().to_string()), "{stderr}");
+
+    // Another locker's records.
+    let other = dir.path().join("other");
+    {
+        let mut store = Store::open(&other).unwrap();
+        let mut config = locker_kiosk::config::Config::demo();
+        config.locker.id = "lobby-3".into();
+        store.compartments().sync_layout(&config, NOW).unwrap();
+    }
+    let other_copy = dir.path().join("other.db");
+    let (code, _, stderr) = run(&other, &["backup"], &other_copy);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(&data, &["restore"], &other_copy);
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("locker `lobby-3`, not of this locker"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(data.join("locker.db")).unwrap(), before);
+}
