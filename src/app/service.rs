@@ -9,6 +9,7 @@ use std::thread;
 use tokio::sync::oneshot;
 
 use crate::config::{CameraDevice, Config, ScannerConfig};
+use crate::domain::codes::Attempts;
 use crate::domain::pickup::OpenOutcome;
 use crate::domain::{CompartmentNumber, CompartmentState};
 use crate::hardware::doors::DoorSystem;
@@ -49,6 +50,9 @@ pub struct Service {
     /// Counts the changes made to the records outside the kiosk's own
     /// flows (staff commands): the screen reads its counts again.
     changed_elsewhere: Arc<tokio::sync::watch::Sender<u64>>,
+    /// What the keypads had counted of wrong codes when the kiosk
+    /// started, by keypad.
+    kept_attempts: Arc<Vec<(String, Attempts)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +116,11 @@ impl Service {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "reading the default language failed"),
         }
+        // A restart must not clear a lockout: read before the first touch.
+        let kept_attempts = store.staff().all_attempts().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "reading the keypads' wrong-code counts failed");
+            Vec::new()
+        });
         let doors = Arc::new(DoorSystem::start(
             &config.boards,
             &config.compartments,
@@ -152,6 +161,7 @@ impl Service {
             serial_scanners: Arc::new(serial_scanners),
             wedge: Arc::default(),
             changed_elsewhere: Arc::new(tokio::sync::watch::Sender::new(0)),
+            kept_attempts: Arc::new(kept_attempts),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -162,6 +172,11 @@ impl Service {
 
     pub fn doors(&self) -> &DoorSystem {
         &self.doors
+    }
+
+    /// What the keypads had counted of wrong codes when the kiosk started.
+    pub fn kept_attempts(&self) -> &[(String, Attempts)] {
+        &self.kept_attempts
     }
 
     /// The door system, shared: for the kiosk's executor.

@@ -186,6 +186,22 @@ pub enum AttemptVerdict {
     LockedOut { until: Timestamp },
 }
 
+/// What an [`AttemptLimiter`] has counted. Kept in the records, so that
+/// restarting the kiosk does not clear a lockout.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    pub failures: u32,
+    pub lockouts: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+impl Attempts {
+    /// Whether `self` counts a wrong code more than `before` did.
+    pub fn refused_since(&self, before: &Attempts) -> bool {
+        self.failures > before.failures || self.lockouts > before.lockouts
+    }
+}
+
 /// Counts wrong codes and locks the keypad after too many. Lockouts double
 /// each time, so that guessing a 6-digit PIN takes years, not hours. A
 /// right code resets it.
@@ -205,6 +221,21 @@ impl AttemptLimiter {
             lockouts: 0,
             locked_until: None,
         }
+    }
+
+    pub fn attempts(&self) -> Attempts {
+        Attempts {
+            failures: self.failures,
+            lockouts: self.lockouts,
+            locked_until: self.locked_until,
+        }
+    }
+
+    /// Carries on from what was counted before a restart.
+    pub fn resume(&mut self, attempts: Attempts) {
+        self.failures = attempts.failures;
+        self.lockouts = attempts.lockouts;
+        self.locked_until = attempts.locked_until;
     }
 
     /// `Some(until)` while locked out.

@@ -11,7 +11,7 @@
 //!   is handed to the door watcher, which resolves it from the sensor.
 
 use super::Timestamp;
-use super::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
+use super::codes::{AttemptLimiter, AttemptVerdict, Attempts, LockoutPolicy};
 use super::compartment::CompartmentNumber;
 // A door fact, used by the flows and the door system alike.
 pub use super::compartment::OpenOutcome;
@@ -207,6 +207,21 @@ impl PickupFlow {
 
     pub fn state(&self) -> &PickupState {
         &self.state
+    }
+
+    pub fn attempts(&self) -> Attempts {
+        self.limiter.attempts()
+    }
+
+    /// Carries on counting from before a restart: a lockout still running
+    /// is shown on the code screen.
+    pub fn resume_attempts(&mut self, attempts: Attempts, now: Timestamp) {
+        self.limiter.resume(attempts);
+        if let (Some(until), PickupState::EnterCode { .. }) =
+            (self.limiter.locked_until(now), &self.state)
+        {
+            self.state = PickupState::LockedOut { until };
+        }
     }
 
     /// When the flow next has something to do on [`PickupEvent::Tick`]: a

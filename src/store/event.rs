@@ -184,6 +184,15 @@ pub enum Event {
         work: String,
         error: String,
     },
+    /// A wrong code on a keypad (`pickup`, `courier`, `maintenance`);
+    /// never the code itself.
+    CodeRefused {
+        keypad: String,
+        /// Wrong codes since the last lockout or right code.
+        failures: u32,
+        /// The lockout this one started, if any (ms since the epoch).
+        locked_until: Option<i64>,
+    },
 }
 
 /// How a parcel taken out left its compartment.

@@ -9,6 +9,7 @@ use super::event::Event;
 use super::events::{self, NewEvent};
 use super::{Result, Staff, sql_error};
 use crate::domain::Timestamp;
+use crate::domain::codes::Attempts;
 
 const DEFAULT_LANGUAGE: &str = "default_language";
 
@@ -21,6 +22,25 @@ pub struct StaffPin {
     pub name: String,
     pub pin_hash: String,
     pub set_at: Timestamp,
+}
+
+/// Where a keypad's count is kept in `meta`: `attempts.<keypad>`, as
+/// `failures lockouts locked_until|-`.
+const ATTEMPTS_PREFIX: &str = "attempts.";
+
+fn parse_attempts(text: &str) -> Option<Attempts> {
+    let mut parts = text.split(' ');
+    let failures = parts.next()?.parse().ok()?;
+    let lockouts = parts.next()?.parse().ok()?;
+    let locked_until = match parts.next()? {
+        "-" => None,
+        at => Some(Timestamp(at.parse().ok()?)),
+    };
+    Some(Attempts {
+        failures,
+        lockouts,
+        locked_until,
+    })
 }
 
 impl Staff<'_> {
@@ -43,6 +63,67 @@ impl Staff<'_> {
         .map_err(&sql)?;
         let event = NewEvent::new(Event::AdminPinSet { replaced }, actor);
         events::insert(&tx, now, &event).map_err(&sql)?;
+        tx.commit().map_err(&sql)
+    }
+
+    /// What a keypad (`pickup`, `courier`, `maintenance`) had counted of
+    /// wrong codes; nothing counted when never kept.
+    pub fn attempts(&self, keypad: &str) -> Result<Attempts> {
+        let kept = self.meta(&format!("{ATTEMPTS_PREFIX}{keypad}"))?;
+        Ok(kept.as_deref().and_then(parse_attempts).unwrap_or_default())
+    }
+
+    /// Every keypad's kept count, by keypad.
+    pub fn all_attempts(&self) -> Result<Vec<(String, Attempts)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM meta WHERE key LIKE 'attempts.%' ORDER BY key")
+            .map_err(sql_error(self.file))?;
+        let rows: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(self.file))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let keypad = key.strip_prefix(ATTEMPTS_PREFIX)?.to_owned();
+                Some((keypad, parse_attempts(&value)?))
+            })
+            .collect())
+    }
+
+    /// Keeps a keypad's count across restarts; a refused code goes into
+    /// the audit log with it, in one transaction.
+    pub fn save_attempts(
+        &mut self,
+        keypad: &str,
+        attempts: Attempts,
+        refused: bool,
+        now: Timestamp,
+    ) -> Result<()> {
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        let until = attempts
+            .locked_until
+            .map_or(String::from("-"), |t| t.0.to_string());
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [
+                format!("{ATTEMPTS_PREFIX}{keypad}"),
+                format!("{} {} {until}", attempts.failures, attempts.lockouts),
+            ],
+        )
+        .map_err(&sql)?;
+        if refused {
+            let event = Event::CodeRefused {
+                keypad: keypad.into(),
+                failures: attempts.failures,
+                locked_until: attempts.locked_until.map(|t| t.0),
+            };
+            events::insert(&tx, now, &NewEvent::new(event, "kiosk")).map_err(&sql)?;
+        }
         tx.commit().map_err(&sql)
     }
 

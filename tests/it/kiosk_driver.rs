@@ -206,3 +206,77 @@ fn the_home_count_follows_every_deposit_and_every_staff_command() {
         free_on_home(v) == Some(18)
     });
 }
+
+/// Wrong codes on the pickup keypad until the kiosk locks it, each one
+/// waited for in the audit log.
+fn lock_the_pickup_keypad(
+    runtime: &tokio::runtime::Runtime,
+    service: &Service,
+    kiosk: &Headless,
+    screen: &Screen,
+) {
+    use locker_kiosk::app::kiosk::CodeNotice;
+    kiosk.send(Input::PickupChosen);
+    for refused in 1..=5 {
+        keys(kiosk, "111222");
+        common::until_in_store(runtime, service, "the refusal recorded", move |s| {
+            s.events().recent(Some("code_refused"), 10).unwrap().len() == refused
+        });
+    }
+    screen.until("locked out", |v| {
+        matches!(v.pickup.notice, CodeNotice::LockedOut { .. })
+    });
+}
+
+#[test]
+fn a_lockout_survives_a_restart_and_every_wrong_code_is_audited() {
+    use locker_kiosk::app::kiosk::CodeNotice;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // The first run of the kiosk, on a runtime of its own: it ends
+        // with it, and lets the records go.
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let service = Service::start(
+            common::seeded_store(dir.path()),
+            Config::demo(),
+            runtime.handle(),
+        );
+        let (views, received) = mpsc::channel();
+        let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
+            let _ = views.send(view.clone());
+        });
+        lock_the_pickup_keypad(&runtime, &service, &kiosk, &Screen(received));
+        let refused = common::in_store(&runtime, &service, |s| {
+            s.events().recent(Some("code_refused"), 1).unwrap()
+        });
+        // The last one started the lockout; no code is in the log.
+        assert_eq!(refused[0].detail["keypad"], "pickup");
+        assert!(refused[0].detail["locked_until"].is_i64());
+        assert!(!refused[0].detail.to_string().contains("111222"));
+        kiosk.send(Input::Leave);
+    }
+
+    // The kiosk restarts on the same records: still locked, counting down.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let started = Instant::now();
+    let store = loop {
+        match locker_kiosk::store::Store::open(dir.path()) {
+            Ok(store) => break store,
+            Err(e) if started.elapsed() > Duration::from_secs(5) => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    let service = Service::start(store, Config::demo(), runtime.handle());
+    let (views, received) = mpsc::channel();
+    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
+        let _ = views.send(view.clone());
+    });
+    // At once: a code typed before the count is read waits for it.
+    kiosk.send(Input::PickupChosen);
+    keys(&kiosk, "583920");
+    let screen = Screen(received);
+    screen.until(
+        "still locked out after the restart",
+        |v| matches!(v.pickup.notice, CodeNotice::LockedOut { seconds } if seconds > 0),
+    );
+}

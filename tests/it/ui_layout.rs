@@ -112,6 +112,9 @@ fn maintenance_doors_are_large_say_their_state_and_stay_put_when_tapped() {
     let dir = tempfile::tempdir().unwrap();
     let (_runtime, _service, window) = common::demo_kiosk_with_closing_doors(dir.path());
     enter_maintenance(&window, DEMO_ADMIN_PIN);
+    pump_until(&window, "every door's state", 5, |w| {
+        w.global::<Maintenance>().get_doors().row_count() == 24
+    });
     let doors = maintenance_doors;
     let geometry = |found: Placed| -> Vec<_> {
         // The label carries the state, which a tap does not change; the

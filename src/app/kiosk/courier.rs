@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::{CourierAnswer, Effect};
-use crate::domain::codes::LockoutPolicy;
+use crate::domain::codes::{Attempts, LockoutPolicy};
 use crate::domain::dropoff::{
     DropoffEffect, DropoffEvent, DropoffFlow, DropoffNotice, DropoffState, ParcelMatch,
     RetrievalDoor, TrackingProblem,
@@ -161,6 +161,14 @@ impl CourierVisit {
     }
 
     /// "Deliver parcels" was pressed (or a badge shown at home).
+    pub fn attempts(&self) -> Attempts {
+        self.flow.attempts()
+    }
+
+    pub fn resume_attempts(&mut self, attempts: Attempts, now: Timestamp) {
+        self.flow.resume_attempts(attempts, now);
+    }
+
     pub fn start(&mut self, now: Timestamp) -> Vec<Effect> {
         let mut effects = Vec::new();
         self.screen = CourierScreen::Login;

@@ -40,6 +40,7 @@ impl Driver {
         deliver: Deliver,
     ) -> Driver {
         let mut kiosk = Kiosk::new(service.config());
+        kiosk.resume_attempts(service.kept_attempts(), clock.now());
         let work = Work::new(service.clone(), clock.clone(), deliver.clone());
         let executor = Executor::start(work, runtime);
         feeds::start(service, runtime, deliver);

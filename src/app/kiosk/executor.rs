@@ -285,6 +285,18 @@ impl Work {
                 })
                 .await;
             }
+            Effect::SaveAttempts {
+                keypad,
+                attempts,
+                refused,
+            } => {
+                self.write(StoreWork::Attempts, move |store, now| {
+                    store
+                        .staff()
+                        .save_attempts(keypad.name(), attempts, refused, now)
+                })
+                .await;
+            }
             Effect::RefreshOverview => match self.service.overview().await {
                 Ok(overview) => self.answer(Answer::Overview(overview)),
                 Err(e) => self.failed(StoreWork::Overview, e).await,

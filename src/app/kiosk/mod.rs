@@ -44,6 +44,7 @@ use std::collections::HashMap;
 
 use crate::app::Overview;
 use crate::config::Config;
+use crate::domain::codes::Attempts;
 use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Retrievable, Session};
 use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect};
 use crate::domain::{CompartmentNumber, Timestamp};
@@ -191,6 +192,7 @@ pub enum StoreWork {
     StaffPin,
     StaffEntry,
     Overview,
+    Attempts,
 }
 
 impl StoreWork {
@@ -209,6 +211,7 @@ impl StoreWork {
             StoreWork::StaffPin => "staff_pin",
             StoreWork::StaffEntry => "staff_entry",
             StoreWork::Overview => "overview",
+            StoreWork::Attempts => "attempts",
         }
     }
 }
@@ -245,6 +248,38 @@ pub enum Effect {
     },
     /// Read the locker's state for the status strip.
     RefreshOverview,
+    /// A keypad's count changed: keep it, and put a refused code in the
+    /// audit log.
+    SaveAttempts {
+        keypad: Keypad,
+        attempts: Attempts,
+        refused: bool,
+    },
+}
+
+/// The three keypads whose wrong codes are counted, each on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keypad {
+    Pickup,
+    Courier,
+    Maintenance,
+}
+
+impl Keypad {
+    pub const ALL: [Keypad; 3] = [Keypad::Pickup, Keypad::Courier, Keypad::Maintenance];
+
+    pub fn from_name(name: &str) -> Option<Keypad> {
+        Keypad::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// As kept in the records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Keypad::Pickup => "pickup",
+            Keypad::Courier => "courier",
+            Keypad::Maintenance => "maintenance",
+        }
+    }
 }
 
 /// What a person chose for how the kiosk meets them. Made at home, it
@@ -363,6 +398,28 @@ impl Kiosk {
         vec![Effect::RefreshOverview]
     }
 
+    /// Carries on what the keypads had counted before a restart (read
+    /// with the records, before the first touch), so that restarting
+    /// gives a locked keypad no free try.
+    pub fn resume_attempts(&mut self, kept: &[(String, Attempts)], now: Timestamp) {
+        for (name, attempts) in kept {
+            match Keypad::from_name(name) {
+                Some(Keypad::Pickup) => self.pickup.resume_attempts(*attempts, now),
+                Some(Keypad::Courier) => self.courier.resume_attempts(*attempts, now),
+                Some(Keypad::Maintenance) => self.staff.resume_attempts(*attempts, now),
+                None => tracing::warn!(keypad = %name, "a kept count of an unknown keypad"),
+            }
+        }
+    }
+
+    fn attempts(&self, keypad: Keypad) -> Attempts {
+        match keypad {
+            Keypad::Pickup => self.pickup.attempts(),
+            Keypad::Courier => self.courier.attempts(),
+            Keypad::Maintenance => self.staff.attempts(),
+        }
+    }
+
     pub fn owner(&self) -> Owner {
         self.owner
     }
@@ -377,8 +434,19 @@ impl Kiosk {
             self.last_activity = now;
         }
         let was_owner = self.owner;
+        let counted = Keypad::ALL.map(|keypad| self.attempts(keypad));
         let mut effects = self.dispatch(input, now);
         self.settle(was_owner, &mut effects);
+        for (keypad, before) in Keypad::ALL.into_iter().zip(counted) {
+            let attempts = self.attempts(keypad);
+            if attempts != before {
+                effects.push(Effect::SaveAttempts {
+                    keypad,
+                    attempts,
+                    refused: attempts.refused_since(&before),
+                });
+            }
+        }
         effects
     }
 

@@ -4,7 +4,7 @@
 //! wish). Pure: the kiosk hands it the time and carries out its effects.
 
 use super::{Effect, PickupAnswer};
-use crate::domain::codes::normalize_typed_pin;
+use crate::domain::codes::{Attempts, normalize_typed_pin};
 use crate::domain::pickup::{
     CodeInput, CodeLookup, DoorProgress, Notice, PickupEvent, PickupFlow, PickupPolicy,
     PickupState, ProblemKind,
@@ -96,6 +96,14 @@ impl Pickup {
 
     pub fn screen(&self) -> PickupScreen {
         self.screen
+    }
+
+    pub fn attempts(&self) -> Attempts {
+        self.flow.attempts()
+    }
+
+    pub fn resume_attempts(&mut self, attempts: Attempts, now: Timestamp) {
+        self.flow.resume_attempts(attempts, now);
     }
 
     /// "Pick up a parcel" was pressed.

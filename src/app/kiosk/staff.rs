@@ -5,7 +5,7 @@
 
 use super::{Effect, StaffAnswer};
 use crate::domain::Timestamp;
-use crate::domain::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
+use crate::domain::codes::{AttemptLimiter, AttemptVerdict, Attempts, LockoutPolicy};
 use crate::domain::maintenance::PinHolder;
 use crate::store::Event;
 
@@ -66,6 +66,15 @@ impl StaffSession {
 
     pub fn active(&self) -> bool {
         self.active
+    }
+
+    pub fn attempts(&self) -> Attempts {
+        self.limiter.attempts()
+    }
+
+    pub fn resume_attempts(&mut self, attempts: Attempts, now: Timestamp) {
+        self.limiter.resume(attempts);
+        self.locked_until = self.limiter.locked_until(now);
     }
 
     pub fn signed_in(&self) -> Option<&PinHolder> {

@@ -390,12 +390,20 @@ fn staff_are_locked_out_after_wrong_pins_and_maintenance_closes_when_idle() {
     let effects = bench.send(Input::Answer(Answer::Staff(StaffAnswer::PinChecked(Some(
         PinHolder::Staff("Sam".into()),
     )))));
+    // The right PIN clears the count, also in the records.
     assert_eq!(
         effects,
-        vec![Effect::RecordStaff {
-            who: PinHolder::Staff("Sam".into()),
-            entry: StaffEntry::Entered
-        }]
+        vec![
+            Effect::RecordStaff {
+                who: PinHolder::Staff("Sam".into()),
+                entry: StaffEntry::Entered
+            },
+            Effect::SaveAttempts {
+                keypad: Keypad::Maintenance,
+                attempts: Attempts::default(),
+                refused: false
+            }
+        ]
     );
     assert_eq!(bench.view().page, Page::Maintenance);
     bench.at(100.0).send(Input::Touch);
@@ -580,4 +588,50 @@ fn a_visit_nobody_touches_asks_still_there_before_it_ends() {
     bench.run_until(110.5);
     assert_eq!(bench.view().idle_warning, None);
     assert_eq!(bench.view().page, Page::Home, "ended after the warning");
+}
+
+#[test]
+fn wrong_codes_are_kept_and_a_restart_resumes_the_lockout_before_any_code() {
+    let mut bench = Bench::new();
+    bench.send(Input::PickupChosen);
+    let mut saved = Vec::new();
+    for _ in 0..5 {
+        bench.typed("111222");
+        bench.send(Input::Enter);
+        let answer = Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(CodeLookup::Unknown)));
+        saved.extend(bench.send(answer).into_iter().filter_map(|e| match e {
+            Effect::SaveAttempts {
+                keypad: Keypad::Pickup,
+                attempts,
+                refused: true,
+            } => Some(attempts),
+            _ => None,
+        }));
+    }
+    assert_eq!(saved.len(), 5, "each wrong code kept and audited");
+    let locked = saved[4];
+    assert_eq!(locked.lockouts, 1);
+    assert!(locked.locked_until.is_some());
+
+    // A new kiosk on the same records carries the lockout on: the right
+    // code is not even looked up.
+    let mut kiosk = Kiosk::new(&Config::demo());
+    let now = bench.now;
+    kiosk.resume_attempts(&[("pickup".into(), locked)], now);
+    kiosk.start();
+    kiosk.handle(Input::PickupChosen, now);
+    for key in "583920".chars() {
+        kiosk.handle(Input::Key(key.to_string()), now);
+    }
+    let effects = kiosk.handle(Input::Enter, now);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Pickup(PickupEffect::LookUp(_)))),
+        "{effects:?}"
+    );
+    assert!(matches!(
+        kiosk.view(now).pickup.notice,
+        CodeNotice::LockedOut { seconds } if seconds > 50
+    ));
 }

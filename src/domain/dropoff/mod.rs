@@ -14,7 +14,7 @@ mod leave;
 
 use super::Timestamp;
 use super::allocation::AllocationRequest;
-use super::codes::{AttemptLimiter, AttemptVerdict, LockoutPolicy};
+use super::codes::{AttemptLimiter, AttemptVerdict, Attempts, LockoutPolicy};
 use super::compartment::{CompartmentNumber, SizeClass};
 use super::pickup::{OpenOutcome, ParcelId, ProblemKind, WaitingParcel};
 use leave::leave;
@@ -372,6 +372,21 @@ impl DropoffFlow {
 
     pub fn state(&self) -> &DropoffState {
         &self.state
+    }
+
+    pub fn attempts(&self) -> Attempts {
+        self.limiter.attempts()
+    }
+
+    /// Carries on counting from before a restart: a lockout still running
+    /// is shown on the log-in screen.
+    pub fn resume_attempts(&mut self, attempts: Attempts, now: Timestamp) {
+        self.limiter.resume(attempts);
+        if let (Some(until), DropoffState::Login { .. }) =
+            (self.limiter.locked_until(now), &self.state)
+        {
+            self.state = DropoffState::LockedOut { until };
+        }
     }
 
     /// When the flow next has something to do by itself: a lockout's end.
