@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,10 +24,14 @@ pub const SOCKET_FILE: &str = "control.sock";
 const MAX_REQUEST: usize = 64 * 1024;
 /// How long either side waits for the other.
 const PATIENCE: Duration = Duration::from_secs(10);
+/// Connections answered at once; an idle one holds up no other, and more
+/// than this are told the kiosk is busy rather than left waiting.
+const MAX_CONNECTIONS: usize = 8;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Envelope {
-    /// Who asks (`cli:<user>`), for the audit log.
+    /// Who the client says asks (`cli:<user>`). The kiosk checks it
+    /// against the connection's user id ([`attributed`]).
     actor: String,
     request: StaffRequest,
 }
@@ -42,8 +48,8 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Listens on the control socket of `data_dir` (replacing a stale one
-/// left by a kiosk that died) and answers requests, one after another, on
-/// a thread of its own until the process ends.
+/// left by a kiosk that died) and answers each connection on a thread of
+/// its own (at most [`MAX_CONNECTIONS`] at once) until the process ends.
 pub fn serve(
     service: Service,
     data_dir: &Path,
@@ -60,12 +66,13 @@ pub fn serve(
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     tracing::info!(socket = %path.display(), "staff commands are taken on the control socket");
     let runtime = runtime.clone();
+    let open = Arc::new(AtomicUsize::new(0));
     std::thread::Builder::new()
         .name("control".into())
         .spawn(move || {
             for stream in listener.incoming() {
                 match stream {
-                    Ok(stream) => answer(&service, &runtime, stream),
+                    Ok(stream) => connected(&service, &runtime, &open, stream),
                     Err(e) => tracing::warn!(error = %e, "a control connection failed"),
                 }
             }
@@ -73,7 +80,35 @@ pub fn serve(
     Ok(())
 }
 
+/// One connection, on a thread of its own.
+fn connected(
+    service: &Service,
+    runtime: &tokio::runtime::Handle,
+    open: &Arc<AtomicUsize>,
+    mut stream: UnixStream,
+) {
+    if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+        open.fetch_sub(1, Ordering::SeqCst);
+        let busy = Answer::Error("the kiosk is busy with other staff commands: try again".into());
+        let mut reply = serde_json::to_vec(&busy).unwrap_or_default();
+        reply.push(b'\n');
+        let _ = stream.write_all(&reply);
+        return;
+    }
+    let (service, runtime, open) = (service.clone(), runtime.clone(), open.clone());
+    let spawned = std::thread::Builder::new()
+        .name("control-conn".into())
+        .spawn(move || {
+            answer(&service, &runtime, stream);
+            open.fetch_sub(1, Ordering::SeqCst);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no thread for a control connection");
+    }
+}
+
 fn answer(service: &Service, runtime: &tokio::runtime::Handle, stream: UnixStream) {
+    let peer = peer_uid(&stream);
     let _ = stream.set_read_timeout(Some(PATIENCE));
     let _ = stream.set_write_timeout(Some(PATIENCE));
     let Ok(mut writer) = stream.try_clone() else {
@@ -86,7 +121,10 @@ fn answer(service: &Service, runtime: &tokio::runtime::Handle, stream: UnixStrea
     let answer = match read {
         Ok(_) if line.len() > MAX_REQUEST => Answer::Error("the request is too long".into()),
         Ok(_) => match serde_json::from_slice::<Envelope>(&line) {
-            Ok(envelope) => runtime.block_on(carry_out(service, envelope)),
+            Ok(mut envelope) => {
+                envelope.actor = attributed(&envelope.actor, peer);
+                runtime.block_on(carry_out(service, envelope))
+            }
             Err(e) => Answer::Error(format!(
                 "the kiosk did not understand the request ({e}); is this locker-kiosk the same version as the running kiosk?"
             )),
@@ -96,6 +134,50 @@ fn answer(service: &Service, runtime: &tokio::runtime::Handle, stream: UnixStrea
     let mut reply = serde_json::to_vec(&answer).unwrap_or_default();
     reply.push(b'\n');
     let _ = writer.write_all(&reply);
+}
+
+/// The user id of the process at the other end of `stream`.
+fn peer_uid(stream: &UnixStream) -> Option<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes given.
+    let done = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    (done == 0).then_some(cred.uid)
+}
+
+/// Who the audit log names for a command: the account of the
+/// connection's user id, never what the client claims. Root may name the
+/// user it acts for (`sudo` sets `SUDO_USER`), as a `cli:` name only.
+fn attributed(claimed: &str, peer: Option<u32>) -> String {
+    let Some(uid) = peer else {
+        return "cli:unknown".into();
+    };
+    let account = system::account_of(uid).unwrap_or_else(|| format!("uid{uid}"));
+    match claimed.strip_prefix("cli:") {
+        Some(name) if uid == 0 && is_account_name(name) => format!("cli:{name}"),
+        _ => format!("cli:{account}"),
+    }
+}
+
+fn is_account_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 async fn carry_out(service: &Service, envelope: Envelope) -> Answer {

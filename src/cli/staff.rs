@@ -92,20 +92,9 @@ fn actor() -> String {
     let name = named.unwrap_or_else(|| {
         use std::os::unix::fs::MetadataExt;
         let uid = std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid());
-        account_of(uid).unwrap_or_else(|| format!("uid{uid}"))
+        crate::app::system::account_of(uid).unwrap_or_else(|| format!("uid{uid}"))
     });
     format!("cli:{name}")
-}
-
-/// The account name of `uid` in /etc/passwd.
-fn account_of(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let id = fields.nth(1)?;
-        (id.parse() == Ok(uid)).then(|| name.to_string())
-    })
 }
 
 /// Carries out `request`: by the running kiosk when there is one on this

@@ -176,3 +176,48 @@ fn a_stale_socket_of_a_kiosk_that_is_gone_is_no_kiosk() {
         "{err}"
     );
 }
+
+#[test]
+fn the_socket_names_who_connected_not_who_the_client_claims_and_idle_clients_hold_up_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(
+        common::seeded_store(dir.path()),
+        Config::demo(),
+        runtime.handle(),
+    );
+    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
+    let socket = control::socket_path(dir.path());
+
+    // Three clients connect and say nothing.
+    let idle: Vec<UnixStream> = (0..3)
+        .map(|_| UnixStream::connect(&socket).unwrap())
+        .collect();
+
+    // A forged actor, sent by hand: the kiosk names the connection's user.
+    let mut forged = UnixStream::connect(&socket).unwrap();
+    // Well within the kiosk's own patience with a silent client (10 s).
+    forged
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let request = serde_json::json!({
+        "actor": "staff:alice",
+        "request": { "command": "disable-compartment", "number": 9, "reason": "hinge" },
+    });
+    forged.write_all(format!("{request}\n").as_bytes()).unwrap();
+    let mut answer = String::new();
+    BufReader::new(&forged)
+        .read_line(&mut answer)
+        .expect("answered while three clients sit idle");
+    assert!(answer.contains("\"ok\""), "{answer}");
+    let actor = runtime
+        .block_on(service.call(|s| {
+            Ok(s.events().recent(Some("compartment_state"), 1).unwrap()[0]
+                .actor
+                .clone())
+        }))
+        .unwrap();
+    let me = locker_kiosk::app::system::account_of(unsafe { libc::getuid() }).unwrap();
+    assert_eq!(actor, format!("cli:{me}"), "not staff:alice");
+    drop(idle);
+}
