@@ -29,6 +29,15 @@ impl Screen {
     }
 }
 
+/// The kiosk of `service`, headless, and the views it publishes.
+fn headless(service: &Service, runtime: &tokio::runtime::Handle) -> (Headless, Screen) {
+    let (views, received) = mpsc::channel();
+    let kiosk = Headless::spawn(service, runtime, move |view| {
+        let _ = views.send(view.clone());
+    });
+    (kiosk, Screen(received))
+}
+
 /// Dana logs in, scans Deniz's announced parcel and chooses M: its door
 /// is opening.
 fn courier_to_the_door(kiosk: &Headless, screen: &Screen) {
@@ -56,11 +65,7 @@ fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
     config.doors.simulated_close_after = None;
     let service = Service::start(common::seeded_store(dir.path()), config, runtime.handle());
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
-    let (views, received) = mpsc::channel();
-    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
-        let _ = views.send(view.clone());
-    });
-    let screen = Screen(received);
+    let (kiosk, screen) = headless(&service, runtime.handle());
 
     // Deniz's parcel, announced by the carrier.
     courier_to_the_door(&kiosk, &screen);
@@ -168,11 +173,7 @@ fn the_home_count_follows_every_deposit_and_every_staff_command() {
     let service = Service::start(common::seeded_store(dir.path()), config, runtime.handle());
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
     control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
-    let (views, received) = mpsc::channel();
-    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
-        let _ = views.send(view.clone());
-    });
-    let screen = Screen(received);
+    let (kiosk, screen) = headless(&service, runtime.handle());
     screen.until("20 free at the start", |v| free_on_home(v) == Some(20));
 
     // A deposit, its door closed by the courier, and the visit finished.
@@ -241,11 +242,8 @@ fn a_lockout_survives_a_restart_and_every_wrong_code_is_audited() {
             Config::demo(),
             runtime.handle(),
         );
-        let (views, received) = mpsc::channel();
-        let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
-            let _ = views.send(view.clone());
-        });
-        lock_the_pickup_keypad(&runtime, &service, &kiosk, &Screen(received));
+        let (kiosk, screen) = headless(&service, runtime.handle());
+        lock_the_pickup_keypad(&runtime, &service, &kiosk, &screen);
         let refused = common::in_store(&runtime, &service, |s| {
             s.events().recent(Some("code_refused"), 1).unwrap()
         });
@@ -267,14 +265,10 @@ fn a_lockout_survives_a_restart_and_every_wrong_code_is_audited() {
         }
     };
     let service = Service::start(store, Config::demo(), runtime.handle());
-    let (views, received) = mpsc::channel();
-    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
-        let _ = views.send(view.clone());
-    });
+    let (kiosk, screen) = headless(&service, runtime.handle());
     // At once: a code typed before the count is read waits for it.
     kiosk.send(Input::PickupChosen);
     keys(&kiosk, "583920");
-    let screen = Screen(received);
     screen.until(
         "still locked out after the restart",
         |v| matches!(v.pickup.notice, CodeNotice::LockedOut { seconds } if seconds > 0),

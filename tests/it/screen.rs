@@ -49,21 +49,28 @@ fn window_geometry(display: &str, title: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-#[test]
-fn the_kiosk_fills_the_screen_without_a_window_manager() {
-    let (_x, display) = bare_x_server(1024, 600);
-    let dir = tempfile::tempdir().unwrap();
+/// The demo kiosk on `display`, with `args`.
+fn kiosk_on(display: &str, data: &std::path::Path, args: &[&str]) -> Reaped {
     let kiosk = binary()
-        .args(["--demo", "--data-dir"])
-        .arg(dir.path())
-        .env("DISPLAY", &display)
+        .arg("--demo")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("DISPLAY", display)
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("SLINT_BACKEND")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _kiosk = Reaped(kiosk);
+    Reaped(kiosk)
+}
+
+#[test]
+fn the_kiosk_fills_the_screen_without_a_window_manager() {
+    let (_x, display) = bare_x_server(1024, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let _kiosk = kiosk_on(&display, dir.path(), &[]);
     let started = Instant::now();
     let mut seen = None;
     while started.elapsed() < Duration::from_secs(60) {
@@ -80,17 +87,7 @@ fn the_kiosk_fills_the_screen_without_a_window_manager() {
 fn windowed_keeps_a_window_for_development() {
     let (_x, display) = bare_x_server(1024, 600);
     let dir = tempfile::tempdir().unwrap();
-    let kiosk = binary()
-        .args(["--demo", "--windowed", "--data-dir"])
-        .arg(dir.path())
-        .env("DISPLAY", &display)
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("SLINT_BACKEND")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _kiosk = Reaped(kiosk);
+    let _kiosk = kiosk_on(&display, dir.path(), &["--windowed"]);
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
         if let Some(geometry) = window_geometry(&display, "locker-kiosk") {
