@@ -221,3 +221,59 @@ fn the_socket_names_who_connected_not_who_the_client_claims_and_idle_clients_hol
     assert_eq!(actor, format!("cli:{me}"), "not staff:alice");
     drop(idle);
 }
+
+#[test]
+fn three_hundred_garbled_requests_are_each_answered_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(
+        common::seeded_store(dir.path()),
+        Config::demo(),
+        runtime.handle(),
+    );
+    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
+    let socket = control::socket_path(dir.path());
+    let events = |service: &Service| {
+        runtime
+            .block_on(service.call(|s| Ok(s.events().recent(None, 100_000).unwrap().len())))
+            .unwrap()
+    };
+    let before = events(&service);
+    // Fixed-seed bytes (xorshift64): random bytes, and valid JSON of the
+    // wrong shape, cut at a random place.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let shapes = [
+        r#"{"actor":"cli:x","request":{"command":"disable-compartment","number":"nine"}}"#,
+        r#"{"actor":"cli:x","request":{"command":"set-admin-pin"}}"#,
+        r#"{"actor":7,"request":null}"#,
+        r#"{"actor":"cli:x","request":{"command":"extend-parcel","parcel":"","hours":-3}}"#,
+    ];
+    for i in 0..300 {
+        let mut line: Vec<u8> = if i % 2 == 0 {
+            (0..(next() % 200)).map(|_| (next() % 256) as u8).collect()
+        } else {
+            let shape = shapes[(next() % shapes.len() as u64) as usize].as_bytes();
+            shape[..(next() as usize % (shape.len() + 1))].to_vec()
+        };
+        line.retain(|b| *b != b'\n');
+        line.push(b'\n');
+        let mut raw = UnixStream::connect(&socket).unwrap();
+        raw.write_all(&line).unwrap();
+        let mut answer = String::new();
+        BufReader::new(raw).read_line(&mut answer).unwrap();
+        assert!(answer.contains("\"error\""), "request {i}: {answer}");
+    }
+    assert_eq!(
+        events(&service),
+        before,
+        "nothing recorded, nothing changed"
+    );
+    let (code, _, err) = staff(dir.path(), &["compartments", "list"], "");
+    assert_eq!(code, 0, "still serving: {err}");
+}

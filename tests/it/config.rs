@@ -286,3 +286,45 @@ fn a_file_far_larger_than_any_layout_is_refused_unread() {
     assert!(error.contains("larger than 32 MB"), "{error}");
     assert!(error.starts_with(&path.display().to_string()), "{error}");
 }
+
+mod mangled {
+    //! The configuration parser meets every kind of mistake: the demo's
+    //! file with random bytes changed, inserted and cut, 512 times (a
+    //! fixed seed, so a failure can be replayed). None may panic, and
+    //! every error must point into the file.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, rng_seed: proptest::test_runner::RngSeed::Fixed(16), ..ProptestConfig::default() })]
+        #[test]
+        fn a_mangled_file_never_panics_and_every_error_has_a_place(
+            edits in proptest::collection::vec((any::<usize>(), 0u8..3, any::<u8>()), 1..12)
+        ) {
+            let mut bytes = std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/hardware/layouts/demo-24.toml"
+            ))
+            .unwrap();
+            for (at, how, byte) in edits {
+                let at = at % (bytes.len() + 1);
+                match how {
+                    0 => bytes.insert(at, byte),
+                    1 if at < bytes.len() => bytes[at] = byte,
+                    _ if at < bytes.len() => {
+                        bytes.remove(at);
+                    }
+                    _ => {}
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let lines = text.lines().count() + 1;
+            if let Err(errors) = Config::parse(&text, ConfigSource::File("config.toml".into())) {
+                prop_assert!(!errors.0.is_empty());
+                for error in &errors.0 {
+                    prop_assert!(error.line >= 1 && error.line <= lines, "{error}");
+                }
+            }
+        }
+    }
+}

@@ -25,7 +25,9 @@ pub async fn page(
 /// An event's details in one line, `key: value` pairs by key: what staff
 /// need to see of a record (reason, outcome, tracking). Times (`…_at`)
 /// are shown in local time; record names are written as words
-/// (`out_of_service` as "out of service").
+/// (`out_of_service` as "out of service"). What opens a door (a
+/// notification's PIN and QR token) is never shown: staff at a public
+/// screen must not read a recipient's code.
 pub fn detail_line(event: &EventRecord) -> String {
     let Some(fields) = event.detail.as_object() else {
         return event.detail.to_string();
@@ -34,6 +36,9 @@ pub fn detail_line(event: &EventRecord) -> String {
         .iter()
         .filter(|(_, value)| !value.is_null())
         .map(|(key, value)| {
+            if SECRET_KEYS.contains(&key.as_str()) {
+                return format!("{}: ••••", key.replace('_', " "));
+            }
             let value = match value {
                 serde_json::Value::String(text) if is_record_name(text) => text.replace('_', " "),
                 serde_json::Value::String(text) => text.clone(),
@@ -48,6 +53,9 @@ pub fn detail_line(event: &EventRecord) -> String {
         .join(" · ")
 }
 
+/// Details that open doors or sign things.
+const SECRET_KEYS: [&str; 5] = ["pin", "qr", "token", "code", "secret"];
+
 /// A name from the records (`out_of_service`), not a person's text or a
 /// tracking number, which keep their underscores.
 fn is_record_name(text: &str) -> bool {
@@ -57,6 +65,21 @@ fn is_record_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_never_shown() {
+        let event = EventRecord {
+            id: 1,
+            at: Timestamp(0),
+            kind: "recipient_notification".into(),
+            actor: "kiosk".into(),
+            compartment: None,
+            parcel: None,
+            detail: serde_json::json!({ "recipient": 4, "pin": "583920", "qr": "LK1:demo-1:TOKEN" }),
+        };
+        let line = detail_line(&event);
+        assert_eq!(line, "pin: •••• · qr: •••• · recipient: 4");
+    }
 
     #[test]
     fn details_read_as_one_line() {
