@@ -151,10 +151,44 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         window.window().set_fullscreen(true);
         fill_the_screen(&window);
     }
+    stop_on_signals(runtime.handle().clone());
     let _measuring = args
         .measure
         .map(|seconds| super::measure::start(std::time::Duration::from_secs(seconds)));
     window.run().map_err(|e| format!("the screen stopped: {e}"))
+}
+
+/// SIGTERM (systemd stopping the service) and SIGINT (Ctrl-C) stop the
+/// kiosk the way walking away ends a visit: its records and notifications
+/// are written before the process exits. A second signal is not waited on.
+fn stop_on_signals(runtime: tokio::runtime::Handle) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(signals) => signals,
+        Err(e) => {
+            tracing::warn!(error = %e, "no signal handling: a stop may cut a visit short");
+            return;
+        }
+    };
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut signals = signals.forever();
+            if let Some(signal) = signals.next() {
+                tracing::info!(
+                    signal,
+                    "stopping: the visit on screen ends with its records"
+                );
+                ui::stop_gracefully(runtime);
+            }
+            if let Some(signal) = signals.next() {
+                tracing::warn!(signal, "stopping at once");
+                std::process::exit(1);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no signal handling: a stop may cut a visit short");
+    }
 }
 
 /// Without a window manager (a bare X server on a panel) winit's full-screen

@@ -59,6 +59,25 @@ pub(super) fn start(window: &AppWindow, context: &UiContext) {
     });
 }
 
+/// Ends the visit on screen with its records written, then `then` on the
+/// event loop: at most `patience` later, so that a stuck store cannot
+/// hold a stop up for ever.
+pub(super) fn stop(
+    runtime: &tokio::runtime::Handle,
+    patience: std::time::Duration,
+    then: impl FnOnce() + Send + 'static,
+) {
+    let drained = HOST.with(|host| host.borrow_mut().as_mut().map(|h| h.driver.stop()));
+    runtime.spawn(async move {
+        if let Some(drained) = drained
+            && tokio::time::timeout(patience, drained).await.is_err()
+        {
+            tracing::warn!("stopping without the last records: the store did not answer");
+        }
+        let _ = slint::invoke_from_event_loop(then);
+    });
+}
+
 /// Hands `input` to the kiosk and shows what it decided.
 pub(super) fn input(input: Input) {
     let first = HOST.with(|host| {

@@ -35,6 +35,17 @@ pub struct UiContext {
     pub runtime: tokio::runtime::Handle,
 }
 
+/// Stops the kiosk on its event loop: the visit on screen ends with its
+/// records and notifications written (waiting at most 5 s for the store),
+/// then the event loop quits. Call from any thread.
+pub fn stop_gracefully(runtime: tokio::runtime::Handle) {
+    let _ = slint::invoke_from_event_loop(move || {
+        host::stop(&runtime, std::time::Duration::from_secs(5), || {
+            let _ = slint::quit_event_loop();
+        });
+    });
+}
+
 /// Wires a window to the kiosk: sets the static properties, installs the
 /// callbacks, and starts the driver, which fills in the rest.
 pub fn bind(window: &AppWindow, context: &UiContext) {

@@ -58,6 +58,20 @@ fn keys(kiosk: &Headless, text: &str) {
 
 #[test]
 fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
+    courier_leaves_an_open_door(|kiosk, _| kiosk.send(Input::Leave));
+}
+
+/// As `main` does on SIGTERM (systemd stopping the service) or Ctrl-C.
+#[test]
+fn a_kiosk_stopped_mid_visit_still_gets_the_recipient_told() {
+    courier_leaves_an_open_door(|kiosk, runtime| {
+        runtime.block_on(kiosk.stop()).unwrap();
+    });
+}
+
+/// Deniz's parcel goes into a door that is left open, and the visit ends
+/// by `leave`: the deposit is recorded (unconfirmed) and Deniz is told.
+fn courier_leaves_an_open_door(leave: fn(&Headless, &tokio::runtime::Runtime)) {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut config = Config::demo();
@@ -76,7 +90,7 @@ fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {
 
     // Leaving yields "record the deposit", then "end the visit": the
     // second must find the first's pickup code to tell Deniz.
-    kiosk.send(Input::Leave);
+    leave(&kiosk, &runtime);
     screen.until("home", |v| v.page == Page::Home);
     common::until_in_store(&runtime, &service, "the visit's end", |s| {
         !s.events()

@@ -49,8 +49,9 @@ fn window_geometry(display: &str, title: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The demo kiosk on `display`, with `args`.
+/// The demo kiosk on `display`, with `args`; its log goes to `data/log`.
 fn kiosk_on(display: &str, data: &std::path::Path, args: &[&str]) -> Reaped {
+    let log = std::fs::File::create(data.join("log")).unwrap();
     let kiosk = binary()
         .arg("--demo")
         .args(args)
@@ -60,7 +61,7 @@ fn kiosk_on(display: &str, data: &std::path::Path, args: &[&str]) -> Reaped {
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("SLINT_BACKEND")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     Reaped(kiosk)
@@ -100,4 +101,35 @@ fn windowed_keeps_a_window_for_development() {
         std::thread::sleep(Duration::from_millis(200));
     }
     panic!("the kiosk showed no window");
+}
+
+#[test]
+fn sigterm_stops_the_kiosk_cleanly() {
+    let (_x, display) = bare_x_server(1024, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = kiosk_on(&display, dir.path(), &[]);
+    let started = Instant::now();
+    while window_geometry(&display, "locker-kiosk").is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no window");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(kiosk.0.id() as i32, libc::SIGTERM) };
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = kiosk.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopped.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_to_string(dir.path().join("log")).unwrap();
+    assert!(status.success(), "{status:?}\n{log}");
+    assert!(
+        log.contains("stopping: the visit on screen ends with its records"),
+        "{log}"
+    );
 }

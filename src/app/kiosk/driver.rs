@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::executor::{Deliver, Work};
 use super::{Executor, Input, Kiosk, KioskView, feeds};
@@ -60,6 +60,15 @@ impl Driver {
         self.step_at(now)
     }
 
+    /// The kiosk is asked to stop (SIGTERM from systemd, Ctrl-C): whoever
+    /// has the screen leaves as if they had walked away, so a visit's
+    /// records and its recipients' notifications are written; resolves
+    /// once they are.
+    pub fn stop(&mut self) -> tokio::sync::oneshot::Receiver<()> {
+        self.handle(Input::Leave);
+        self.executor.drained()
+    }
+
     /// What shows now, without a step.
     pub fn current(&self) -> Step {
         self.step_at(self.clock.now())
@@ -82,6 +91,7 @@ impl Driver {
 #[derive(Clone)]
 pub struct Headless {
     inputs: mpsc::UnboundedSender<Input>,
+    stops: mpsc::UnboundedSender<oneshot::Sender<()>>,
 }
 
 impl Headless {
@@ -93,6 +103,7 @@ impl Headless {
         publish: impl Fn(&KioskView) + Send + 'static,
     ) -> Headless {
         let (inputs, mut received) = mpsc::unbounded_channel();
+        let (stops, mut stop_asked) = mpsc::unbounded_channel::<oneshot::Sender<()>>();
         let sender = inputs.clone();
         let deliver: Deliver = Arc::new(move |input| {
             let _ = sender.send(input);
@@ -102,19 +113,36 @@ impl Headless {
             let mut step = driver.current();
             publish(&step.view);
             loop {
-                let input = match step.wake_in {
-                    Some(wait) => tokio::select! {
-                        input = received.recv() => input,
-                        _ = tokio::time::sleep(wait) => Some(Input::Tick),
-                    },
-                    None => received.recv().await,
+                // Nothing due: the sleep below is disabled, its length moot.
+                let wait = step.wake_in.unwrap_or(Duration::from_secs(3600));
+                let input = tokio::select! {
+                    input = received.recv() => input,
+                    _ = tokio::time::sleep(wait), if step.wake_in.is_some() => Some(Input::Tick),
+                    Some(reply) = stop_asked.recv() => {
+                        let drained = driver.stop();
+                        tokio::spawn(async move {
+                            let _ = drained.await;
+                            let _ = reply.send(());
+                        });
+                        step = driver.current();
+                        publish(&step.view);
+                        continue;
+                    }
                 };
                 let Some(input) = input else { break };
                 step = driver.handle(input);
                 publish(&step.view);
             }
         });
-        Headless { inputs }
+        Headless { inputs, stops }
+    }
+
+    /// Stops the kiosk as a SIGTERM does ([`Driver::stop`]); resolves once
+    /// the visit's records are written.
+    pub fn stop(&self) -> oneshot::Receiver<()> {
+        let (reply, stopped) = oneshot::channel();
+        let _ = self.stops.send(reply);
+        stopped
     }
 
     pub fn send(&self, input: Input) {

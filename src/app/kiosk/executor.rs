@@ -61,15 +61,28 @@ impl DoorControl for DoorSystem {
 /// The queue into the executor's task.
 #[derive(Clone)]
 pub struct Executor {
-    queue: mpsc::UnboundedSender<Effect>,
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+/// An effect to carry out, or a word that everything before it is done.
+enum Job {
+    Effect(Effect),
+    Done(tokio::sync::oneshot::Sender<()>),
 }
 
 impl Executor {
     /// Starts the executor's task on `runtime`.
     pub fn start(work: Work, runtime: &tokio::runtime::Handle) -> Executor {
-        let (queue, mut effects) = mpsc::unbounded_channel::<Effect>();
+        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
         runtime.spawn(async move {
-            while let Some(effect) = effects.recv().await {
+            while let Some(job) = jobs.recv().await {
+                let effect = match job {
+                    Job::Effect(effect) => effect,
+                    Job::Done(done) => {
+                        let _ = done.send(());
+                        continue;
+                    }
+                };
                 // Each in a task of its own, awaited: a bug that panics in
                 // one effect loses that effect, not every one after it.
                 let work = work.clone();
@@ -84,10 +97,19 @@ impl Executor {
     /// Queues `effects`, to be carried out in this order.
     pub fn run(&self, effects: Vec<Effect>) {
         for effect in effects {
-            if self.queue.send(effect).is_err() {
+            if self.queue.send(Job::Effect(effect)).is_err() {
                 tracing::error!("the kiosk's executor has stopped");
             }
         }
+    }
+
+    /// Resolves once every effect queued so far has been carried out.
+    pub fn drained(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (done, drained) = tokio::sync::oneshot::channel();
+        if self.queue.send(Job::Done(done)).is_err() {
+            tracing::error!("the kiosk's executor has stopped");
+        }
+        drained
     }
 }
 
