@@ -177,17 +177,20 @@ fn a_stale_socket_of_a_kiosk_that_is_gone_is_no_kiosk() {
     );
 }
 
+/// The demo kiosk on `dir`, listening on its control socket.
+fn serving_demo_kiosk(
+    dir: &std::path::Path,
+) -> (tokio::runtime::Runtime, Service, std::path::PathBuf) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(common::seeded_store(dir), Config::demo(), runtime.handle());
+    control::serve(service.clone(), dir, runtime.handle()).unwrap();
+    (runtime, service, control::socket_path(dir))
+}
+
 #[test]
 fn the_socket_names_who_connected_not_who_the_client_claims_and_idle_clients_hold_up_nobody() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let service = Service::start(
-        common::seeded_store(dir.path()),
-        Config::demo(),
-        runtime.handle(),
-    );
-    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
-    let socket = control::socket_path(dir.path());
+    let (runtime, service, socket) = serving_demo_kiosk(dir.path());
 
     // Three clients connect and say nothing.
     let idle: Vec<UnixStream> = (0..3)
@@ -225,14 +228,7 @@ fn the_socket_names_who_connected_not_who_the_client_claims_and_idle_clients_hol
 #[test]
 fn three_hundred_garbled_requests_are_each_answered_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let service = Service::start(
-        common::seeded_store(dir.path()),
-        Config::demo(),
-        runtime.handle(),
-    );
-    control::serve(service.clone(), dir.path(), runtime.handle()).unwrap();
-    let socket = control::socket_path(dir.path());
+    let (runtime, service, socket) = serving_demo_kiosk(dir.path());
     let events = |service: &Service| {
         runtime
             .block_on(service.call(|s| Ok(s.events().recent(None, 100_000).unwrap().len())))
