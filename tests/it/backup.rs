@@ -121,3 +121,31 @@ fn a_damaged_or_foreign_backup_is_refused_and_nothing_changes() {
     );
     assert_eq!(std::fs::read(data.join("locker.db")).unwrap(), before);
 }
+
+#[test]
+fn a_backup_from_an_older_version_is_restored_and_brought_up_to_date() {
+    use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
+    use locker_kiosk::store::migrations;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(seeded_store(&data));
+    // A backup taken by the version before "missing" parcels (schema 5).
+    let old = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&old).unwrap();
+        migrations::migrate_to(&mut conn, 5).unwrap();
+        crate::store::insert_rows_of_version(&conn, 5);
+    }
+    let (code, _, stderr) = run(&data, &["restore"], &old);
+    assert_eq!(code, 0, "{stderr}");
+    let mut store = Store::open(&data).unwrap();
+    assert_eq!(store.schema_version().unwrap(), migrations::LATEST_VERSION);
+    let lookup = store
+        .parcels()
+        .look_up_code(&CodeInput::Pin("583920".into()))
+        .unwrap();
+    assert!(
+        matches!(&lookup, CodeLookup::Valid(p) if p[0].compartment == 2),
+        "{lookup:?}"
+    );
+}

@@ -27,7 +27,7 @@ impl Entropy for FixedEntropy {
 
 /// Rows that exist from schema version `version` on, to prove that a
 /// migration keeps what was there.
-fn insert_rows_of_version(conn: &Connection, version: u32) {
+pub(crate) fn insert_rows_of_version(conn: &Connection, version: u32) {
     if version >= 1 {
         conn.execute_batch(
             "INSERT INTO meta VALUES ('locker_id', 'demo-1');
