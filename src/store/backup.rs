@@ -69,6 +69,22 @@ impl Store {
     pub fn restore(data_dir: &Path, source: &Path, now: Timestamp) -> Result<PathBuf> {
         let from = open_existing(source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut store = Store::open(data_dir)?;
+        // Codes in a backup from another locker were made with its secret.
+        let theirs: Option<String> = from
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [super::secret::SECRET_CHECK],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(theirs) = theirs
+            && Some(&theirs) != store.meta(super::secret::SECRET_CHECK)?.as_ref()
+        {
+            return Err(StoreError::SecretMismatch {
+                path: data_dir.join(super::SECRET_FILE),
+                created: false,
+            });
+        }
         let kept = data_dir.join(format!("{DATABASE_FILE}.before-restore-{}", now.0));
         copy(&store.conn, &store.file, &kept)?;
         Backup::new(&from, &mut store.conn)

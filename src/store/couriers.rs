@@ -7,7 +7,8 @@ use super::{Couriers, Result, StoreError, sql_error};
 use crate::domain::Timestamp;
 use crate::domain::codes::{Entropy, validate_courier_code};
 
-const RECEIPT_KEY: &str = "receipt_signing_key";
+/// Sealed with the locker's secret (see secret.rs).
+const RECEIPT_KEY: &str = "receipt_signing_key_sealed";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Courier {
@@ -32,7 +33,8 @@ impl Couriers<'_> {
         }
         self.conn
             .execute(
-                "INSERT INTO couriers (name, company, login_code, badge, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO couriers (name, company, login_code_hash, badge_hash, created_at)
+                 VALUES (?1, ?2, code_hash(?3), code_hash(?4), ?5)",
                 params![name, company, login_code, badge, now.0],
             )
             .map_err(sql_error(self.file))?;
@@ -50,12 +52,13 @@ impl Couriers<'_> {
             .map_err(sql_error(self.file))
     }
 
-    /// The active courier with this login code or badge.
+    /// The active courier with this login code or badge (both kept only
+    /// as keyed hashes).
     pub fn by_credential(&self, credential: &str) -> Result<Option<Courier>> {
         self.conn
             .query_row(
                 "SELECT id, name, company FROM couriers
-                 WHERE active = 1 AND (login_code = ?1 OR badge = ?1)",
+                 WHERE active = 1 AND (login_code_hash = code_hash(?1) OR badge_hash = code_hash(?1))",
                 [credential],
                 courier_from_row,
             )
@@ -63,20 +66,35 @@ impl Couriers<'_> {
             .map_err(sql_error(self.file))
     }
 
-    /// The locker's key for signing proofs of delivery, made on first use.
+    /// The locker's key for signing proofs of delivery, made on first use
+    /// and kept sealed with the locker's secret.
     pub fn receipt_key(&mut self, entropy: &mut dyn Entropy) -> Result<[u8; 32]> {
-        if let Some(hex) = self.meta(RECEIPT_KEY)? {
-            if let Some(key) = from_hex(&hex) {
+        let stored: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT unseal(value) FROM meta WHERE key = ?1",
+                [RECEIPT_KEY],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_error(self.file))?;
+        if let Some(opened) = stored {
+            if let Some(key) = opened.as_deref().and_then(from_hex) {
                 return Ok(key);
             }
             return Err(StoreError::Rule(format!(
-                "the stored {RECEIPT_KEY} is damaged"
+                "the stored {RECEIPT_KEY} is damaged or sealed with another locker's secret"
             )));
         }
         let mut key = [0u8; 32];
         entropy.fill(&mut key);
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        self.set_meta(RECEIPT_KEY, &hex)?;
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, seal(?2))",
+                [RECEIPT_KEY, hex.as_str()],
+            )
+            .map_err(sql_error(self.file))?;
         Ok(key)
     }
 }

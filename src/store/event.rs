@@ -64,8 +64,11 @@ pub enum Event {
         reason: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         expires_at: Option<i64>,
-        pin: String,
-        qr: String,
+        /// The code's id: the code itself is kept sealed in the store
+        /// until the message is delivered, and never enters the log.
+        /// None in messages logged before codes were hashed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<i64>,
         parcels: Vec<NotifiedParcel>,
     },
     RecipientPrefersLow {
@@ -284,8 +287,7 @@ mod tests {
             name: None,
             reason: None,
             expires_at: None,
-            pin: "583920".into(),
-            qr: "LK1:demo-1:X".into(),
+            code: Some(4),
             parcels: vec![NotifiedParcel {
                 tracking: "JD01".into(),
                 compartment: Some(2),

@@ -3,6 +3,8 @@
 //! Each migration runs in its own transaction together with the version
 //! bump, so a crash leaves the database at the previous version, never
 //! half-way. Migrations are never edited once released: add a new one.
+//! They may call the SQL functions of the locker's secret (`code_hash`,
+//! `seal`; see secret.rs), which the store registers before migrating.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -14,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/004_staff_removal.sql"),
     include_str!("schema/005_staff_pins.sql"),
     include_str!("schema/006_reported_missing.sql"),
+    include_str!("schema/007_hashed_codes.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -30,6 +30,7 @@ mod parcels;
 mod private;
 mod recipients;
 mod reports;
+mod secret;
 mod staff;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +48,7 @@ pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{Extension, IssuedCode, NewDeposit, ParcelRecord, ParcelRow};
 pub use recipients::Recipient;
 pub use reports::{Report, ReportRow};
+pub use secret::{LockerSecret, SECRET_FILE};
 pub use staff::{SITE_PIN, StaffPin};
 
 pub const DATABASE_FILE: &str = "locker.db";
@@ -78,6 +80,10 @@ pub enum StoreError {
         "compartment {number} holds parcel {tracking} but is missing from the configuration; put it back, or empty it first"
     )]
     LayoutDropsParcel { number: u32, tracking: String },
+    #[error("the locker secret {} is damaged (it must hold 32 bytes); put back the copy kept with this locker's backups", path.display())]
+    SecretDamaged { path: PathBuf },
+    #[error("the locker secret {} {}: the codes in this database were made with another; put back the `locker.secret` kept with this database (from the same panel, or saved with its backup), or no pickup or courier code can be checked", path.display(), if *created { "was missing" } else { "is not this database's" })]
+    SecretMismatch { path: PathBuf, created: bool },
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -146,8 +152,10 @@ impl Store {
                 }
             }
         }
+        let (secret, created) = LockerSecret::load_or_create(data_dir)?;
+        let secret = std::sync::Arc::new(secret);
         if !file.exists() {
-            create_fresh(&file)?;
+            create_fresh(&file, &secret)?;
         }
         private::restrict_database(&file)?;
         let mut conn = open_existing(&file, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
@@ -155,6 +163,11 @@ impl Store {
             file: file.clone(),
             source,
         };
+        secret.register(&conn).map_err(sql)?;
+        // What is deleted or rewritten (a spent code's envelope) is
+        // overwritten in the file, not left in its free space.
+        conn.pragma_update(None, "secure_delete", true)
+            .map_err(sql)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(sql)?;
@@ -165,7 +178,14 @@ impl Store {
             .map_err(sql)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(sql)?;
+        let before = migrations::version(&conn).map_err(sql)?;
         migrations::migrate_to(&mut conn, migrations::LATEST_VERSION).map_err(sql)?;
+        check_secret(&conn, &file, data_dir, &secret, created)?;
+        if before < migrations::LATEST_VERSION {
+            // Old page images (plain codes before version 7) leave the WAL.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(sql)?;
+        }
         Ok(Store {
             conn,
             file,
@@ -203,6 +223,29 @@ impl Store {
             )
             .map(|n| n == 0)
             .map_err(sql_error(&self.file))
+    }
+}
+
+/// The database's codes must have been made with this secret; a database
+/// that has none recorded yet takes this one.
+fn check_secret(
+    conn: &Connection,
+    file: &Path,
+    data_dir: &Path,
+    secret: &LockerSecret,
+    created: bool,
+) -> Result<()> {
+    match meta(conn, file, secret::SECRET_CHECK)? {
+        Some(check) if check == secret.check() => Ok(()),
+        Some(_) => {
+            let path = data_dir.join(SECRET_FILE);
+            if created {
+                // Ours was made just now: leave the place for the right one.
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(StoreError::SecretMismatch { path, created })
+        }
+        None => set_meta(conn, file, secret::SECRET_CHECK, secret.check()),
     }
 }
 
@@ -384,7 +427,7 @@ fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
 }
 
 /// Builds a new database beside `file` and renames it into place.
-fn create_fresh(file: &Path) -> Result<()> {
+fn create_fresh(file: &Path, secret: &std::sync::Arc<LockerSecret>) -> Result<()> {
     let temp = file.with_extension("db.new");
     let io = |path: &Path, source| StoreError::Io {
         path: path.to_path_buf(),
@@ -401,7 +444,9 @@ fn create_fresh(file: &Path) -> Result<()> {
             file: temp.clone(),
             source,
         })?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        secret
+            .register(&conn)
+            .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| migrations::migrate_to(&mut conn, migrations::LATEST_VERSION))
             .map_err(|source| StoreError::Sqlite {
                 file: temp.clone(),

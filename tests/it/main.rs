@@ -24,6 +24,7 @@ mod lock_boards;
 mod screen;
 mod service;
 mod store;
+mod store_secrets;
 mod store_staff;
 mod translations;
 mod ui;

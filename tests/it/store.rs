@@ -8,7 +8,9 @@ use locker_kiosk::domain::codes::Entropy;
 use locker_kiosk::domain::dropoff::ParcelMatch;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup, ProblemKind, WaitingParcel};
 use locker_kiosk::domain::{CompartmentState, ParcelStatus, SizeClass};
-use locker_kiosk::store::{DATABASE_FILE, IssuedCode, NewDeposit, Store, StoreError, migrations};
+use locker_kiosk::store::{
+    DATABASE_FILE, IssuedCode, LockerSecret, NewDeposit, Store, StoreError, migrations,
+};
 use rusqlite::Connection;
 
 struct FixedEntropy(u64);
@@ -33,9 +35,25 @@ pub(crate) fn insert_rows_of_version(conn: &Connection, version: u32) {
             "INSERT INTO meta VALUES ('locker_id', 'demo-1');
              INSERT INTO compartments (number, size, board, channel, col, row, height_mm, state, updated_at)
                  VALUES (2, 'S', 'A', 2, 1, 2, 1510, 'occupied', 0);
-             INSERT INTO recipients (id, name, created_at) VALUES (1, 'Old Resident', 0);
-             INSERT INTO pickup_codes (id, pin, qr_token, recipient_id, created_at) VALUES (1, '583920', 'OLDTOKEN', 1, 0);
-             INSERT INTO parcels (tracking, recipient_id, compartment, status, pickup_code_id, deposited_at, expires_at, updated_at)
+             INSERT INTO recipients (id, name, created_at) VALUES (1, 'Old Resident', 0);",
+        )
+        .unwrap();
+        if version >= 7 {
+            conn.execute_batch(
+                "INSERT INTO pickup_codes (id, pin_hash, token_hash, recipient_id, created_at)
+                     VALUES (1, code_hash('583920'), code_hash('OLDTOKEN'), 1, 0);
+                 INSERT INTO undelivered_codes VALUES (1, seal('583920 OLDTOKEN'));",
+            )
+            .unwrap();
+        } else {
+            conn.execute(
+                "INSERT INTO pickup_codes (id, pin, qr_token, recipient_id, created_at) VALUES (1, '583920', 'OLDTOKEN', 1, 0)",
+                [],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO parcels (tracking, recipient_id, compartment, status, pickup_code_id, deposited_at, expires_at, updated_at)
                  VALUES ('OLD-PARCEL', 1, 2, 'deposited', 1, 0, 9999999999999, 0);",
         )
         .unwrap();
@@ -44,8 +62,20 @@ pub(crate) fn insert_rows_of_version(conn: &Connection, version: u32) {
         conn.execute_batch(
             "INSERT INTO events (at, kind, actor) VALUES (0, 'old_event', 'kiosk');
              INSERT INTO outbox (event_id) VALUES (1);
+
              INSERT INTO reports (kind, compartment, parcel_id, reported_by, created_at)
                  VALUES ('damaged', 2, 1, 'recipient', 0);",
+        )
+        .unwrap();
+        // Before version 7 a recipient's message carried the code itself.
+        let message = if version < 7 {
+            r#"{"recipient":1,"pin":"583920","qr":"LK1:demo-1:OLDTOKEN","parcels":[]}"#
+        } else {
+            r#"{"recipient":1,"code":1,"parcels":[]}"#
+        };
+        conn.execute(
+            "INSERT INTO events (at, kind, actor, detail) VALUES (0, 'recipient_notification', 'courier:1', ?1)",
+            [message],
         )
         .unwrap();
     }
@@ -57,6 +87,9 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
         let dir = tempfile::tempdir().unwrap();
         {
             let mut conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            // The functions the store registers (migration 7 hashes codes).
+            let (secret, _) = LockerSecret::load_or_create(dir.path()).unwrap();
+            std::sync::Arc::new(secret).register(&conn).unwrap();
             // A real (non-empty) file even at version 0.
             conn.execute_batch("CREATE TABLE scratch (x); DROP TABLE scratch;")
                 .unwrap();
@@ -78,6 +111,17 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
                 panic!("from v{version}: the old parcel's code no longer works: {lookup:?}");
             };
             assert_eq!(parcels[0].compartment, 2);
+            let by_qr = store
+                .parcels()
+                .look_up_code(&CodeInput::QrToken("OLDTOKEN".into()))
+                .unwrap();
+            assert!(matches!(by_qr, CodeLookup::Valid(_)), "from v{version}");
+            // Not yet sent to its recipient: kept sealed for the message.
+            let code = store.parcels().pickup_code_for(1).unwrap().unwrap();
+            assert_eq!(
+                (code.pin.as_str(), code.qr_token.as_str()),
+                ("583920", "OLDTOKEN")
+            );
             assert_eq!(
                 store.compartments().get(2).unwrap().unwrap().state,
                 CompartmentState::Occupied
@@ -102,6 +146,21 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
             .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
             .unwrap();
         assert!(enforced, "from v{version}: foreign keys are enforced again");
+        drop(store);
+        // Nothing in the files gives the code away: not the codes table,
+        // not the messages logged, not freed pages, not the WAL.
+        for suffix in ["", "-wal"] {
+            let path = dir.path().join(format!("{DATABASE_FILE}{suffix}"));
+            let bytes = fs::read(&path).unwrap_or_default();
+            for secret in [&b"583920"[..], b"OLDTOKEN"] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret),
+                    "from v{version}: {} holds {}",
+                    path.display(),
+                    String::from_utf8_lossy(secret)
+                );
+            }
+        }
     }
 }
 

@@ -7,7 +7,6 @@ use super::Summary;
 use crate::app::system::OsEntropy;
 use crate::config::Config;
 use crate::domain::Timestamp;
-use crate::domain::codes::pickup_qr_payload;
 use crate::domain::dropoff::{DropoffEffect, Session};
 use crate::domain::pickup::ProblemKind;
 use crate::domain::receipt::{self, Receipt, ReceiptLine};
@@ -170,7 +169,7 @@ pub fn end_session(
         .map(|d| d.parcel.recipient)
         .collect();
     for recipient in &recipients {
-        let Some(code) = store.parcels().pickup_code_for(*recipient)? else {
+        let Some((code, _)) = store.parcels().live_code_for(*recipient)? else {
             continue; // Undone, or already collected.
         };
         let parcels = session
@@ -187,8 +186,7 @@ pub fn end_session(
             name: names.get(recipient).cloned(),
             reason: None,
             expires_at: None,
-            pin: code.pin,
-            qr: pickup_qr_payload(locker, &code.qr_token),
+            code: Some(code),
             parcels,
         };
         let event = NewEvent::new(message, actor.clone());

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use super::super::event::{Event, NotifiedParcel, RemovalDoor};
 use super::super::events::{self, NewEvent};
 use super::super::{Parcels, Result, StoreError, sql_error};
-use super::{IssuedCode, code_for, free_if_empty, transition};
-use crate::domain::codes::{Entropy, pickup_qr_payload};
+use super::{IssuedCode, code_for, free_if_empty, transition, undelivered};
+use crate::domain::codes::Entropy;
 use crate::domain::maintenance::{RemovalReason, extended_deadline};
 use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
 
@@ -156,7 +156,6 @@ impl Parcels<'_> {
     ) -> Result<Extension> {
         let file = self.file;
         let sql = sql_error(file);
-        let locker = self.meta("locker_id")?.unwrap_or_default();
         let tx = self.conn.transaction().map_err(&sql)?;
         type Found = (Option<i64>, Option<u32>, i64, String, Option<i64>, bool);
         let (expires, compartment, recipient, tracking, code, code_live): Found = tx
@@ -181,22 +180,16 @@ impl Parcels<'_> {
             .ok_or_else(|| StoreError::NoSuchParcel(parcel))?;
         transition(&tx, file, parcel, ParcelEvent::Extend, now)?;
         let deadline = extended_deadline(now, expires.map(Timestamp), hours);
-        let (code_id, issued) = match code.filter(|_| code_live) {
-            Some(id) => {
-                let issued = tx
-                    .query_row(
-                        "SELECT pin, qr_token FROM pickup_codes WHERE id = ?1",
-                        [id],
-                        |r| {
-                            Ok(IssuedCode {
-                                pin: r.get(0)?,
-                                qr_token: r.get(1)?,
-                            })
-                        },
-                    )
-                    .map_err(&sql)?;
-                (id, issued)
-            }
+        // The same code while it is still to be sent; once delivered it is
+        // kept only as hashes, so the message brings a new one.
+        let kept = match code.filter(|_| code_live) {
+            Some(id) => undelivered(&tx, id)
+                .map_err(&sql)?
+                .map(|issued| (id, issued)),
+            None => None,
+        };
+        let (code_id, issued) = match kept {
+            Some(found) => found,
             None => code_for(&tx, recipient, None, pin_length, entropy, now).map_err(&sql)?,
         };
         let new_code = Some(code_id) != code;
@@ -220,8 +213,7 @@ impl Parcels<'_> {
             name: None,
             reason: Some("deadline_extended".into()),
             expires_at: Some(deadline.0),
-            pin: issued.pin.clone(),
-            qr: pickup_qr_payload(&locker, &issued.qr_token),
+            code: Some(code_id),
             parcels: vec![NotifiedParcel {
                 tracking: tracking.clone(),
                 compartment,

@@ -164,8 +164,10 @@ fn spend_code_if_done(conn: &Connection, code: i64, now: Timestamp) -> rusqlite:
     Ok(())
 }
 
-/// The recipient's live code, or a new one (`preset`, else random and
-/// unlike every other live PIN).
+/// The recipient's live code that has not been sent yet, or a new one
+/// (`preset`, else random and unlike every other live PIN). A code already
+/// delivered is kept only as hashes, so a later parcel gets a code of its
+/// own.
 pub(super) fn code_for(
     conn: &Connection,
     recipient: i64,
@@ -182,7 +184,8 @@ pub(super) fn code_for(
         None => {
             let taken = |pin: &str| -> bool {
                 conn.query_row(
-                    "SELECT 1 FROM pickup_codes WHERE pin = ?1 AND used_at IS NULL AND revoked_at IS NULL",
+                    "SELECT 1 FROM pickup_codes
+                     WHERE pin_hash = code_hash(?1) AND used_at IS NULL AND revoked_at IS NULL",
                     [pin],
                     |_| Ok(()),
                 )
@@ -197,31 +200,53 @@ pub(super) fn code_for(
         }
     };
     conn.execute(
-        "INSERT INTO pickup_codes (pin, qr_token, recipient_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO pickup_codes (pin_hash, token_hash, recipient_id, created_at)
+         VALUES (code_hash(?1), code_hash(?2), ?3, ?4)",
         params![issued.pin, issued.qr_token, recipient, now.0],
     )?;
-    Ok((conn.last_insert_rowid(), issued))
+    let id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO undelivered_codes (code_id, sealed) VALUES (?1, seal(?2))",
+        params![id, format!("{} {}", issued.pin, issued.qr_token)],
+    )?;
+    Ok((id, issued))
 }
 
-/// The recipient's code that still opens something, if any.
+/// A code kept sealed until its message is delivered.
+fn undelivered(conn: &Connection, code: i64) -> rusqlite::Result<Option<IssuedCode>> {
+    let opened: Option<Option<String>> = conn
+        .query_row(
+            "SELECT unseal(sealed) FROM undelivered_codes WHERE code_id = ?1",
+            [code],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(opened.flatten().and_then(|text| {
+        let (pin, qr_token) = text.split_once(' ')?;
+        Some(IssuedCode {
+            pin: pin.into(),
+            qr_token: qr_token.into(),
+        })
+    }))
+}
+
+/// The recipient's code that still opens something and has not been sent
+/// yet, if any.
 fn live_code(conn: &Connection, recipient: i64) -> rusqlite::Result<Option<(i64, IssuedCode)>> {
-    conn.query_row(
-        "SELECT c.id, c.pin, c.qr_token FROM pickup_codes c
-         WHERE c.recipient_id = ?1 AND c.used_at IS NULL AND c.revoked_at IS NULL
-           AND EXISTS (SELECT 1 FROM parcels p WHERE p.pickup_code_id = c.id AND p.status = 'deposited')
-         ORDER BY c.id DESC LIMIT 1",
-        [recipient],
-        |r| {
-            Ok((
-                r.get(0)?,
-                IssuedCode {
-                    pin: r.get(1)?,
-                    qr_token: r.get(2)?,
-                },
-            ))
-        },
-    )
-    .optional()
+    let code: Option<i64> = conn
+        .query_row(
+            "SELECT c.id FROM pickup_codes c JOIN undelivered_codes u ON u.code_id = c.id
+             WHERE c.recipient_id = ?1 AND c.used_at IS NULL AND c.revoked_at IS NULL
+               AND EXISTS (SELECT 1 FROM parcels p WHERE p.pickup_code_id = c.id AND p.status = 'deposited')
+             ORDER BY c.id DESC LIMIT 1",
+            [recipient],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    Ok(undelivered(conn, code)?.map(|issued| (code, issued)))
 }
 
 impl Parcels<'_> {
@@ -388,13 +413,16 @@ impl Parcels<'_> {
     pub fn look_up_code(&self, input: &CodeInput) -> Result<CodeLookup> {
         let sql = sql_error(self.file);
         let (column, value) = match input {
-            CodeInput::Pin(pin) => ("pin", pin),
-            CodeInput::QrToken(token) => ("qr_token", token),
+            CodeInput::Pin(pin) => ("pin_hash", pin),
+            CodeInput::QrToken(token) => ("token_hash", token),
         };
-        // A PIN is only unique among live codes; prefer the live one.
+        // Found by its keyed hash through an index: what is compared is a
+        // hash the person typing cannot know, so the time it takes says
+        // nothing about the codes. A PIN is only unique among live codes;
+        // prefer the live one.
         let query = format!(
             "SELECT id, used_at IS NOT NULL OR revoked_at IS NOT NULL FROM pickup_codes
-             WHERE {column} = ?1 ORDER BY (used_at IS NULL AND revoked_at IS NULL) DESC, id DESC LIMIT 1"
+             WHERE {column} = code_hash(?1) ORDER BY (used_at IS NULL AND revoked_at IS NULL) DESC, id DESC LIMIT 1"
         );
         let code: Option<(i64, bool)> = self
             .conn
@@ -435,10 +463,44 @@ impl Parcels<'_> {
         })
     }
 
-    /// The code that opens the recipient's waiting parcels, if any.
+    /// The code that opens the recipient's waiting parcels and has not
+    /// been sent to them yet, if any.
     pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
         live_code(self.conn, recipient)
             .map(|found| found.map(|(_, code)| code))
+            .map_err(sql_error(self.file))
+    }
+
+    /// Like [`Parcels::pickup_code_for`], with the code's id.
+    pub fn live_code_for(&self, recipient: i64) -> Result<Option<(i64, IssuedCode)>> {
+        live_code(self.conn, recipient).map_err(sql_error(self.file))
+    }
+
+    /// The code `code` (an id, as in a recipient message), while it is
+    /// still to be delivered: unsealed for the message that carries it.
+    pub fn undelivered_code(&self, code: i64) -> Result<Option<IssuedCode>> {
+        undelivered(self.conn, code).map_err(sql_error(self.file))
+    }
+
+    /// The message with code `code` reached its recipient: the code is
+    /// kept only as hashes from now on.
+    pub fn code_delivered(&mut self, code: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM undelivered_codes WHERE code_id = ?1", [code])
+            .map(drop)
+            .map_err(sql_error(self.file))
+    }
+
+    /// The id of the code that opens `parcel`.
+    pub fn code_of(&self, parcel: i64) -> Result<Option<i64>> {
+        self.conn
+            .query_row(
+                "SELECT pickup_code_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
             .map_err(sql_error(self.file))
     }
 
