@@ -133,6 +133,11 @@ impl Service {
                 let mut store = store;
                 for job in queue {
                     job(&mut store);
+                    // The log's head, beside the database, after each
+                    // piece of work: a later rollback is then seen.
+                    if let Err(e) = store.anchor_log() {
+                        tracing::warn!(error = %e, "could not write the audit log's head");
+                    }
                 }
                 tracing::debug!("store worker stopped");
             })

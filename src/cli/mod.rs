@@ -1,6 +1,7 @@
 //! The command line. `locker-kiosk` alone runs the kiosk; the subcommands
 //! are for staff and installers. Each subcommand lives in its own module.
 
+mod audit;
 mod backup;
 mod decode;
 mod doctor;
@@ -88,6 +89,9 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Put the records of a backup back (the kiosk stopped); the replaced ones are kept beside
     Restore(backup::RestoreArgs),
+    /// The tamper-evident audit log: check its hash chain, export it
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 impl GlobalArgs {
@@ -125,6 +129,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Reports(command) => staff::reports(&global, &command),
         Command::Backup(args) => backup::backup(&global, &args),
         Command::Restore(args) => backup::restore(&global, &args),
+        Command::Audit(command) => audit::run(&global, &command),
     }
 }
 

@@ -91,6 +91,11 @@ impl Store {
             .and_then(|backup| backup.run_to_completion(PAGES_PER_STEP, PAUSE, None))
             .map_err(sql(source))?;
         drop(store);
+        // Older records are put back on purpose: not a rollback.
+        super::audit::forget_anchor(data_dir).map_err(|e| StoreError::Io {
+            path: data_dir.join(super::audit::HEAD_FILE),
+            source: e,
+        })?;
         // An older backup is brought up to the current schema.
         drop(Store::open(data_dir)?);
         Ok(kept)

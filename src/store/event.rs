@@ -196,6 +196,12 @@ pub enum Event {
         /// The lockout this one started, if any (ms since the epoch).
         locked_until: Option<i64>,
     },
+    /// At start-up the log no longer reached the head anchored beside it
+    /// (see audit.rs): history the kiosk had written is gone.
+    LogRolledBack {
+        anchored_id: i64,
+        last_id: i64,
+    },
 }
 
 /// How a parcel taken out left its compartment.

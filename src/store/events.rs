@@ -3,6 +3,7 @@
 use rusqlite::{Connection, params};
 use serde_json::Value;
 
+use super::audit;
 use super::event::Event;
 use super::{Events, Result, sql_error};
 use crate::domain::{CompartmentNumber, Timestamp};
@@ -56,22 +57,39 @@ impl EventRecord {
     }
 }
 
-/// Writes an event and its outbox row. Callers pass their transaction so
-/// that the event commits together with the change it describes.
+/// Writes an event, chained to the one before it (see audit.rs), and its
+/// outbox row. Callers pass their transaction so that the event commits
+/// together with the change it describes.
 pub(super) fn insert(conn: &Connection, at: Timestamp, event: &NewEvent) -> rusqlite::Result<i64> {
+    let (id, previous) = audit::next_link(conn)?;
+    let kind = event.event.kind();
+    let detail = event.event.detail().to_string();
+    let chain = audit::link(
+        &previous,
+        &audit::Entry {
+            id,
+            at: at.0,
+            kind: &kind,
+            actor: &event.actor,
+            compartment: event.compartment,
+            parcel: event.parcel,
+            detail: &detail,
+        },
+    );
     conn.execute(
-        "INSERT INTO events (at, kind, actor, compartment, parcel_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO events (id, at, kind, actor, compartment, parcel_id, detail, chain)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
+            id,
             at.0,
-            event.event.kind(),
+            kind,
             event.actor,
             event.compartment,
             event.parcel,
-            event.event.detail().to_string()
+            detail,
+            chain
         ],
     )?;
-    let id = conn.last_insert_rowid();
     conn.execute("INSERT INTO outbox (event_id) VALUES (?1)", [id])?;
     Ok(id)
 }
@@ -205,11 +223,12 @@ const DOOR_KINDS: &str = "+kind IN ('door_opened', 'door_closed', 'door_open_out
 const PARCEL_KINDS: &str = "(parcel_id IS NOT NULL OR kind IN ('recipient_notification',
     'courier_visit_ended', 'locker_full'))";
 // These two are the conditions of the partial indexes `events_by_staff` and
-// `events_alarms` (schema/004), term for term: SQLite uses such an index
+// `events_alarms` (schema/004, schema/008), term for term: SQLite uses such an index
 // only for a query that implies its condition.
 const STAFF_ACTORS: &str = "(substr(actor, 1, 6) = 'staff:' OR substr(actor, 1, 4) = 'cli:')";
 const ALARM_KINDS: &str = "(kind IN ('uncommanded_open', 'left_open', 'board_offline',
-        'report_raised', 'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open')
+        'report_raised', 'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open',
+        'log_rolled_back')
     OR (kind IN ('door_open_outcome', 'maintenance_open')
         AND json_extract(detail, '$.outcome') IN ('jammed', 'no_reply'))
     OR (kind = 'compartment_state' AND json_extract(detail, '$.to') = 'faulty'))";

@@ -3,8 +3,9 @@
 //! Each migration runs in its own transaction together with the version
 //! bump, so a crash leaves the database at the previous version, never
 //! half-way. Migrations are never edited once released: add a new one.
-//! They may call the SQL functions of the locker's secret (`code_hash`,
-//! `seal`; see secret.rs), which the store registers before migrating.
+//! They may call the SQL functions the store registers before migrating:
+//! the locker secret's `code_hash` and `seal` (secret.rs) and the audit
+//! log's `chain_link` (audit.rs).
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -17,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/005_staff_pins.sql"),
     include_str!("schema/006_reported_missing.sql"),
     include_str!("schema/007_hashed_codes.sql"),
+    include_str!("schema/008_audit_chain.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -19,6 +19,7 @@
 //! [`Store::events`] with the outbox, [`Store::reports`]), so that code
 //! given one handle touches nothing else.
 
+pub mod audit;
 mod backup;
 mod compartments;
 mod couriers;
@@ -49,6 +50,16 @@ pub use parcels::{Extension, IssuedCode, NewDeposit, ParcelRecord, ParcelRow};
 pub use recipients::Recipient;
 pub use reports::{Report, ReportRow};
 pub use secret::{LockerSecret, SECRET_FILE};
+
+/// Registers the SQL functions the store and its migrations use: the
+/// locker secret's (secret.rs) and the audit chain's (audit.rs).
+pub fn register_functions(
+    conn: &Connection,
+    secret: &std::sync::Arc<LockerSecret>,
+) -> rusqlite::Result<()> {
+    secret.register(conn)?;
+    audit::register(conn)
+}
 pub use staff::{SITE_PIN, StaffPin};
 
 pub const DATABASE_FILE: &str = "locker.db";
@@ -123,7 +134,18 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct Store {
     conn: Connection,
     file: PathBuf,
+    data_dir: PathBuf,
+    /// The head last written beside the database.
+    anchored: std::cell::RefCell<Option<audit::Head>>,
     _lock: DataDirLock,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Err(e) = self.anchor_log() {
+            tracing::warn!(error = %e, "could not write the audit log's head");
+        }
+    }
 }
 
 impl Store {
@@ -144,6 +166,10 @@ impl Store {
         let lock = DataDirLock::acquire(data_dir)?;
         let file = data_dir.join(DATABASE_FILE);
         if fresh {
+            audit::forget_anchor(data_dir).map_err(|source| StoreError::Io {
+                path: data_dir.join(audit::HEAD_FILE),
+                source,
+            })?;
             for suffix in ["", "-wal", "-shm"] {
                 let path = PathBuf::from(format!("{}{suffix}", file.display()));
                 if path.exists() {
@@ -163,7 +189,7 @@ impl Store {
             file: file.clone(),
             source,
         };
-        secret.register(&conn).map_err(sql)?;
+        register_functions(&conn, &secret).map_err(sql)?;
         // What is deleted or rewritten (a spent code's envelope) is
         // overwritten in the file, not left in its free space.
         conn.pragma_update(None, "secure_delete", true)
@@ -181,6 +207,7 @@ impl Store {
         let before = migrations::version(&conn).map_err(sql)?;
         migrations::migrate_to(&mut conn, migrations::LATEST_VERSION).map_err(sql)?;
         check_secret(&conn, &file, data_dir, &secret, created)?;
+        audit::check_at_start(&mut conn, &file, data_dir)?;
         if before < migrations::LATEST_VERSION {
             // Old page images (plain codes before version 7) leave the WAL.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -189,8 +216,29 @@ impl Store {
         Ok(Store {
             conn,
             file,
+            data_dir: data_dir.to_path_buf(),
+            anchored: std::cell::RefCell::new(audit::anchored(data_dir)),
             _lock: lock,
         })
+    }
+
+    /// Writes the audit log's head beside the database (see audit.rs).
+    /// The store's worker does this after each piece of work, and a store
+    /// when it closes.
+    pub fn anchor_log(&self) -> Result<()> {
+        let head = audit::head(&self.conn).map_err(sql_error(&self.file))?;
+        if head.is_none() || *self.anchored.borrow() == head {
+            return Ok(());
+        }
+        audit::anchor_now(&self.conn, &self.file, &self.data_dir)?;
+        *self.anchored.borrow_mut() = head;
+        Ok(())
+    }
+
+    /// Checks the audit log's chain and its end against the anchored head.
+    pub fn verify_log(&self) -> Result<audit::Verification> {
+        let anchored = audit::anchored(&self.data_dir);
+        audit::verify(&self.conn, anchored.as_ref()).map_err(sql_error(&self.file))
     }
 
     pub fn file(&self) -> &Path {
@@ -444,8 +492,7 @@ fn create_fresh(file: &Path, secret: &std::sync::Arc<LockerSecret>) -> Result<()
             file: temp.clone(),
             source,
         })?;
-        secret
-            .register(&conn)
+        register_functions(&conn, secret)
             .and_then(|_| conn.pragma_update(None, "synchronous", "FULL"))
             .and_then(|_| migrations::migrate_to(&mut conn, migrations::LATEST_VERSION))
             .map_err(|source| StoreError::Sqlite {

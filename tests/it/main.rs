@@ -8,6 +8,7 @@
 
 mod common;
 
+mod audit;
 mod backup;
 mod bench_smoke;
 

@@ -89,7 +89,7 @@ fn migrates_from_every_earlier_version_keeping_the_data() {
             let mut conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
             // The functions the store registers (migration 7 hashes codes).
             let (secret, _) = LockerSecret::load_or_create(dir.path()).unwrap();
-            std::sync::Arc::new(secret).register(&conn).unwrap();
+            locker_kiosk::store::register_functions(&conn, &std::sync::Arc::new(secret)).unwrap();
             // A real (non-empty) file even at version 0.
             conn.execute_batch("CREATE TABLE scratch (x); DROP TABLE scratch;")
                 .unwrap();
