@@ -274,7 +274,10 @@ pub fn verify(conn: &Connection, anchored: Option<&Head>) -> rusqlite::Result<Ve
 pub fn check_at_start(conn: &mut Connection, file: &Path, data_dir: &Path) -> Result<()> {
     let sql = sql_error(file);
     let Some(anchored) = anchored(data_dir) else {
-        return anchor_now(conn, file, data_dir);
+        if let Err(e) = anchor_now(conn, file, data_dir) {
+            tracing::warn!(error = %e, "could not write the audit log's head");
+        }
+        return Ok(());
     };
     let found: Option<String> = conn
         .query_row(
@@ -305,10 +308,15 @@ pub fn check_at_start(conn: &mut Connection, file: &Path, data_dir: &Path) -> Re
         events::insert(&tx, now, &NewEvent::new(lost, "kiosk")).map_err(&sql)?;
         tx.commit().map_err(&sql)?;
     }
-    anchor_now(conn, file, data_dir)
+    // Not being able to anchor (a full disk) must not stop the start: the
+    // worker anchors again after the next write.
+    if let Err(e) = anchor_now(conn, file, data_dir) {
+        tracing::warn!(error = %e, "could not write the audit log's head");
+    }
+    Ok(())
 }
 
-/// Anchors the log's current head, if it moved since `last`.
+/// Anchors the log's current head.
 pub fn anchor_now(conn: &Connection, file: &Path, data_dir: &Path) -> Result<()> {
     let Some(head) = head(conn).map_err(sql_error(file))? else {
         return Ok(());

@@ -196,6 +196,12 @@ pub enum Event {
         /// The lockout this one started, if any (ms since the epoch).
         locked_until: Option<i64>,
     },
+    /// A door is about to be opened, and why (`pickup`, `deposit`,
+    /// `take_back`): written before the command is sent, so that no door
+    /// opens that the records do not know of.
+    DoorOpenIntent {
+        purpose: String,
+    },
     /// At start-up the log no longer reached the head anchored beside it
     /// (see audit.rs): history the kiosk had written is gone.
     LogRolledBack {

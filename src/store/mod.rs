@@ -91,6 +91,8 @@ pub enum StoreError {
         "compartment {number} holds parcel {tracking} but is missing from the configuration; put it back, or empty it first"
     )]
     LayoutDropsParcel { number: u32, tracking: String },
+    #[error("the disk holding {} is full: nothing more can be written until space is freed (old logs, old backups); the records already there are intact", file.display())]
+    DiskFull { file: PathBuf },
     #[error("the locker secret {} is damaged (it must hold 32 bytes); put back the copy kept with this locker's backups", path.display())]
     SecretDamaged { path: PathBuf },
     #[error("the locker secret {} {}: the codes in this database were made with another; put back the `locker.secret` kept with this database (from the same panel, or saved with its backup), or no pickup or courier code can be checked", path.display(), if *created { "was missing" } else { "is not this database's" })]
@@ -122,7 +124,10 @@ impl StoreError {
     /// The records themselves failed (the disk, the database), as opposed
     /// to a request that no longer fits them.
     pub fn is_storage(&self) -> bool {
-        matches!(self, StoreError::Io { .. } | StoreError::Sqlite { .. })
+        matches!(
+            self,
+            StoreError::Io { .. } | StoreError::Sqlite { .. } | StoreError::DiskFull { .. }
+        )
     }
 }
 
@@ -185,33 +190,31 @@ impl Store {
         }
         private::restrict_database(&file)?;
         let mut conn = open_existing(&file, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-        let sql = |source| StoreError::Sqlite {
-            file: file.clone(),
-            source,
-        };
-        register_functions(&conn, &secret).map_err(sql)?;
+        let sql_file = file.clone();
+        let sql = sql_error(&sql_file);
+        register_functions(&conn, &secret).map_err(&sql)?;
         // What is deleted or rewritten (a spent code's envelope) is
         // overwritten in the file, not left in its free space.
         conn.pragma_update(None, "secure_delete", true)
-            .map_err(sql)?;
+            .map_err(&sql)?;
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(sql)?;
+            .map_err(&sql)?;
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(%mode, "could not switch the database to WAL");
         }
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(sql)?;
+            .map_err(&sql)?;
         conn.pragma_update(None, "foreign_keys", true)
-            .map_err(sql)?;
-        let before = migrations::version(&conn).map_err(sql)?;
-        migrations::migrate_to(&mut conn, migrations::LATEST_VERSION).map_err(sql)?;
+            .map_err(&sql)?;
+        let before = migrations::version(&conn).map_err(&sql)?;
+        migrations::migrate_to(&mut conn, migrations::LATEST_VERSION).map_err(&sql)?;
         check_secret(&conn, &file, data_dir, &secret, created)?;
         audit::check_at_start(&mut conn, &file, data_dir)?;
         if before < migrations::LATEST_VERSION {
             // Old page images (plain codes before version 7) leave the WAL.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .map_err(sql)?;
+                .map_err(&sql)?;
         }
         Ok(Store {
             conn,
@@ -387,10 +390,43 @@ handles! {
 /// than `&self` so that it can be used while a transaction borrows the
 /// connection.
 fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sqlite {
-        file: file.to_path_buf(),
-        source,
+    move |source| {
+        if is_disk_full(&source) {
+            return StoreError::DiskFull {
+                file: file.to_path_buf(),
+            };
+        }
+        StoreError::Sqlite {
+            file: file.to_path_buf(),
+            source,
+        }
     }
+}
+
+/// The filesystem holding `dir` has (next to) no space left: SQLite then
+/// fails in ways of its own (a journal it cannot make), which must not
+/// read as a damaged database.
+fn no_space_left(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a zeroed struct for the answer.
+    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
+        return false;
+    }
+    (stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64) < 256 * 1024
+}
+
+/// SQLite's word for a full disk (or a file at its size limit).
+fn is_disk_full(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
 }
 
 /// Checks a database without opening it for writing and without the
@@ -425,6 +461,16 @@ fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
         file: file.to_path_buf(),
         detail,
     };
+    // A full disk is said as such: the file is fine, only space is short.
+    let failed = |e: rusqlite::Error| {
+        if is_disk_full(&e) || file.parent().is_some_and(no_space_left) {
+            StoreError::DiskFull {
+                file: file.to_path_buf(),
+            }
+        } else {
+            corrupt(e.to_string())
+        }
+    };
     let size = std::fs::metadata(file)
         .map_err(|source| StoreError::Io {
             path: file.to_path_buf(),
@@ -435,20 +481,20 @@ fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
         return Err(corrupt("the file is empty".into()));
     }
     let conn = Connection::open_with_flags(file, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(failed)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(failed)?;
     let problems: Vec<String> = conn
         .prepare("PRAGMA integrity_check")
         .and_then(|mut stmt| {
             stmt.query_map([], |row| row.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()
         })
-        .map_err(|e| corrupt(e.to_string()))?;
+        .map_err(failed)?;
     if problems != ["ok"] {
         return Err(corrupt(problems.join("; ")));
     }
-    let version = migrations::version(&conn).map_err(|e| corrupt(e.to_string()))?;
+    let version = migrations::version(&conn).map_err(failed)?;
     if version > migrations::LATEST_VERSION {
         return Err(StoreError::TooNew {
             file: file.to_path_buf(),
@@ -463,7 +509,7 @@ fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
                 [],
                 |r| r.get(0),
             )
-            .map_err(|e| corrupt(e.to_string()))?;
+            .map_err(failed)?;
         if tables > 0 {
             return Err(StoreError::Foreign {
                 file: file.to_path_buf(),

@@ -18,12 +18,13 @@ struct Screen(mpsc::Receiver<KioskView>);
 impl Screen {
     fn until(&self, what: &str, done: impl Fn(&KioskView) -> bool) -> KioskView {
         let deadline = Instant::now() + Duration::from_secs(5);
+        let mut last = None;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.0.recv_timeout(left) {
                 Ok(view) if done(&view) => return view,
-                Ok(_) => {}
-                Err(_) => panic!("timed out waiting for: {what}"),
+                Ok(view) => last = Some((view.page, view.records_problem, view.pickup)),
+                Err(_) => panic!("timed out waiting for: {what}; last seen: {last:?}"),
             }
         }
     }
@@ -287,4 +288,115 @@ fn a_lockout_survives_a_restart_and_every_wrong_code_is_audited() {
         "still locked out after the restart",
         |v| matches!(v.pickup.notice, CodeNotice::LockedOut { seconds } if seconds > 0),
     );
+}
+
+/// Mounts a tmpfs of `bytes` on `dir` in a mount namespace of this test's
+/// own (nextest runs each test in its own process; threads started after
+/// this inherit it). False where the machine does not allow it.
+fn small_filesystem(dir: &std::path::Path, bytes: u64) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |s: &[u8]| CString::new(s).unwrap();
+    let (root, tmpfs) = (c(b"/"), c(b"tmpfs"));
+    let target = c(dir.as_os_str().as_bytes());
+    let options = c(format!("size={bytes}").as_bytes());
+    // SAFETY: plain system calls on valid C strings.
+    unsafe {
+        libc::unshare(libc::CLONE_NEWNS) == 0
+            && libc::mount(
+                std::ptr::null(),
+                root.as_ptr(),
+                std::ptr::null(),
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ) == 0
+            && libc::mount(
+                tmpfs.as_ptr(),
+                target.as_ptr(),
+                tmpfs.as_ptr(),
+                0,
+                options.as_ptr().cast(),
+            ) == 0
+    }
+}
+
+/// Fills the filesystem of `dir` to the last byte; the file to delete to
+/// free it again.
+fn fill_up(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::io::Write;
+    let ballast = dir.join("ballast");
+    let mut file = std::fs::File::create(&ballast).unwrap();
+    let block = vec![0u8; 512];
+    while file.write_all(&block).is_ok() {}
+    let _ = file.sync_all();
+    ballast
+}
+
+/// The data disk fills up (a real filesystem, really full): Alice's code
+/// opens no door, because its intent cannot be written; the screen says
+/// the records have a problem; her parcel stays in the locker with a code
+/// that works once there is space again. A store opened on the full disk
+/// says the disk is full, not that the database is damaged.
+#[test]
+fn a_full_disk_opens_no_door_it_cannot_record_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    if !small_filesystem(&data, 4 << 20) {
+        eprintln!("SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here");
+        return;
+    }
+    drop(common::seeded_store(&data));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.doors.simulated_close_after = Some(Duration::from_millis(300));
+    let store = locker_kiosk::store::Store::open(&data).unwrap();
+    let service = Service::start(store, config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let (kiosk, screen) = headless(&service, runtime.handle());
+    let opened = || {
+        service
+            .doors()
+            .simulators()
+            .iter()
+            .any(|s| s.lock().unwrap().last_open_at.is_some())
+    };
+
+    let ballast = fill_up(&data);
+    kiosk.send(Input::PickupChosen);
+    keys(&kiosk, "583920");
+    screen.until("the door given up, the records' problem shown", |v| {
+        v.page == Page::PickupDone && v.pickup.failed == 1 && v.records_problem
+    });
+    assert!(!opened(), "a door opened whose intent was not recorded");
+    let status = common::in_store(&runtime, &service, |s| {
+        s.parcels().get(1).unwrap().unwrap().status
+    });
+    assert_eq!(status, locker_kiosk::domain::ParcelStatus::Deposited);
+
+    // Space again: the same code opens the door and the parcel goes.
+    std::fs::remove_file(&ballast).unwrap();
+    kiosk.send(Input::Leave);
+    screen.until("home", |v| v.page == Page::Home);
+    kiosk.send(Input::PickupChosen);
+    keys(&kiosk, "583920");
+    common::until_in_store(&runtime, &service, "collected", |s| {
+        s.parcels().get(1).unwrap().unwrap().status == locker_kiosk::domain::ParcelStatus::Collected
+    });
+    assert!(opened());
+    drop(kiosk);
+    drop(service);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+
+    // A fresh data directory on a full disk: said as a full disk.
+    let ballast = fill_up(&data);
+    let fresh = data.join("fresh");
+    let error = locker_kiosk::store::Store::open(&fresh).unwrap_err();
+    assert!(
+        matches!(error, locker_kiosk::store::StoreError::DiskFull { .. })
+            || error.to_string().contains("No space left"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("damaged"), "{error}");
+    std::fs::remove_file(&ballast).unwrap();
 }

@@ -205,13 +205,32 @@ impl Work {
         }
     }
 
-    /// Sends the open command now; the outcome is answered when the
-    /// sensor has spoken (no reply if the command could not be sent).
-    fn open(
+    /// Writes down that the door is to open, then sends the open command;
+    /// the outcome is answered when the sensor has spoken (no reply if the
+    /// command could not be sent). A door whose intent cannot be written
+    /// is not opened: that is answered as no reply, and the records'
+    /// failure is shown.
+    async fn open(
         &self,
         compartment: CompartmentNumber,
+        purpose: &'static str,
         answer: fn(CompartmentNumber, OpenOutcome) -> Answer,
     ) {
+        let intent = Event::DoorOpenIntent {
+            purpose: purpose.into(),
+        };
+        let written = self
+            .store(move |store, now| {
+                let event = NewEvent::new(intent, "kiosk").compartment(compartment);
+                store.events().record(now, &event)
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::error!(compartment, "not opening: the intent could not be recorded");
+            self.failed(StoreWork::OpenIntent, e).await;
+            self.answer(answer(compartment, OpenOutcome::NoReply));
+            return;
+        }
         let sent = self.doors.open(compartment);
         let work = self.clone();
         tokio::spawn(async move {
@@ -220,6 +239,41 @@ impl Work {
                 None => OpenOutcome::NoReply,
             };
             work.answer(answer(compartment, outcome));
+        });
+    }
+
+    /// The parcel went out of its door but the records did not take it:
+    /// its code is held shut meanwhile, and the collection is written again
+    /// every few seconds until the records take it.
+    fn retry_collection(&self, parcel: crate::domain::pickup::ParcelId) {
+        self.answer(Answer::Pickup(PickupAnswer::CollectionNotRecorded(parcel)));
+        let work = self.clone();
+        tokio::spawn(async move {
+            let mut pause = std::time::Duration::from_secs(2);
+            loop {
+                tokio::time::sleep(pause).await;
+                let done = work
+                    .store(
+                        move |store, now| match store.parcels().collect(parcel, now) {
+                            // Recorded meanwhile (a restart, staff): done too.
+                            Err(StoreError::Rule(_)) => Ok(()),
+                            other => other,
+                        },
+                    )
+                    .await;
+                match done {
+                    Ok(()) => {
+                        tracing::info!(parcel, "the collection is recorded now");
+                        work.answer(Answer::Pickup(PickupAnswer::CollectionRecorded(parcel)));
+                        return;
+                    }
+                    Err(ServiceError::Stopped) => return,
+                    Err(e) => {
+                        tracing::warn!(parcel, error = %e, "the collection is still not recorded");
+                        pause = (pause * 2).min(std::time::Duration::from_secs(30));
+                    }
+                }
+            }
         });
     }
 
@@ -339,18 +393,23 @@ impl Work {
                 self.answer(Answer::Pickup(PickupAnswer::LookedUp(lookup)));
             }
             PickupEffect::OpenDoor(compartment) => {
-                self.open(compartment, |compartment, outcome| {
+                self.open(compartment, "pickup", |compartment, outcome| {
                     Answer::Pickup(PickupAnswer::DoorOutcome {
                         compartment,
                         outcome,
                     })
                 })
+                .await
             }
             PickupEffect::RecordCollected(parcel) => {
-                self.write(StoreWork::Collection, move |store, now| {
-                    store.parcels().collect(parcel.parcel, now)
-                })
-                .await;
+                let recorded = self
+                    .write(StoreWork::Collection, move |store, now| {
+                        store.parcels().collect(parcel.parcel, now)
+                    })
+                    .await;
+                if !recorded {
+                    self.retry_collection(parcel.parcel);
+                }
             }
             PickupEffect::RecordDoorFailure { parcel, outcome } => {
                 self.write(StoreWork::DoorFailure, move |store, now| {
@@ -446,9 +505,9 @@ impl Work {
                 if !held {
                     tracing::warn!(compartment, "compartment was no longer free");
                 }
-                self.open(compartment, door_answer);
+                self.open(compartment, "deposit", door_answer).await;
             }
-            F::OpenDoor(compartment) => self.open(compartment, door_answer),
+            F::OpenDoor(compartment) => self.open(compartment, "courier", door_answer).await,
             F::ListRetrievable(courier) => {
                 let listed = self
                     .read(StoreWork::CourierStep, Vec::new(), move |store, _| {

@@ -151,6 +151,11 @@ pub enum PickupAnswer {
         outcome: OpenOutcome,
     },
     PreferLowSaved,
+    /// The collection of a parcel whose door opened could not be recorded:
+    /// it is retried until it is; meanwhile its code opens it no more.
+    CollectionNotRecorded(crate::domain::pickup::ParcelId),
+    /// ... and now it is.
+    CollectionRecorded(crate::domain::pickup::ParcelId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +198,7 @@ pub enum StoreWork {
     StaffEntry,
     Overview,
     Attempts,
+    OpenIntent,
 }
 
 impl StoreWork {
@@ -212,6 +218,7 @@ impl StoreWork {
             StoreWork::StaffEntry => "staff_entry",
             StoreWork::Overview => "overview",
             StoreWork::Attempts => "attempts",
+            StoreWork::OpenIntent => "open_intent",
         }
     }
 }
@@ -711,6 +718,10 @@ impl Kiosk {
             Answer::Pickup(answer) => {
                 if matches!(answer, PickupAnswer::DoorOutcome { .. }) {
                     self.last_activity = now;
+                }
+                if matches!(answer, PickupAnswer::CollectionRecorded(_)) {
+                    // The records take writes again.
+                    self.records_problem = false;
                 }
                 self.pickup.answer(answer, now)
             }

@@ -77,6 +77,9 @@ pub struct Pickup {
     typing: bool,
     prefer_low: bool,
     prefer_low_saved: bool,
+    /// Parcels handed over whose collection the records have not taken
+    /// yet (the executor retries): their code must not open them again.
+    unrecorded: std::collections::BTreeSet<crate::domain::pickup::ParcelId>,
 }
 
 impl Pickup {
@@ -91,6 +94,7 @@ impl Pickup {
             typing: false,
             prefer_low: false,
             prefer_low_saved: false,
+            unrecorded: Default::default(),
         }
     }
 
@@ -234,10 +238,30 @@ impl Pickup {
         effects
     }
 
+    /// A code's parcels, less those already handed over but not yet
+    /// recorded: a code whose parcels all went is spent.
+    fn without_unrecorded(&self, lookup: CodeLookup) -> CodeLookup {
+        match lookup {
+            CodeLookup::Valid(parcels) if !self.unrecorded.is_empty() => {
+                let waiting: Vec<_> = parcels
+                    .into_iter()
+                    .filter(|p| !self.unrecorded.contains(&p.parcel))
+                    .collect();
+                if waiting.is_empty() {
+                    CodeLookup::AlreadyUsed
+                } else {
+                    CodeLookup::Valid(waiting)
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn answer(&mut self, answer: PickupAnswer, now: Timestamp) -> Vec<Effect> {
         let mut effects = Vec::new();
         match answer {
             PickupAnswer::LookedUp(lookup) => {
+                let lookup = self.without_unrecorded(lookup);
                 self.scan_notice = None;
                 if self.prefer_low
                     && let CodeLookup::Valid(parcels) = &lookup
@@ -264,6 +288,12 @@ impl Pickup {
                 );
             }
             PickupAnswer::PreferLowSaved => self.prefer_low_saved = true,
+            PickupAnswer::CollectionNotRecorded(parcel) => {
+                self.unrecorded.insert(parcel);
+            }
+            PickupAnswer::CollectionRecorded(parcel) => {
+                self.unrecorded.remove(&parcel);
+            }
         }
         self.follow_state(now);
         effects

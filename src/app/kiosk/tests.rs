@@ -635,3 +635,49 @@ fn wrong_codes_are_kept_and_a_restart_resumes_the_lockout_before_any_code() {
         CodeNotice::LockedOut { seconds } if seconds > 50
     ));
 }
+
+#[test]
+fn a_collection_not_yet_recorded_keeps_its_code_from_opening_the_door_again() {
+    let mut bench = Bench::new();
+    bench.send(Input::PickupChosen);
+    bench.typed("583920");
+    bench.send(Input::Enter);
+    bench.send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
+        CodeLookup::Valid(vec![alice()]),
+    ))));
+    bench.send(Input::Answer(Answer::Pickup(PickupAnswer::DoorOutcome {
+        compartment: 2,
+        outcome: OpenOutcome::Opened,
+    })));
+    // The records did not take the collection: the executor retries.
+    bench.send(Input::Answer(Answer::Pickup(
+        PickupAnswer::CollectionNotRecorded(alice().parcel),
+    )));
+    bench.send(Input::DoorClosed(2));
+    bench.send(Input::Leave);
+    assert_eq!(bench.view().page, Page::Home);
+
+    // The same code again; the records still say "waiting".
+    bench.send(Input::PickupChosen);
+    bench.typed("583920");
+    bench.send(Input::Enter);
+    let effects = bench.send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
+        CodeLookup::Valid(vec![alice()]),
+    ))));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Pickup(PickupEffect::OpenDoor(_)))),
+        "{effects:?}"
+    );
+    assert_eq!(
+        bench.view().pickup.notice,
+        CodeNotice::Flow(crate::domain::pickup::Notice::AlreadyUsed)
+    );
+
+    // Recorded at last: the code is spent in the records themselves.
+    bench.send(Input::Answer(Answer::Pickup(
+        PickupAnswer::CollectionRecorded(alice().parcel),
+    )));
+    assert!(!bench.view().records_problem);
+}
