@@ -423,7 +423,7 @@ pub fn export(
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> std::io::Result<u64> {
-    let utc = |at: i64| crate::app::system::utc_time(at.div_euclid(1000));
+    let utc = |at: i64| crate::domain::utc_text(at.div_euclid(1000));
     match format {
         ExportFormat::Csv => {
             let mut writer = csv::Writer::from_writer(out);

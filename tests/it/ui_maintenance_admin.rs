@@ -18,9 +18,9 @@ use locker_kiosk::domain::pickup::ProblemKind;
 use locker_kiosk::scanning::ScanSource;
 use locker_kiosk::store::{Event, NewEvent};
 use locker_kiosk::ui::{
-    AppWindow, Kiosk, LogFilterKind, Maintenance, MaintenanceHardware, MaintenanceLog,
-    MaintenanceNotice, MaintenanceReports, MaintenanceSettings, Page, PinProblem, PinStep,
-    ScanMeaning, ScanReader,
+    AppWindow, Kiosk, LogFilterKind, LogIntegrity, Maintenance, MaintenanceHardware,
+    MaintenanceLog, MaintenanceNotice, MaintenanceReports, MaintenanceSettings, Page, PinProblem,
+    PinStep, ScanMeaning, ScanReader,
 };
 use slint::{ComponentHandle, Model};
 
@@ -198,6 +198,30 @@ fn staff_handle_reports_check_the_hardware_read_the_log_and_set_the_locker_up() 
         kinds.contains(&"board_offline".to_string())
             && kinds.contains(&"report_raised".to_string())
             && !kinds.contains(&"door_closed".to_string())
+    });
+    assert_eq!(
+        window.global::<MaintenanceLog>().get_integrity(),
+        LogIntegrity::Intact
+    );
+    // Someone with the database file rewrites who did something: the tab
+    // says where the chain breaks.
+    let altered = runtime
+        .block_on(service.call(|store| {
+            store
+                .connection()
+                .execute_batch(
+                    "DROP TRIGGER events_no_update;
+                     UPDATE events SET actor = 'staff:nobody' WHERE id = 3;",
+                )
+                .map_err(|e| locker_kiosk::store::StoreError::Rule(e.to_string()))
+        }))
+        .is_ok();
+    assert!(altered);
+    press(&window, "Settings");
+    press(&window, "Log");
+    pump_until(&window, "the broken chain said", 5, |w| {
+        let log = w.global::<MaintenanceLog>();
+        log.get_integrity() == LogIntegrity::Altered && log.get_integrity_entry() == 3
     });
 
     // A new admin PIN: too easy, too short and mistyped are refused.

@@ -22,6 +22,29 @@ pub async fn page(
     Ok(views::entries(&events))
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Integrity {
+    Intact,
+    Altered,
+    Lost,
+}
+
+/// What the log tab says of the chain: intact, altered at an entry, or
+/// short of history after an entry.
+pub fn integrity(found: &crate::store::audit::Verification) -> (Integrity, i32) {
+    if let Some(entry) = found.first_broken {
+        return (Integrity::Altered, entry as i32);
+    }
+    if found.lost_since.is_some() {
+        let last = found.head.as_ref().map_or(0, |h| h.id);
+        return (Integrity::Lost, last as i32);
+    }
+    match found.rollbacks.first() {
+        Some((_, _, last)) => (Integrity::Lost, *last as i32),
+        None => (Integrity::Intact, 0),
+    }
+}
+
 /// An event's details in one line, `key: value` pairs by key: what staff
 /// need to see of a record (reason, outcome, tracking). Times (`…_at`)
 /// are shown in local time; record names are written as words

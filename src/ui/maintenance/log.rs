@@ -10,7 +10,7 @@ use super::Staff;
 use crate::app::maintenance::LogEntry;
 use crate::app::maintenance::log::{self, LogFilter, PAGE};
 use crate::app::system;
-use crate::ui::{AppWindow, LogFilterKind, LogLine, MaintenanceLog};
+use crate::ui::{AppWindow, LogFilterKind, LogIntegrity, LogLine, MaintenanceLog};
 
 thread_local! {
     /// The oldest event on each page shown so far, for paging back.
@@ -59,6 +59,32 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
 
 pub(super) fn show(window: &AppWindow, staff: &Rc<Staff>) {
     load(window, staff, None);
+    check_chain(window, staff);
+}
+
+/// Checks the log's hash chain (on the store's thread) and says on the tab
+/// when it is broken.
+fn check_chain(window: &AppWindow, staff: &Staff) {
+    let (weak, service) = (window.as_weak(), staff.service().clone());
+    staff.spawn(async move {
+        let found = match service.call(|store| store.verify_log()).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!(error = %e, "checking the audit log failed");
+                return;
+            }
+        };
+        let (integrity, entry) = log::integrity(&found);
+        let _ = weak.upgrade_in_event_loop(move |window| {
+            let log = window.global::<MaintenanceLog>();
+            log.set_integrity(match integrity {
+                log::Integrity::Intact => LogIntegrity::Intact,
+                log::Integrity::Altered => LogIntegrity::Altered,
+                log::Integrity::Lost => LogIntegrity::Lost,
+            });
+            log.set_integrity_entry(entry);
+        });
+    });
 }
 
 /// Loads the newest page, or the one older than event `before`.
