@@ -9,6 +9,7 @@ pub mod demo;
 pub mod door_log;
 pub mod kiosk;
 pub mod maintenance;
+pub mod reconcile;
 pub mod service;
 pub mod staff_commands;
 pub mod system;

@@ -121,6 +121,14 @@ impl Service {
             tracing::error!(error = %e, "reading the keypads' wrong-code counts failed");
             Vec::new()
         });
+        // Door actions a crash or power cut left unfinished, settled
+        // before anyone is served (see reconcile.rs).
+        let settings = crate::app::kiosk::records::Settings::from(&config);
+        if let Err(e) =
+            crate::app::reconcile::reconcile(&mut store, &settings, super::system::now())
+        {
+            tracing::error!(error = %e, "settling the door actions left unfinished failed");
+        }
         let doors = Arc::new(DoorSystem::start(
             &config.boards,
             &config.compartments,

@@ -201,6 +201,21 @@ pub enum Event {
     /// opens that the records do not know of.
     DoorOpenIntent {
         purpose: String,
+        /// For a deposit: what goes in, so that a restart can settle it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        announced: Option<i64>,
+    },
+    /// At start-up, a door action begun before the kiosk stopped (a crash,
+    /// a power cut) and settled from what the doors were seen doing:
+    /// `released`, `deposited`, `flagged` or `collected`.
+    Reconciled {
+        decision: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking: Option<String>,
     },
     /// At start-up the log no longer reached the head anchored beside it
     /// (see audit.rs): history the kiosk had written is gone.

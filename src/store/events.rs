@@ -117,6 +117,39 @@ impl Events<'_> {
             .map_err(sql_error(self.file))
     }
 
+    /// The last door-open intent written for a compartment.
+    pub fn last_intent(&self, compartment: CompartmentNumber) -> Result<Option<EventRecord>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
+                 WHERE compartment = ?1 AND kind = 'door_open_intent' ORDER BY id DESC LIMIT 1",
+                [compartment],
+                event_from_row,
+            )
+            .optional()
+            .map_err(sql_error(self.file))
+    }
+
+    /// What was recorded at a compartment after event `after`, oldest
+    /// first.
+    pub fn at_compartment_after(
+        &self,
+        compartment: CompartmentNumber,
+        after: i64,
+    ) -> Result<Vec<EventRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, at, kind, actor, compartment, parcel_id, detail FROM events
+                 WHERE compartment = ?1 AND id > ?2 ORDER BY id",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map(params![compartment, after], event_from_row)
+            .and_then(|rows| rows.collect())
+            .map_err(sql_error(self.file))
+    }
+
     /// The newest events first, optionally of one kind.
     pub fn recent(&self, kind: Option<&str>, limit: u32) -> Result<Vec<EventRecord>> {
         let mut stmt = self

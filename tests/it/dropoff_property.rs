@@ -195,7 +195,10 @@ impl Harness {
                     names: HashMap::new(),
                 }
             }
-            DropoffEffect::OpenForDeposit(compartment) => {
+            DropoffEffect::OpenForDeposit {
+                compartment,
+                parcel,
+            } => {
                 let state = self
                     .with_store(move |s| s.compartments().get(compartment).unwrap().unwrap().state);
                 assert_eq!(
@@ -204,7 +207,10 @@ impl Harness {
                     "compartment {compartment} offered but not free"
                 );
                 Effect::Dropoff {
-                    effect: DropoffEffect::OpenForDeposit(compartment),
+                    effect: DropoffEffect::OpenForDeposit {
+                        compartment,
+                        parcel,
+                    },
                     courier: self.courier,
                 }
             }

@@ -22,6 +22,7 @@ mod dropoff_property;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;
+mod reconcile;
 mod screen;
 mod service;
 mod store;

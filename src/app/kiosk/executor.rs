@@ -58,6 +58,15 @@ impl DoorControl for DoorSystem {
     }
 }
 
+/// What an open is for, written down before it is sent.
+struct Intent {
+    /// `pickup`, `deposit` or `courier` (a take-back or an undo).
+    purpose: &'static str,
+    actor: String,
+    /// The parcel going in, for a deposit.
+    parcel: Option<crate::domain::dropoff::ParcelDraft>,
+}
+
 /// The queue into the executor's task.
 #[derive(Clone)]
 pub struct Executor {
@@ -213,15 +222,19 @@ impl Work {
     async fn open(
         &self,
         compartment: CompartmentNumber,
-        purpose: &'static str,
+        intent: Intent,
         answer: fn(CompartmentNumber, OpenOutcome) -> Answer,
     ) {
-        let intent = Event::DoorOpenIntent {
-            purpose: purpose.into(),
+        let event = Event::DoorOpenIntent {
+            purpose: intent.purpose.into(),
+            tracking: intent.parcel.as_ref().map(|p| p.tracking.clone()),
+            recipient: intent.parcel.as_ref().map(|p| p.recipient),
+            announced: intent.parcel.as_ref().and_then(|p| p.announced),
         };
+        let actor = intent.actor;
         let written = self
             .store(move |store, now| {
-                let event = NewEvent::new(intent, "kiosk").compartment(compartment);
+                let event = NewEvent::new(event, actor).compartment(compartment);
                 store.events().record(now, &event)
             })
             .await;
@@ -393,7 +406,12 @@ impl Work {
                 self.answer(Answer::Pickup(PickupAnswer::LookedUp(lookup)));
             }
             PickupEffect::OpenDoor(compartment) => {
-                self.open(compartment, "pickup", |compartment, outcome| {
+                let intent = Intent {
+                    purpose: "pickup",
+                    actor: "recipient".into(),
+                    parcel: None,
+                };
+                self.open(compartment, intent, |compartment, outcome| {
                     Answer::Pickup(PickupAnswer::DoorOutcome {
                         compartment,
                         outcome,
@@ -494,7 +512,10 @@ impl Work {
                 });
                 self.answer(Answer::Courier(CourierAnswer::CompartmentFound(found)));
             }
-            F::OpenForDeposit(compartment) => {
+            F::OpenForDeposit {
+                compartment,
+                parcel,
+            } => {
                 // Held before the door opens, so that nobody else is
                 // offered it meanwhile.
                 let held = self
@@ -505,9 +526,21 @@ impl Work {
                 if !held {
                     tracing::warn!(compartment, "compartment was no longer free");
                 }
-                self.open(compartment, "deposit", door_answer).await;
+                let intent = Intent {
+                    purpose: "deposit",
+                    actor: format!("courier:{courier}"),
+                    parcel: Some(parcel),
+                };
+                self.open(compartment, intent, door_answer).await;
             }
-            F::OpenDoor(compartment) => self.open(compartment, "courier", door_answer).await,
+            F::OpenDoor(compartment) => {
+                let intent = Intent {
+                    purpose: "courier",
+                    actor: format!("courier:{courier}"),
+                    parcel: None,
+                };
+                self.open(compartment, intent, door_answer).await
+            }
             F::ListRetrievable(courier) => {
                 let listed = self
                     .read(StoreWork::CourierStep, Vec::new(), move |store, _| {

@@ -144,7 +144,7 @@ pub fn write(
         F::CheckLogin(_)
         | F::LookUpParcel(_)
         | F::FindCompartment { .. }
-        | F::OpenForDeposit(_)
+        | F::OpenForDeposit { .. }
         | F::ListRetrievable(_)
         | F::OpenDoor(_)
         | F::EndSession(_) => Ok(()),

@@ -2,6 +2,7 @@
 //! the time given by hand. No store, no doors, no window.
 
 use super::*;
+use crate::domain::dropoff::ParcelDraft;
 use crate::domain::pickup::{CodeInput, WaitingParcel};
 use crate::scanning::ScanSource;
 
@@ -304,7 +305,16 @@ fn courier_at_an_open_door(bench: &mut Bench) {
     assert_eq!(
         effects,
         vec![Effect::Dropoff {
-            effect: DropoffEffect::OpenForDeposit(14),
+            effect: DropoffEffect::OpenForDeposit {
+                compartment: 14,
+                parcel: ParcelDraft {
+                    tracking: "9400111899223197428497".into(),
+                    recipient: 4,
+                    accessible: false,
+                    announced: Some(7),
+                    size_hint: Some(SizeClass::M),
+                },
+            },
             courier: 1
         }]
     );

@@ -288,8 +288,12 @@ pub enum DropoffEffect {
         accessible: bool,
         exclude: Vec<CompartmentNumber>,
     },
-    /// Reserve the compartment and open its door.
-    OpenForDeposit(CompartmentNumber),
+    /// Reserve the compartment and open its door for `parcel` (named so
+    /// that the intent written before the open says what goes in).
+    OpenForDeposit {
+        compartment: CompartmentNumber,
+        parcel: ParcelDraft,
+    },
     /// Give a reserved compartment back (its door is closed or watched).
     Release(CompartmentNumber),
     Flag {
@@ -515,7 +519,10 @@ impl DropoffFlow {
             }
             (S::Allocating { session, job }, E::CompartmentFound(found)) => match found {
                 Some((compartment, size)) => {
-                    effects.push(F::OpenForDeposit(compartment));
+                    effects.push(F::OpenForDeposit {
+                        compartment,
+                        parcel: job.parcel.clone(),
+                    });
                     S::Opening {
                         session,
                         job,

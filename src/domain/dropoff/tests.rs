@@ -62,7 +62,10 @@ fn a_full_deposit() {
     );
     assert_eq!(
         f.handle(E::CompartmentFound(Some((12, SizeClass::M))), T0),
-        vec![F::OpenForDeposit(12)]
+        vec![F::OpenForDeposit {
+            compartment: 12,
+            parcel: draft("1Z999")
+        }]
     );
     assert!(f.handle(E::DoorOutcome(OpenOutcome::Opened), T0).is_empty());
     // A different door closing is not this deposit.
