@@ -6,6 +6,7 @@ mod backup;
 mod decode;
 mod doctor;
 mod doors;
+mod exercise;
 mod measure;
 mod run;
 mod screenshot;
@@ -92,6 +93,9 @@ pub enum Command {
     /// The tamper-evident audit log: check its hash chain, export it
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// One scripted visit, headless (the crash harness kills it mid-way)
+    #[command(hide = true)]
+    Exercise(exercise::ExerciseArgs),
 }
 
 impl GlobalArgs {
@@ -130,6 +134,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup::backup(&global, &args),
         Command::Restore(args) => backup::restore(&global, &args),
         Command::Audit(command) => audit::run(&global, &command),
+        Command::Exercise(args) => exercise::run(&global, &args),
     }
 }
 

@@ -16,6 +16,7 @@ mod cli;
 mod cli_control;
 mod cli_doors;
 mod config;
+mod crash;
 mod decode;
 mod demo;
 mod dropoff_property;
