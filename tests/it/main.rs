@@ -23,6 +23,7 @@ mod dropoff_property;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;
+mod power_cut;
 mod reconcile;
 mod screen;
 mod service;
