@@ -3,6 +3,7 @@
 //! its own, so that no database work ever runs on the UI thread.
 
 pub mod admin;
+pub mod backups;
 pub mod control;
 pub mod data_dir;
 pub mod demo;

@@ -134,10 +134,15 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         .build()
         .map_err(|e| format!("starting the service runtime: {e}"))?;
     let data_dir = store.file().parent().map(Path::to_path_buf);
+    let backups = config.backups.clone();
     let context = UiContext {
         service: Service::start(store, config, runtime.handle()),
         runtime: runtime.handle().clone(),
     };
+    if let (Some(schedule), Some(data_dir)) = (backups, data_dir.clone()) {
+        let _entered = runtime.enter();
+        crate::app::backups::spawn(&context.service, data_dir, schedule);
+    }
     // Staff commands reach the running kiosk here; without it they need
     // the kiosk stopped, which is worth a warning, not a dark screen.
     if let Some(data_dir) = data_dir

@@ -52,9 +52,19 @@ pub struct Config {
     pub doors: DoorSettings,
     pub languages: Languages,
     pub camera: CameraConfig,
+    /// Scheduled backups (`[backups]`); none when not configured.
+    pub backups: Option<BackupSchedule>,
     pub scanners: Vec<ScannerConfig>,
     pub boards: Vec<BoardConfig>,
     pub compartments: Vec<CompartmentConfig>,
+}
+
+/// A copy of the records into `dir` every `every`, the newest `keep` kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSchedule {
+    pub dir: std::path::PathBuf,
+    pub every: std::time::Duration,
+    pub keep: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,9 +16,18 @@ pub struct RawConfig {
     pub languages: Option<Spanned<RawLanguages>>,
     pub doors: Option<Spanned<RawDoors>>,
     pub camera: Option<Spanned<RawCamera>>,
+    pub backups: Option<Spanned<RawBackups>>,
     pub scanners: Vec<Spanned<RawScanner>>,
     pub boards: Vec<Spanned<RawBoard>>,
     pub compartments: Vec<Spanned<RawCompartment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackups {
+    pub dir: Spanned<String>,
+    pub every_hours: Option<Spanned<u32>>,
+    pub keep: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +137,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         languages: None,
         doors: None,
         camera: None,
+        backups: None,
         scanners: Vec::new(),
         boards: Vec::new(),
         compartments: Vec::new(),
@@ -139,6 +149,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
             "languages" => one(value, report).map(|v| raw.languages = Some(v)),
             "doors" => one(value, report).map(|v| raw.doors = Some(v)),
             "camera" => one(value, report).map(|v| raw.camera = Some(v)),
+            "backups" => one(value, report).map(|v| raw.backups = Some(v)),
             "scanners" => each(key, value, report).map(|v| raw.scanners = v),
             "boards" => each(key, value, report).map(|v| raw.boards = v),
             "compartments" => each(key, value, report).map(|v| raw.compartments = v),
@@ -146,7 +157,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
                 report.error(
                     key.span(),
                     format!(
-                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `scanners`, `boards`, `compartments`"
+                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `backups`, `scanners`, `boards`, `compartments`"
                     ),
                 );
                 None
@@ -164,6 +175,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         languages: raw.languages,
         doors: raw.doors,
         camera: raw.camera,
+        backups: raw.backups,
         scanners: raw.scanners,
         boards: raw.boards,
         compartments: raw.compartments,
@@ -176,6 +188,7 @@ struct RestOfConfig {
     languages: Option<Spanned<RawLanguages>>,
     doors: Option<Spanned<RawDoors>>,
     camera: Option<Spanned<RawCamera>>,
+    backups: Option<Spanned<RawBackups>>,
     scanners: Vec<Spanned<RawScanner>>,
     boards: Vec<Spanned<RawBoard>>,
     compartments: Vec<Spanned<RawCompartment>>,

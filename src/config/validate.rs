@@ -28,6 +28,7 @@ pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
         doors: doors(raw.doors.as_ref(), &mut report),
         languages: languages(raw.languages.as_ref(), &mut report),
         camera: camera(raw.camera.as_ref(), &mut report),
+        backups: backups(raw.backups.as_ref(), &mut report),
         scanners: raw
             .scanners
             .iter()
@@ -282,6 +283,30 @@ fn languages(raw: Option<&Spanned<RawLanguages>>, report: &mut Reporter) -> Lang
         default: l.default.get_ref().clone(),
         available: l.available.get_ref().clone(),
     }
+}
+
+fn backups(raw: Option<&Spanned<RawBackups>>, report: &mut Reporter) -> Option<BackupSchedule> {
+    let b = raw?.get_ref();
+    let dir = b.dir.get_ref().trim();
+    if !dir.starts_with('/') {
+        report.error(
+            b.dir.span(),
+            "backups dir must be an absolute path (on another disk than the data, if the panel has one)",
+        );
+        return None;
+    }
+    let hours = bounded(
+        &b.every_hours,
+        1..=24 * 31,
+        24,
+        "backups every_hours",
+        report,
+    );
+    Some(BackupSchedule {
+        dir: dir.into(),
+        every: std::time::Duration::from_secs(u64::from(hours) * 3600),
+        keep: bounded(&b.keep, 1..=1000, 7, "backups keep", report),
+    })
 }
 
 fn camera(raw: Option<&Spanned<RawCamera>>, report: &mut Reporter) -> CameraConfig {

@@ -217,6 +217,14 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking: Option<String>,
     },
+    /// A scheduled backup was made (`deleted`: older ones rotated out).
+    BackupMade {
+        file: String,
+        deleted: usize,
+    },
+    BackupFailed {
+        error: String,
+    },
     /// At start-up the log no longer reached the head anchored beside it
     /// (see audit.rs): history the kiosk had written is gone.
     LogRolledBack {

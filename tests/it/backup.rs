@@ -149,3 +149,73 @@ fn a_backup_from_an_older_version_is_restored_and_brought_up_to_date() {
         "{lookup:?}"
     );
 }
+
+#[test]
+fn scheduled_backups_are_made_at_once_when_due_and_rotated() {
+    use locker_kiosk::app::backups;
+    use locker_kiosk::config::BackupSchedule;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let schedule = BackupSchedule {
+        dir: dir.path().join("backups"),
+        every: std::time::Duration::from_secs(3600),
+        keep: 3,
+    };
+    let store = seeded_store(&data);
+    // None there yet: due at once; the kiosk's schedule makes one.
+    assert_eq!(
+        backups::due_in(&schedule, std::time::SystemTime::now()),
+        std::time::Duration::ZERO
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = locker_kiosk::config::Config::demo();
+    let service = locker_kiosk::app::Service::start(store, config, runtime.handle());
+    {
+        let _entered = runtime.enter();
+        backups::spawn(&service, data.clone(), schedule.clone());
+    }
+    crate::common::until_in_store(&runtime, &service, "the first backup", |s| {
+        !s.events()
+            .recent(Some("backup_made"), 1)
+            .unwrap()
+            .is_empty()
+    });
+    assert_eq!(backups::existing(&schedule.dir).len(), 1);
+    let due = backups::due_in(&schedule, std::time::SystemTime::now());
+    assert!(due > std::time::Duration::from_secs(3590), "{due:?}");
+
+    // Four more, an hour apart: the newest three are kept.
+    let start = locker_kiosk::app::system::now();
+    for hour in 1..=4 {
+        let at = Timestamp(start.0 + hour * 3_600_000);
+        let (file, _) = backups::run_once(&data, &schedule, at).unwrap();
+        assert!(file.ends_with(backups::file_name(at)));
+    }
+    let kept = backups::existing(&schedule.dir);
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    assert!(kept[2].ends_with(backups::file_name(Timestamp(start.0 + 4 * 3_600_000))));
+    for file in &kept {
+        let found = locker_kiosk::store::inspect(file).unwrap();
+        assert_eq!(found.locker_id.as_deref(), Some("demo-1"));
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
+
+#[test]
+fn the_backup_schedule_is_read_from_the_configuration_with_its_mistakes_named() {
+    use locker_kiosk::config::{Config, ConfigSource};
+    let base = locker_kiosk::config::DEMO_LAYOUT;
+    let good =
+        format!("{base}\n[backups]\ndir = \"/var/backups/locker\"\nevery_hours = 12\nkeep = 14\n");
+    let config = Config::parse(&good, ConfigSource::BuiltInDemo).unwrap();
+    let schedule = config.backups.unwrap();
+    assert_eq!(schedule.every, std::time::Duration::from_secs(12 * 3600));
+    assert_eq!(schedule.keep, 14);
+    let bad = format!("{base}\n[backups]\ndir = \"backups\"\nkeep = 0\n");
+    let errors = Config::parse(&bad, ConfigSource::BuiltInDemo)
+        .unwrap_err()
+        .to_string();
+    assert!(errors.contains("absolute path"), "{errors}");
+    assert!(Config::demo().backups.is_none());
+}
