@@ -14,6 +14,8 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hardware;
 pub mod scanning;
 pub mod store;

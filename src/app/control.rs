@@ -120,20 +120,36 @@ fn answer(service: &Service, runtime: &tokio::runtime::Handle, stream: UnixStrea
         .read_until(b'\n', &mut line);
     let answer = match read {
         Ok(_) if line.len() > MAX_REQUEST => Answer::Error("the request is too long".into()),
-        Ok(_) => match serde_json::from_slice::<Envelope>(&line) {
-            Ok(mut envelope) => {
-                envelope.actor = attributed(&envelope.actor, peer);
+        Ok(_) => match read_request(&line) {
+            Ok((actor, request)) => {
+                let envelope = Envelope {
+                    actor: attributed(&actor, peer),
+                    request,
+                };
                 runtime.block_on(carry_out(service, envelope))
             }
-            Err(e) => Answer::Error(format!(
-                "the kiosk did not understand the request ({e}); is this locker-kiosk the same version as the running kiosk?"
-            )),
+            Err(e) => Answer::Error(e),
         },
         Err(e) => Answer::Error(format!("reading the request failed: {e}")),
     };
     let mut reply = serde_json::to_vec(&answer).unwrap_or_default();
     reply.push(b'\n');
     let _ = writer.write_all(&reply);
+}
+
+/// One request line as a client sends it: who it says it is, and what it
+/// asks. Fuzzed (`fuzz/`, and replayed in the suite).
+pub fn read_request(line: &[u8]) -> Result<(String, StaffRequest), String> {
+    if line.len() > MAX_REQUEST {
+        return Err("the request is too long".into());
+    }
+    serde_json::from_slice::<Envelope>(line)
+        .map(|envelope| (envelope.actor, envelope.request))
+        .map_err(|e| {
+            format!(
+                "the kiosk did not understand the request ({e}); is this locker-kiosk the same version as the running kiosk?"
+            )
+        })
 }
 
 /// The user id of the process at the other end of `stream`.

@@ -20,6 +20,7 @@ mod crash;
 mod decode;
 mod demo;
 mod dropoff_property;
+mod fuzz_replay;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;
