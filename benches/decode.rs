@@ -40,10 +40,10 @@ pub fn run(full: bool, corpus: Option<PathBuf>) {
     let repeats = if full { 7 } else { 1 };
     let mut decoder = Decoder::default();
     println!(
-        "{:<12} {:>7} {:>7} {:>11} {:>11}",
-        "set", "images", "decoded", "median ms", "p95 ms"
+        "{:<12} {:>7} {:>7} {:>8} {:>11} {:>11}",
+        "set", "images", "decoded", "misread", "median ms", "p95 ms"
     );
-    let (mut all_images, mut all_decoded, mut all_times) = (0, 0, Vec::new());
+    let (mut all_images, mut all_decoded, mut all_misread, mut all_times) = (0, 0, 0, Vec::new());
     for set in sets {
         let mut images: Vec<PathBuf> = std::fs::read_dir(&set)
             .unwrap()
@@ -52,7 +52,7 @@ pub fn run(full: bool, corpus: Option<PathBuf>) {
             .filter(|p| p.extension().is_some_and(|e| e == "png" || e == "jpg"))
             .collect();
         images.sort();
-        let mut decoded = 0;
+        let (mut decoded, mut misread) = (0, 0);
         let mut times = Vec::new();
         for image_path in &images {
             let expected =
@@ -68,26 +68,32 @@ pub fn run(full: bool, corpus: Option<PathBuf>) {
             }
             runs.sort();
             times.push(median(&runs));
-            if text.as_deref() == Some(expected.as_str()) {
-                decoded += 1;
+            match text.as_deref() {
+                Some(text) if text == expected => decoded += 1,
+                Some(text) => {
+                    misread += 1;
+                    println!("misread: {} as {text:?}", image_path.display());
+                }
+                None => {}
             }
         }
         times.sort();
         let name = set.file_name().unwrap().to_string_lossy().to_string();
         println!(
-            "{name:<12} {:>7} {decoded:>7} {:>11.3} {:>11.3}",
+            "{name:<12} {:>7} {decoded:>7} {misread:>8} {:>11.3} {:>11.3}",
             images.len(),
             median(&times).as_secs_f64() * 1e3,
             p95(&times).as_secs_f64() * 1e3
         );
         all_images += images.len();
         all_decoded += decoded;
+        all_misread += misread;
         all_times.extend(times);
     }
     all_times.sort();
     if !all_times.is_empty() {
         println!(
-            "{:<12} {all_images:>7} {all_decoded:>7} {:>11.3} {:>11.3}",
+            "{:<12} {all_images:>7} {all_decoded:>7} {all_misread:>8} {:>11.3} {:>11.3}",
             "all",
             median(&all_times).as_secs_f64() * 1e3,
             p95(&all_times).as_secs_f64() * 1e3

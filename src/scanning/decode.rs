@@ -235,11 +235,19 @@ impl Decoder {
             self.read(&mut bitmap, hard)
         }));
         match result {
-            Ok(Some(found)) => Some(Decoded {
-                symbology: Symbology::of(found.getBarcodeFormat())?,
-                text: found.getText().to_string(),
-                hard_pass: hard,
-            }),
+            Ok(Some(found)) => {
+                let symbology = Symbology::of(found.getBarcodeFormat())?;
+                let text = found.getText().to_string();
+                if !quiet_zones_clear(luma, width, height, symbology, &text, found.getPoints()) {
+                    tracing::debug!(symbology = symbology.name(), %text, "a 1D read without its quiet zones: not trusted");
+                    return None;
+                }
+                Some(Decoded {
+                    symbology,
+                    text,
+                    hard_pass: hard,
+                })
+            }
             Ok(None) => None,
             Err(_) => {
                 tracing::warn!(
@@ -252,4 +260,142 @@ impl Decoder {
             }
         }
     }
+}
+
+/// How far, in modules, the outer bars must reach beyond the scan line on
+/// both sides. Real bars are 20 to 70 modules tall.
+const BAR_REACH_MODULES: f32 = 1.5;
+
+/// Light modules a 1D read must show on each side of its bars. The
+/// standards ask for 7 (EAN-8) to 11 (EAN-13's left), 10 for ITF; 5 keeps
+/// tightly framed codes while a code read inside a longer one's bars (an
+/// EAN-8 in an EAN-13, a short ITF in a long one) has bars there.
+const QUIET_MODULES: f32 = 5.0;
+
+/// Whether a 1D read has clear quiet zones on both sides along its scan
+/// line, inside the frame: rxing's own checks allow as little as one
+/// guard's width, which lets part of a longer code read as a valid
+/// shorter one. QR, DataMatrix and PDF417 carry error correction and are
+/// not checked here; nor are Code 128 and Code 39, whose readers check
+/// their quiet zones themselves.
+fn quiet_zones_clear(
+    luma: &[u8],
+    width: u32,
+    height: u32,
+    symbology: Symbology,
+    text: &str,
+    points: &[rxing::Point],
+) -> bool {
+    // Modules between the two points rxing gives, and from each point out
+    // to the bars' outer edge (see its readers: guard centres for EAN and
+    // UPC, the inner ends of start and stop for ITF).
+    let (span, before, after) = match symbology {
+        Symbology::Ean13 | Symbology::UpcA => (92.0, 1.5, 1.5),
+        Symbology::Ean8 => (64.0, 1.5, 1.5),
+        Symbology::UpcE => (46.5, 1.5, 3.0),
+        Symbology::Itf => (9.0 * text.len() as f32, 4.0, 5.0),
+        _ => return true,
+    };
+    let [first, .., last] = points else {
+        return true;
+    };
+    let (dx, dy) = (last.x - first.x, last.y - first.y);
+    // Along a row or a column (a rotated pass); anything else is not ours
+    // to judge.
+    let along_row = dy.abs() <= 1.0;
+    if !along_row && dx.abs() > 1.0 {
+        return true;
+    }
+    let length = if along_row { dx.abs() } else { dy.abs() };
+    if length < 1.0 {
+        return false;
+    }
+    let module = length / span;
+    let (w, h) = (width as i64, height as i64);
+    // Samples along the scan line, 3 lines thick; out of the frame is None.
+    let pixel = |at: f32, across: i64| -> Option<u8> {
+        let (x, y) = if along_row {
+            (at.floor() as i64, first.y.round() as i64 + across)
+        } else {
+            (first.x.round() as i64 + across, at.floor() as i64)
+        };
+        (x >= 0 && y >= 0 && x < w && y < h).then(|| luma[(y * w + x) as usize])
+    };
+    let (start, end) = if along_row {
+        (first.x.min(last.x), first.x.max(last.x))
+    } else {
+        (first.y.min(last.y), first.y.max(last.y))
+    };
+    // Light and dark as this code's own bars and spaces have them.
+    let (mut darkest, mut lightest) = (u8::MAX, u8::MIN);
+    let mut at = start;
+    while at <= end {
+        if let Some(v) = pixel(at, 0) {
+            darkest = darkest.min(v);
+            lightest = lightest.max(v);
+        }
+        at += 1.0;
+    }
+    let threshold = (u16::from(darkest) + u16::from(lightest)) / 2;
+    // Light enough: 85 % of the samples (a speck of dirt is allowed).
+    // A photo framed tightly may put the last modules of a zone out of
+    // the frame: up to two modules' worth count as light, more do not
+    // (a code cut by the frame's edge is not to be trusted).
+    let zone_clear = |from: f32, to: f32| -> bool {
+        let (mut light, mut all, mut outside) = (0u32, 0u32, 0u32);
+        let mut at = from;
+        while at < to {
+            for across in -1..=1 {
+                all += 1;
+                match pixel(at, across) {
+                    Some(v) if u16::from(v) > threshold => light += 1,
+                    Some(_) => {}
+                    None => outside += 1,
+                }
+            }
+            at += 1.0;
+        }
+        // None for ITF: without a check digit, a code cut by the frame
+        // reads as a shorter valid one.
+        let allowed_outside = if symbology == Symbology::Itf {
+            0
+        } else {
+            (2.0 * module * 3.0) as u32
+        };
+        all == 0 || (outside <= allowed_outside && (light + outside) * 20 >= all * 17)
+    };
+    let left_edge = start - before * module;
+    let right_edge = end + after * module;
+    // The first and last bars go on across the scan line both ways: a
+    // line that leaves a tilted code through its top or bottom reads part
+    // of it, and there its bars end.
+    let dark = |from: f32, to: f32, across: i64| -> bool {
+        let mut at = from;
+        while at <= to {
+            // Thin bars blur grey: darker than halfway to the paper counts.
+            if pixel(at, across)
+                .is_some_and(|v| u16::from(v) < (threshold + u16::from(lightest)) / 2)
+            {
+                return true;
+            }
+            at += 1.0;
+        }
+        false
+    };
+    let reach = (BAR_REACH_MODULES * module).round().max(2.0) as i64;
+    // Only for the codes that part of a longer one can pass for: ITF (no
+    // check digit) and the short EAN-8 and UPC-E. A full-length EAN-13 or
+    // UPC-A read from part of a code fails its check digit or the quiet
+    // zones, and photos with short bars keep their reads.
+    let bars_go_on = !matches!(
+        symbology,
+        Symbology::Itf | Symbology::Ean8 | Symbology::UpcE
+    ) || [-reach, reach].into_iter().all(|across| {
+        dark(left_edge - 2.0 * module, left_edge + 3.0 * module, across)
+            && dark(right_edge - 3.0 * module, right_edge + 2.0 * module, across)
+    });
+    // The module next to the bars is left out: blur smears the bar into it.
+    bars_go_on
+        && zone_clear(left_edge - QUIET_MODULES * module, left_edge - module)
+        && zone_clear(right_edge + module, right_edge + QUIET_MODULES * module)
 }

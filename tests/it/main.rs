@@ -18,6 +18,7 @@ mod cli_doors;
 mod config;
 mod crash;
 mod decode;
+mod decode_misreads;
 mod demo;
 mod dropoff_property;
 mod fuzz_replay;
