@@ -101,16 +101,22 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
             decision,
         });
     }
-    let mut waiting: Vec<(CompartmentNumber, i64)> = store
-        .parcels()
-        .in_locker()?
-        .into_iter()
-        .filter(|p| p.status == crate::domain::ParcelStatus::Deposited)
-        .filter_map(|p| p.compartment.map(|c| (c, p.id)))
-        .collect();
-    waiting.dedup_by_key(|(c, _)| *c);
-    for (number, _) in waiting {
-        if let Some(decision) = settle_pickup(store, number, now)? {
+    // Deposited parcels by compartment (`in_locker` is ordered by it).
+    let mut waiting: Vec<(CompartmentNumber, Vec<i64>)> = Vec::new();
+    for parcel in store.parcels().in_locker()? {
+        let Some(number) = parcel.compartment else {
+            continue;
+        };
+        if parcel.status != crate::domain::ParcelStatus::Deposited {
+            continue;
+        }
+        match waiting.last_mut() {
+            Some((last, ids)) if *last == number => ids.push(parcel.id),
+            _ => waiting.push((number, vec![parcel.id])),
+        }
+    }
+    for (number, parcels) in waiting {
+        if let Some(decision) = settle_pickup(store, number, parcels, now)? {
             settled.push(Settled {
                 compartment: number,
                 decision,
@@ -215,9 +221,11 @@ fn settle_deposit(
     Ok(Decision::Deposited { tracking })
 }
 
+/// `parcels`: those waiting in compartment `number`.
 fn settle_pickup(
     store: &mut Store,
     number: CompartmentNumber,
+    parcels: Vec<i64>,
     now: Timestamp,
 ) -> Result<Option<Decision>> {
     let Some(intent) = store.events().last_intent(number)? else {
@@ -230,15 +238,6 @@ fn settle_pickup(
     if !after.opened || after.collected {
         return Ok(None);
     }
-    let parcels: Vec<i64> = store
-        .parcels()
-        .in_locker()?
-        .into_iter()
-        .filter(|p| {
-            p.compartment == Some(number) && p.status == crate::domain::ParcelStatus::Deposited
-        })
-        .map(|p| p.id)
-        .collect();
     for parcel in &parcels {
         store.parcels().collect(*parcel, now)?;
     }

@@ -255,8 +255,7 @@ fn a_kiosk_stopped_dead_at_an_open_deposit_door_flags_it_at_the_next_start() {
     let mut store = loop {
         match Store::open(dir.path()) {
             Ok(store) => break store,
-            Err(e) if started.elapsed() < Duration::from_secs(10) => {
-                let _ = e;
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(e) => panic!("{e}"),
