@@ -2,8 +2,9 @@
 //! records show begun but not finished (the kiosk was killed, the power
 //! cut) is settled from what the doors were seen doing, and said in the
 //! log (`reconciled`). No flow survives a restart, so every compartment
-//! still held for a deposit is such an action, and so is a pickup whose
-//! door was seen open but whose parcels are still waiting.
+//! still held for a deposit is such an action, and so is the last intent
+//! at a compartment holding a parcel when that intent's door was seen
+//! open and its record never followed.
 //!
 //! - A deposit whose door was never seen open: nothing went in; the
 //!   compartment is free again.
@@ -16,10 +17,21 @@
 //! - A pickup whose door was seen open: the parcels were handed over; they
 //!   are recorded collected and their code is spent, so it never opens the
 //!   door again.
+//! - A take-back whose door was seen open and then closed: the courier has
+//!   the parcel (retrieved, or returned); open and not closed: flagged.
+//! - A courier's undo whose door was seen open: flagged (the parcel may or
+//!   may not have come out).
+//! - A staff removal whose door was seen open: removed, with its reason.
+//! - A staff move with a door seen open: both compartments flagged, for
+//!   staff to say which holds the parcel.
+//!
+//! Each decision is recorded as `reconciled` at its compartment, which
+//! also marks the action settled for later starts.
 
 use crate::app::kiosk::records::Settings;
 use crate::app::system::OsEntropy;
-use crate::domain::{CompartmentNumber, CompartmentState, Timestamp};
+use crate::domain::maintenance::RemovalReason;
+use crate::domain::{CompartmentNumber, CompartmentState, ParcelStatus, Timestamp};
 use crate::store::event::NotifiedParcel;
 use crate::store::{Event, EventRecord, NewDeposit, NewEvent, Result, Store};
 
@@ -38,6 +50,8 @@ pub enum Decision {
     Deposited { tracking: String },
     Flagged { tracking: String },
     Collected { parcels: Vec<i64> },
+    TakenBack { tracking: String },
+    Removed { tracking: String },
 }
 
 impl Decision {
@@ -47,6 +61,8 @@ impl Decision {
             Decision::Deposited { .. } => "deposited",
             Decision::Flagged { .. } => "flagged",
             Decision::Collected { .. } => "collected",
+            Decision::TakenBack { .. } => "taken_back",
+            Decision::Removed { .. } => "removed",
         }
     }
 }
@@ -55,19 +71,20 @@ impl Decision {
 struct Seen {
     opened: bool,
     closed_after_open: bool,
-    collected: bool,
+    /// The action was recorded as done (or settled at an earlier start).
+    finished: bool,
 }
 
 fn seen(after: &[EventRecord]) -> Seen {
     let mut seen = Seen {
         opened: false,
         closed_after_open: false,
-        collected: false,
+        finished: false,
     };
     for event in after {
         match event.kind.as_str() {
             "door_opened" => seen.opened = true,
-            "door_open_outcome"
+            "door_open_outcome" | "maintenance_open"
                 if matches!(
                     event.detail["outcome"].as_str(),
                     Some("opened" | "already_open")
@@ -76,8 +93,9 @@ fn seen(after: &[EventRecord]) -> Seen {
                 seen.opened = true
             }
             "door_closed" if seen.opened => seen.closed_after_open = true,
-            "parcel_collected" | "parcel_deposited" | "deposit_undone" | "parcel_retrieved" => {
-                seen.collected = true
+            "parcel_collected" | "parcel_deposited" | "deposit_undone" | "parcel_retrieved"
+            | "parcel_returned" | "parcel_removed" | "parcel_moved" | "reconciled" => {
+                seen.finished = true
             }
             _ => {}
         }
@@ -101,33 +119,31 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
             decision,
         });
     }
-    // Deposited parcels by compartment (`in_locker` is ordered by it).
-    let mut waiting: Vec<(CompartmentNumber, Vec<i64>)> = Vec::new();
+    // Parcels in the locker by compartment (`in_locker` is ordered by it).
+    let mut held: Vec<(CompartmentNumber, Vec<Held>)> = Vec::new();
     for parcel in store.parcels().in_locker()? {
         let Some(number) = parcel.compartment else {
             continue;
         };
-        if parcel.status != crate::domain::ParcelStatus::Deposited {
-            continue;
-        }
-        match waiting.last_mut() {
-            Some((last, ids)) if *last == number => ids.push(parcel.id),
-            _ => waiting.push((number, vec![parcel.id])),
+        let this = Held {
+            id: parcel.id,
+            tracking: parcel.tracking,
+            waiting: parcel.status == ParcelStatus::Deposited,
+        };
+        match held.last_mut() {
+            Some((last, parcels)) if *last == number => parcels.push(this),
+            _ => held.push((number, vec![this])),
         }
     }
-    for (number, parcels) in waiting {
-        if let Some(decision) = settle_pickup(store, number, parcels, now)? {
-            settled.push(Settled {
-                compartment: number,
-                decision,
-            });
-        }
+    for (number, parcels) in held {
+        settled.extend(settle_held(store, number, &parcels, now)?);
     }
     for done in &settled {
         let tracking = match &done.decision {
-            Decision::Deposited { tracking } | Decision::Flagged { tracking } => {
-                Some(tracking.clone())
-            }
+            Decision::Deposited { tracking }
+            | Decision::Flagged { tracking }
+            | Decision::TakenBack { tracking }
+            | Decision::Removed { tracking } => Some(tracking.clone()),
             _ => None,
         };
         let event = Event::Reconciled {
@@ -143,6 +159,144 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
     Ok(settled)
 }
 
+/// A parcel in a compartment.
+struct Held {
+    id: i64,
+    tracking: String,
+    /// Deposited (a pickup code opens it), not expired.
+    waiting: bool,
+}
+
+/// Flags `number` faulty for staff, saying why.
+fn flag(
+    store: &mut Store,
+    number: CompartmentNumber,
+    reason: String,
+    now: Timestamp,
+) -> Result<()> {
+    store
+        .compartments()
+        .set_state(number, &CompartmentState::Faulty { reason }, ACTOR, now)
+}
+
+/// The last door action at a compartment that holds `parcels`, settled if
+/// the kiosk stopped in it.
+fn settle_held(
+    store: &mut Store,
+    number: CompartmentNumber,
+    parcels: &[Held],
+    now: Timestamp,
+) -> Result<Vec<Settled>> {
+    let Some(intent) = store.events().last_intent(number)? else {
+        return Ok(Vec::new());
+    };
+    let after = seen(&store.events().at_compartment_after(number, intent.id)?);
+    let purpose = intent.detail["purpose"].as_str().unwrap_or_default();
+    // The parcel the intent names, if it is still here.
+    let named = parcels.iter().find(|p| Some(p.id) == intent.parcel);
+    let here = |decision| {
+        vec![Settled {
+            compartment: number,
+            decision,
+        }]
+    };
+    if after.finished {
+        return Ok(Vec::new());
+    }
+    match purpose {
+        "pickup" if after.opened => {
+            let waiting: Vec<i64> = parcels.iter().filter(|p| p.waiting).map(|p| p.id).collect();
+            if waiting.is_empty() {
+                return Ok(Vec::new());
+            }
+            for parcel in &waiting {
+                store.parcels().collect(*parcel, now)?;
+            }
+            Ok(here(Decision::Collected { parcels: waiting }))
+        }
+        "take_back" if after.opened => {
+            let Some(parcel) = named else {
+                return Ok(Vec::new());
+            };
+            let tracking = parcel.tracking.clone();
+            let courier = intent
+                .actor
+                .strip_prefix("courier:")
+                .and_then(|id| id.parse::<i64>().ok());
+            match courier {
+                // Opened, then shut: the courier took it, as a take-back
+                // that ran to its end records.
+                Some(courier) if after.closed_after_open => {
+                    store.parcels().take_back(parcel.id, courier, now)?;
+                    Ok(here(Decision::TakenBack { tracking }))
+                }
+                _ => {
+                    let reason = format!(
+                        "a take-back of {tracking} was interrupted (the kiosk stopped while its door was open): check whether the parcel is still inside"
+                    );
+                    flag(store, number, reason, now)?;
+                    Ok(here(Decision::Flagged { tracking }))
+                }
+            }
+        }
+        "undo" if after.opened => {
+            let tracking = parcels
+                .first()
+                .map(|p| p.tracking.clone())
+                .unwrap_or_default();
+            let reason = format!(
+                "a courier's undo of {tracking} was interrupted after its door opened: check whether the parcel is still inside"
+            );
+            flag(store, number, reason, now)?;
+            Ok(here(Decision::Flagged { tracking }))
+        }
+        "remove" if after.opened => {
+            let Some(parcel) = named else {
+                return Ok(Vec::new());
+            };
+            let reason = intent.detail["reason"]
+                .as_str()
+                .and_then(RemovalReason::from_name)
+                .unwrap_or(RemovalReason::Other);
+            // Staff had the door open to take it out: as a removal that
+            // ran to its end records.
+            store
+                .parcels()
+                .remove(parcel.id, reason, true, &intent.actor, now)?;
+            Ok(here(Decision::Removed {
+                tracking: parcel.tracking.clone(),
+            }))
+        }
+        "move" => {
+            let (Some(parcel), Some(to)) = (named, intent.detail["to"].as_u64()) else {
+                return Ok(Vec::new());
+            };
+            let to = to as CompartmentNumber;
+            let target = seen(&store.events().at_compartment_after(to, intent.id)?);
+            if target.finished || !(after.opened || target.opened) {
+                return Ok(Vec::new());
+            }
+            // Staff may or may not have carried it over: both doors are
+            // held for them to look.
+            let tracking = parcel.tracking.clone();
+            let reason = format!(
+                "a move of {tracking} from {number} to {to} was interrupted: check which of the two compartments holds it"
+            );
+            flag(store, number, reason.clone(), now)?;
+            flag(store, to, reason, now)?;
+            let mut both = here(Decision::Flagged {
+                tracking: tracking.clone(),
+            });
+            both.push(Settled {
+                compartment: to,
+                decision: Decision::Flagged { tracking },
+            });
+            Ok(both)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
 fn settle_deposit(
     store: &mut Store,
     number: CompartmentNumber,
@@ -156,6 +310,7 @@ fn settle_deposit(
             tracking: Some(tracking),
             recipient: Some(recipient),
             announced,
+            ..
         }) if purpose == "deposit" => Some((tracking, recipient, announced, i.actor.clone())),
         _ => None,
     });
@@ -219,27 +374,4 @@ fn settle_deposit(
         store.events().record(now, &NewEvent::new(message, ACTOR))?;
     }
     Ok(Decision::Deposited { tracking })
-}
-
-/// `parcels`: those waiting in compartment `number`.
-fn settle_pickup(
-    store: &mut Store,
-    number: CompartmentNumber,
-    parcels: Vec<i64>,
-    now: Timestamp,
-) -> Result<Option<Decision>> {
-    let Some(intent) = store.events().last_intent(number)? else {
-        return Ok(None);
-    };
-    if intent.detail["purpose"] != "pickup" {
-        return Ok(None);
-    }
-    let after = seen(&store.events().at_compartment_after(number, intent.id)?);
-    if !after.opened || after.collected {
-        return Ok(None);
-    }
-    for parcel in &parcels {
-        store.parcels().collect(*parcel, now)?;
-    }
-    Ok(Some(Decision::Collected { parcels }))
 }

@@ -11,8 +11,9 @@ use clap::{Args, ValueEnum};
 
 use super::GlobalArgs;
 use crate::app::Service;
-use crate::app::kiosk::{CourierAction, Headless, Input, KioskView, Page};
+use crate::app::kiosk::{CourierAction, CourierNotice, Headless, Input, KioskView, Page};
 use crate::domain::SizeClass;
+use crate::domain::dropoff::DropoffNotice;
 use crate::store::Store;
 
 #[derive(Debug, Args)]
@@ -26,6 +27,13 @@ pub enum Scenario {
     DropOff,
     /// Alice collects her parcel with her PIN.
     Pickup,
+    /// Dana takes back Carla's expired parcel.
+    TakeBack,
+    /// Staff move Alice's parcel from door 2 to door 5 (maintenance's
+    /// code, as its screen runs it).
+    Move,
+    /// Staff take Bob's parcel out of door 10, damaged.
+    Remove,
 }
 
 pub fn run(global: &GlobalArgs, args: &ExerciseArgs) -> ExitCode {
@@ -52,7 +60,14 @@ fn exercise(global: &GlobalArgs, scenario: Scenario) -> Result<(), String> {
     let mut config = global
         .load_config()
         .map_err(|errors| format!("the configuration has errors:\n{errors}"))?;
-    config.doors.simulated_close_after = Some(Duration::from_millis(150));
+    // Doors shut soon after opening, as a quick hand would; door 20 of the
+    // take-back is on the demo's second bus, polled less often, so it
+    // stays open long enough for its sensor to be read.
+    let close_after = match scenario {
+        Scenario::TakeBack => 500,
+        _ => 150,
+    };
+    config.doors.simulated_close_after = Some(Duration::from_millis(close_after));
     let mut store = Store::open(&global.data_dir()).map_err(|e| e.to_string())?;
     let now = crate::app::system::now();
     store
@@ -69,6 +84,10 @@ fn exercise(global: &GlobalArgs, scenario: Scenario) -> Result<(), String> {
     let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
         let _ = views.send(view.clone());
     });
+    if let Some(done) = staff_action(&service, &runtime, scenario) {
+        drop(kiosk);
+        return done;
+    }
     let step = std::cell::Cell::new(0);
     let next = |view: &KioskView| -> Option<bool> {
         // Each arm: the view that allows the next input, and that input.
@@ -103,7 +122,29 @@ fn exercise(global: &GlobalArgs, scenario: Scenario) -> Result<(), String> {
                 kiosk.send(Input::Leave);
                 false
             }
-            (Scenario::DropOff, 5, Page::Home) | (Scenario::Pickup, 2, Page::Home) => true,
+            (Scenario::TakeBack, 0, Page::Home) => {
+                kiosk.send(Input::DeliverChosen);
+                keys(&kiosk, "4711");
+                false
+            }
+            (Scenario::TakeBack, 1, Page::CourierScan) => {
+                kiosk.send(Input::Courier(CourierAction::TakeBack));
+                false
+            }
+            (Scenario::TakeBack, 2, Page::CourierScan)
+                if view.courier.notice
+                    == CourierNotice::Flow(DropoffNotice::TakenBack { count: 1 }) =>
+            {
+                kiosk.send(Input::Courier(CourierAction::Finish));
+                false
+            }
+            (Scenario::TakeBack, 3, Page::CourierDone) => {
+                kiosk.send(Input::Leave);
+                false
+            }
+            (Scenario::DropOff, 5, Page::Home)
+            | (Scenario::Pickup, 2, Page::Home)
+            | (Scenario::TakeBack, 4, Page::Home) => true,
             _ => return None,
         };
         step.set(step.get() + 1);
@@ -111,15 +152,45 @@ fn exercise(global: &GlobalArgs, scenario: Scenario) -> Result<(), String> {
         Some(done)
     };
     let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        let view = seen
-            .recv_timeout(left)
-            .map_err(|_| format!("the visit stalled at step {}", step.get()))?;
+        let Ok(view) = seen.recv_timeout(left) else {
+            let shown = last.map(|v: KioskView| (v.page, v.courier.notice));
+            return Err(format!(
+                "the visit stalled at step {} (last shown: {shown:?})",
+                step.get()
+            ));
+        };
         if next(&view) == Some(true) {
             break;
         }
+        last = Some(view);
     }
     let _ = runtime.block_on(kiosk.stop());
     Ok(())
+}
+
+/// The staff scenarios: maintenance's own functions, as its screen calls
+/// them; `None` for a scenario of the kiosk's flows.
+fn staff_action(
+    service: &Service,
+    runtime: &tokio::runtime::Runtime,
+    scenario: Scenario,
+) -> Option<Result<(), String>> {
+    use crate::app::maintenance::parcels::{ParcelActionResult, move_parcel, remove};
+    use crate::domain::maintenance::{PinHolder, RemovalReason};
+    let by = PinHolder::Staff("alex".into());
+    let result = match scenario {
+        Scenario::Move => runtime.block_on(move_parcel(service, &by, 1, 5)),
+        Scenario::Remove => {
+            runtime.block_on(remove(service, &by, 2, RemovalReason::Damaged, false))
+        }
+        _ => return None,
+    };
+    println!("step 1");
+    Some(match result {
+        ParcelActionResult::Moved { .. } | ParcelActionResult::Removed => Ok(()),
+        other => Err(format!("staff's action failed: {other:?}")),
+    })
 }

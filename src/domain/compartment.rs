@@ -233,6 +233,9 @@ pub enum OpenOutcome {
     Jammed,
     /// The board did not answer.
     NoReply,
+    /// Never sent: the records could not take its intent, so the door
+    /// stayed shut on purpose. Nothing is wrong with the door.
+    NotSent,
 }
 
 impl OpenOutcome {
@@ -246,6 +249,7 @@ impl OpenOutcome {
             OpenOutcome::AlreadyOpen => "already_open",
             OpenOutcome::Jammed => "jammed",
             OpenOutcome::NoReply => "no_reply",
+            OpenOutcome::NotSent => "not_sent",
         }
     }
 }

@@ -180,6 +180,18 @@ pub enum RemovalReason {
 }
 
 impl RemovalReason {
+    pub const ALL: [RemovalReason; 4] = [
+        RemovalReason::HandedToRecipient,
+        RemovalReason::Damaged,
+        RemovalReason::NotInCompartment,
+        RemovalReason::Other,
+    ];
+
+    /// The reason [`RemovalReason::name`] names.
+    pub fn from_name(name: &str) -> Option<RemovalReason> {
+        RemovalReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             RemovalReason::HandedToRecipient => "handed_to_recipient",
@@ -280,7 +292,7 @@ impl OpenAllSummary {
                 OpenOutcome::Opened => summary.opened += 1,
                 OpenOutcome::AlreadyOpen => summary.already_open += 1,
                 OpenOutcome::Jammed => summary.jammed.push(*compartment),
-                OpenOutcome::NoReply => summary.no_reply.push(*compartment),
+                OpenOutcome::NoReply | OpenOutcome::NotSent => summary.no_reply.push(*compartment),
             }
         }
         summary.jammed.sort_unstable();

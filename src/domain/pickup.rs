@@ -401,6 +401,10 @@ impl PickupFlow {
                     reminded: false,
                 };
                 effects.push(PickupEffect::RecordCollected(door.parcel));
+            } else if outcome == OpenOutcome::NotSent {
+                // The records are failing (shown on its own): the door is
+                // sound, so it is neither retried nor reported.
+                door.progress = DoorProgress::Failed;
             } else if attempt < self.policy.open_attempts {
                 door.progress = DoorProgress::Opening {
                     attempt: attempt + 1,
@@ -578,6 +582,14 @@ mod tests {
                 outcome: OpenOutcome::NoReply
             }]
         );
+        assert_eq!(f.state(), &PickupState::Done { failed: 1 });
+    }
+
+    #[test]
+    fn a_door_not_opened_for_want_of_records_is_neither_retried_nor_reported() {
+        let mut f = flow();
+        enter(&mut f, CodeLookup::Valid(vec![parcel(7, 3)]));
+        assert_eq!(f.handle(outcome(3, OpenOutcome::NotSent), T0), vec![]);
         assert_eq!(f.state(), &PickupState::Done { failed: 1 });
     }
 

@@ -197,8 +197,9 @@ pub enum Event {
         locked_until: Option<i64>,
     },
     /// A door is about to be opened, and why (`pickup`, `deposit`,
-    /// `take_back`): written before the command is sent, so that no door
-    /// opens that the records do not know of.
+    /// `take_back`, `undo`, `maintenance`, `move`, `remove`): written
+    /// before the command is sent, so that no door opens that the records
+    /// do not know of. The parcel it is for, if any, is the event's parcel.
     DoorOpenIntent {
         purpose: String,
         /// For a deposit: what goes in, so that a restart can settle it.
@@ -208,6 +209,12 @@ pub enum Event {
         recipient: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         announced: Option<i64>,
+        /// For a move: the compartment the parcel goes to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<CompartmentNumber>,
+        /// Staff's reason; for a removal, the removal's reason.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// At start-up, a door action begun before the kiosk stopped (a crash,
     /// a power cut) and settled from what the doors were seen doing:

@@ -186,6 +186,7 @@ fn notice_facts(notice: &Notice) -> (CourierNotice, i32, ParcelSize, Option<Trac
             Said::DoorFailed { compartment } => numbered(CourierNotice::DoorFailed, *compartment),
             Said::Undone { compartment } => numbered(CourierNotice::Undone, *compartment),
             Said::UndoFailed { compartment } => numbered(CourierNotice::UndoFailed, *compartment),
+            Said::NotRecorded => plain(CourierNotice::NotRecorded),
         },
     }
 }

@@ -1,7 +1,8 @@
 //! The crash harness: the kiosk as a process of its own (`exercise`, the
 //! real driver, service, store and simulated boards) on a real database
-//! file, killed with SIGKILL after each event it writes during a drop-off
-//! and a pickup, then started again on the same records. Whatever the
+//! file, killed with SIGKILL after each event it writes during a drop-off,
+//! a pickup, a courier's take-back and staff's move and removal, then
+//! started again on the same records. Whatever the
 //! kill point, the records must hold: every parcel in one known state, no
 //! compartment left held, no code that opens a door it should not, every
 //! event with its outbox row, the audit chain intact.
@@ -92,7 +93,12 @@ fn run_until(data: &Path, scenario: &str, kill: Kill) -> i64 {
 fn check_after_restart(data: &Path, what: &str) {
     let mut store = Store::open(data).unwrap_or_else(|e| panic!("{what}: {e}"));
     let now = locker_kiosk::app::system::now();
-    reconcile(&mut store, &Settings::from(&Config::demo()), now).unwrap();
+    let settings = Settings::from(&Config::demo());
+    reconcile(&mut store, &settings, now).unwrap();
+    assert!(
+        reconcile(&mut store, &settings, now).unwrap().is_empty(),
+        "{what}: a second start settled something again"
+    );
     let compartments = store.compartments().all().unwrap();
     let in_locker = store.parcels().in_locker().unwrap();
     for compartment in &compartments {
@@ -142,6 +148,19 @@ fn check_after_restart(data: &Path, what: &str) {
         ParcelStatus::Collected => assert_eq!(lookup, CodeLookup::AlreadyUsed, "{what}"),
         other => panic!("{what}: Alice's parcel is {other:?}"),
     }
+    // Bob's parcel (door 10) waits or staff removed it; Carla's expired
+    // one (door 20) is inside or back with the courier.
+    let bob = store.parcels().get(2).unwrap().unwrap().status;
+    assert!(
+        matches!(bob, ParcelStatus::Deposited | ParcelStatus::Removed),
+        "{what}: Bob's parcel is {bob:?}"
+    );
+    let carla = store.parcels().get(4).unwrap().unwrap();
+    match carla.status {
+        ParcelStatus::Expired => assert_eq!(carla.compartment, Some(20), "{what}"),
+        ParcelStatus::Retrieved => {}
+        other => panic!("{what}: Carla's parcel is {other:?}"),
+    }
     // Deniz's parcel is announced (not in), or in exactly one compartment.
     let deniz = store
         .parcels()
@@ -166,17 +185,45 @@ fn check_after_restart(data: &Path, what: &str) {
         without_outbox, 0,
         "{what}: an event missing from the outbox"
     );
+    // Every take-back, staff move or removal whose door was seen open
+    // ended in its record or was settled at the start: none left silent.
+    let silent: Vec<(i64, String)> = {
+        let mut stmt = store
+            .connection()
+            .prepare(
+                "SELECT i.id, json_extract(i.detail, '$.purpose') FROM events i
+                 WHERE i.kind = 'door_open_intent'
+                   AND json_extract(i.detail, '$.purpose') IN ('take_back', 'move', 'remove')
+                   AND EXISTS (SELECT 1 FROM events o WHERE o.compartment = i.compartment
+                       AND o.id > i.id AND (o.kind = 'door_opened'
+                         OR json_extract(o.detail, '$.outcome') IN ('opened', 'already_open')))
+                   AND NOT EXISTS (SELECT 1 FROM events d WHERE d.id > i.id
+                       AND d.compartment IN (i.compartment, json_extract(i.detail, '$.to'))
+                       AND d.kind IN ('parcel_retrieved', 'parcel_returned', 'parcel_moved',
+                                      'parcel_removed', 'reconciled'))",
+            )
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(
+        silent.is_empty(),
+        "{what}: door actions left unsettled: {silent:?}"
+    );
     let verified = store.verify_log().unwrap();
     assert!(verified.intact(), "{what}: {}", verified.describe());
 }
 
 #[test]
-fn a_kill_at_any_step_of_a_drop_off_or_a_pickup_leaves_the_records_whole() {
+fn a_kill_at_any_step_of_a_drop_off_a_pickup_a_take_back_or_a_staff_move_leaves_the_records_whole()
+{
     let dir = tempfile::tempdir().unwrap();
     let template = dir.path().join("template");
     drop(seeded_store(&template));
     let mut tried = Vec::new();
-    for scenario in ["drop-off", "pickup"] {
+    for scenario in ["drop-off", "pickup", "take-back", "move", "remove"] {
         let full = dir.path().join(format!("{scenario}-full"));
         copy_dir(&template, &full);
         let before = {

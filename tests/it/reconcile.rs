@@ -43,6 +43,18 @@ fn intent(store: &mut Store, compartment: u32, event: Event, actor: &str, ms: i6
         .unwrap();
 }
 
+/// An intent with no deposit in it (`pickup`, `take_back`, `move`...).
+fn staff_or_pickup(purpose: &str, to: Option<u32>, reason: Option<&str>) -> Event {
+    Event::DoorOpenIntent {
+        purpose: purpose.into(),
+        tracking: None,
+        recipient: None,
+        announced: None,
+        to,
+        reason: reason.map(Into::into),
+    }
+}
+
 fn door(store: &mut Store, compartment: u32, open: bool, ms: i64) {
     let (board, channel) = ("A".to_string(), compartment as u16);
     let event = if open {
@@ -62,6 +74,8 @@ fn deposit_begun(store: &mut Store) -> i64 {
         tracking: Some(DENIZ_PARCEL.into()),
         recipient: Some(recipient),
         announced: Some(parcel),
+        to: None,
+        reason: None,
     };
     intent(store, 14, event, "courier:1", 1);
     parcel
@@ -146,12 +160,7 @@ fn a_pickup_whose_door_opened_is_collected_and_its_code_opens_nothing_more() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = seeded_store(dir.path());
     // Alice's code, door 2: the intent, the door seen open, then the end.
-    let event = Event::DoorOpenIntent {
-        purpose: "pickup".into(),
-        tracking: None,
-        recipient: None,
-        announced: None,
-    };
+    let event = staff_or_pickup("pickup", None, None);
     intent(&mut store, 2, event, "recipient", 1);
     door(&mut store, 2, true, 2);
     let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
@@ -170,12 +179,7 @@ fn a_pickup_whose_door_opened_is_collected_and_its_code_opens_nothing_more() {
     assert_eq!(lookup, CodeLookup::AlreadyUsed);
 
     // A pickup whose door was never seen open keeps its parcel and code.
-    let event = Event::DoorOpenIntent {
-        purpose: "pickup".into(),
-        tracking: None,
-        recipient: None,
-        announced: None,
-    };
+    let event = staff_or_pickup("pickup", None, None);
     intent(&mut store, 10, event, "recipient", 20);
     assert!(
         reconcile(&mut store, &settings(), at(30))
@@ -282,4 +286,162 @@ fn a_kiosk_stopped_dead_at_an_open_deposit_door_flags_it_at_the_next_start() {
         "{state:?}"
     );
     assert_eq!(status, ParcelStatus::Announced);
+}
+
+/// Carla's expired parcel in compartment 20, brought by courier 1.
+const CARLA_PARCEL: i64 = 4;
+
+fn intent_for(store: &mut Store, compartment: u32, event: Event, actor: &str, parcel: i64) {
+    store
+        .events()
+        .record(
+            at(1),
+            &NewEvent::new(event, actor)
+                .compartment(compartment)
+                .parcel(parcel),
+        )
+        .unwrap();
+}
+
+fn state_of(store: &mut Store, compartment: u32) -> CompartmentState {
+    store
+        .compartments()
+        .get(compartment)
+        .unwrap()
+        .unwrap()
+        .state
+}
+
+#[test]
+fn a_take_back_whose_door_opened_and_closed_is_retrieved_and_one_left_open_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    assert_eq!(
+        store.parcels().get(CARLA_PARCEL).unwrap().unwrap().status,
+        ParcelStatus::Expired
+    );
+    let event = staff_or_pickup("take_back", None, None);
+    intent_for(&mut store, 20, event, "courier:1", CARLA_PARCEL);
+    door(&mut store, 20, true, 2);
+    // Open only: nobody knows whether the courier took it.
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    assert!(matches!(settled[0].decision, Decision::Flagged { .. }));
+    assert!(
+        matches!(state_of(&mut store, 20), CompartmentState::Faulty { reason } if reason.contains("take-back"))
+    );
+    assert_eq!(
+        store.parcels().get(CARLA_PARCEL).unwrap().unwrap().status,
+        ParcelStatus::Expired,
+        "still on record as inside"
+    );
+    assert!(
+        reconcile(&mut store, &settings(), at(20))
+            .unwrap()
+            .is_empty(),
+        "settled once"
+    );
+
+    // Opened and shut: the courier has it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let event = staff_or_pickup("take_back", None, None);
+    intent_for(&mut store, 20, event, "courier:1", CARLA_PARCEL);
+    door(&mut store, 20, true, 2);
+    door(&mut store, 20, false, 3);
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    assert_eq!(
+        settled[0].decision,
+        Decision::TakenBack {
+            tracking: "JD014600006281234567".into()
+        }
+    );
+    assert_eq!(
+        store.parcels().get(CARLA_PARCEL).unwrap().unwrap().status,
+        ParcelStatus::Retrieved
+    );
+    assert_eq!(state_of(&mut store, 20), CompartmentState::Free);
+}
+
+#[test]
+fn an_undo_whose_door_opened_is_flagged_for_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    intent(
+        &mut store,
+        2,
+        staff_or_pickup("undo", None, None),
+        "courier:1",
+        1,
+    );
+    door(&mut store, 2, true, 2);
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    assert_eq!(settled.len(), 1);
+    assert!(
+        matches!(state_of(&mut store, 2), CompartmentState::Faulty { reason } if reason.contains("undo"))
+    );
+    assert_eq!(
+        store.parcels().get(1).unwrap().unwrap().status,
+        ParcelStatus::Deposited
+    );
+}
+
+#[test]
+fn a_staff_removal_whose_door_opened_is_recorded_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let event = staff_or_pickup("remove", None, Some("damaged"));
+    intent_for(&mut store, 2, event, "staff:admin", 1);
+    door(&mut store, 2, true, 2);
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    assert!(matches!(settled[0].decision, Decision::Removed { .. }));
+    assert_eq!(
+        store.parcels().get(1).unwrap().unwrap().status,
+        ParcelStatus::Removed
+    );
+    let removed = store.events().recent(Some("parcel_removed"), 1).unwrap();
+    assert_eq!(removed[0].detail["reason"], "damaged");
+    assert_eq!(removed[0].actor, "staff:admin");
+    assert_eq!(state_of(&mut store, 2), CompartmentState::Free);
+}
+
+#[test]
+fn a_staff_move_cut_short_holds_both_doors_for_staff_and_a_finished_one_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let event = staff_or_pickup("move", Some(5), Some("move parcel"));
+    intent_for(&mut store, 2, event, "staff:admin", 1);
+    door(&mut store, 2, true, 2);
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    let mut flagged: Vec<u32> = settled.iter().map(|s| s.compartment).collect();
+    flagged.sort_unstable();
+    assert_eq!(flagged, vec![2, 5]);
+    for number in [2, 5] {
+        assert!(
+            matches!(state_of(&mut store, number), CompartmentState::Faulty { reason } if reason.contains("from 2 to 5"))
+        );
+    }
+    assert_eq!(
+        store.parcels().get(1).unwrap().unwrap().compartment,
+        Some(2),
+        "the record stays where it was"
+    );
+    assert!(
+        reconcile(&mut store, &settings(), at(20))
+            .unwrap()
+            .is_empty()
+    );
+
+    // The move recorded before the kill: nothing to settle.
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let event = staff_or_pickup("move", Some(5), Some("move parcel"));
+    intent_for(&mut store, 2, event, "staff:admin", 1);
+    door(&mut store, 2, true, 2);
+    store.parcels().move_to(1, 5, "staff:admin", at(3)).unwrap();
+    assert!(
+        reconcile(&mut store, &settings(), at(10))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(state_of(&mut store, 5), CompartmentState::Occupied);
 }

@@ -60,11 +60,13 @@ impl DoorControl for DoorSystem {
 
 /// What an open is for, written down before it is sent.
 struct Intent {
-    /// `pickup`, `deposit` or `courier` (a take-back or an undo).
+    /// `pickup`, `deposit`, `take_back` or `undo`.
     purpose: &'static str,
     actor: String,
     /// The parcel going in, for a deposit.
     parcel: Option<crate::domain::dropoff::ParcelDraft>,
+    /// The parcel coming out, for a take-back.
+    taken: Option<crate::domain::pickup::ParcelId>,
 }
 
 /// The queue into the executor's task.
@@ -217,7 +219,7 @@ impl Work {
     /// Writes down that the door is to open, then sends the open command;
     /// the outcome is answered when the sensor has spoken (no reply if the
     /// command could not be sent). A door whose intent cannot be written
-    /// is not opened: that is answered as no reply, and the records'
+    /// is not opened: that is answered as not sent, and the records'
     /// failure is shown.
     async fn open(
         &self,
@@ -230,18 +232,24 @@ impl Work {
             tracking: intent.parcel.as_ref().map(|p| p.tracking.clone()),
             recipient: intent.parcel.as_ref().map(|p| p.recipient),
             announced: intent.parcel.as_ref().and_then(|p| p.announced),
+            to: None,
+            reason: None,
         };
         let actor = intent.actor;
+        let taken = intent.taken;
         let written = self
             .store(move |store, now| {
-                let event = NewEvent::new(event, actor).compartment(compartment);
+                let mut event = NewEvent::new(event, actor).compartment(compartment);
+                if let Some(parcel) = taken {
+                    event = event.parcel(parcel);
+                }
                 store.events().record(now, &event)
             })
             .await;
         if let Err(e) = written {
             tracing::error!(compartment, "not opening: the intent could not be recorded");
             self.failed(StoreWork::OpenIntent, e).await;
-            self.answer(answer(compartment, OpenOutcome::NoReply));
+            self.answer(answer(compartment, OpenOutcome::NotSent));
             return;
         }
         let sent = self.doors.open(compartment);
@@ -410,6 +418,7 @@ impl Work {
                     purpose: "pickup",
                     actor: "recipient".into(),
                     parcel: None,
+                    taken: None,
                 };
                 self.open(compartment, intent, |compartment, outcome| {
                     Answer::Pickup(PickupAnswer::DoorOutcome {
@@ -530,16 +539,27 @@ impl Work {
                     purpose: "deposit",
                     actor: format!("courier:{courier}"),
                     parcel: Some(parcel),
+                    taken: None,
                 };
                 self.open(compartment, intent, door_answer).await;
             }
-            F::OpenDoor(compartment) => {
+            F::OpenForUndo(compartment) => {
                 let intent = Intent {
-                    purpose: "courier",
+                    purpose: "undo",
                     actor: format!("courier:{courier}"),
                     parcel: None,
+                    taken: None,
                 };
                 self.open(compartment, intent, door_answer).await
+            }
+            F::OpenForTakeBack(parcel) => {
+                let intent = Intent {
+                    purpose: "take_back",
+                    actor: format!("courier:{courier}"),
+                    parcel: None,
+                    taken: Some(parcel.parcel),
+                };
+                self.open(parcel.compartment, intent, door_answer).await
             }
             F::ListRetrievable(courier) => {
                 let listed = self

@@ -146,7 +146,8 @@ pub fn write(
         | F::FindCompartment { .. }
         | F::OpenForDeposit { .. }
         | F::ListRetrievable(_)
-        | F::OpenDoor(_)
+        | F::OpenForUndo(_)
+        | F::OpenForTakeBack(_)
         | F::EndSession(_) => Ok(()),
     }
 }

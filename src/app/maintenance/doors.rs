@@ -2,7 +2,7 @@
 //! or all of them with a reason, out of service and back, and one
 //! compartment's history.
 
-use super::record_event;
+use super::{record_event, write_event};
 use crate::app::service::ServiceError;
 use crate::app::{Service, system};
 use crate::domain::maintenance::{OpenAllReason, OpenAllSummary, PinHolder, TileKind, tile_kind};
@@ -60,6 +60,55 @@ pub async fn history(
     Ok(super::views::entries(&events))
 }
 
+/// Why staff open a door: written down as its intent before the lock is
+/// pulsed, so that a restart can settle what the open was for.
+pub struct StaffOpen {
+    /// `maintenance`, `move` or `remove`.
+    purpose: &'static str,
+    /// What staff chose, said in the log with the outcome.
+    said: String,
+    parcel: Option<i64>,
+    /// For a move: where the parcel goes.
+    to: Option<CompartmentNumber>,
+    /// For a removal: its reason's name, for a restart to record it with.
+    removal: Option<&'static str>,
+}
+
+impl StaffOpen {
+    /// An open for its own sake (checking a door, cleaning), for `said`.
+    pub fn plain(said: String) -> StaffOpen {
+        StaffOpen {
+            purpose: "maintenance",
+            said,
+            parcel: None,
+            to: None,
+            removal: None,
+        }
+    }
+
+    /// One of the two doors of moving `parcel` to `to`.
+    pub fn moving(parcel: i64, to: CompartmentNumber, said: String) -> StaffOpen {
+        StaffOpen {
+            purpose: "move",
+            said,
+            parcel: Some(parcel),
+            to: Some(to),
+            removal: None,
+        }
+    }
+
+    /// The door of `parcel`, which staff take out for `reason`.
+    pub fn removing(parcel: i64, reason: &'static str, said: String) -> StaffOpen {
+        StaffOpen {
+            purpose: "remove",
+            said,
+            parcel: Some(parcel),
+            to: None,
+            removal: Some(reason),
+        }
+    }
+}
+
 /// Opens one door for `reason`; the outcome is recorded with it.
 pub async fn open(
     service: &Service,
@@ -67,13 +116,43 @@ pub async fn open(
     compartment: CompartmentNumber,
     reason: String,
 ) -> OpenOutcome {
+    open_for(service, by, compartment, StaffOpen::plain(reason)).await
+}
+
+/// Opens one door as `why` says: its intent first (no intent written, no
+/// open: [`OpenOutcome::NotSent`]), then the outcome.
+pub async fn open_for(
+    service: &Service,
+    by: &PinHolder,
+    compartment: CompartmentNumber,
+    why: StaffOpen,
+) -> OpenOutcome {
     let actor = by.actor();
+    let intent = Event::DoorOpenIntent {
+        purpose: why.purpose.into(),
+        tracking: None,
+        recipient: None,
+        announced: None,
+        to: why.to,
+        reason: Some(why.removal.map_or_else(|| why.said.clone(), str::to_string)),
+    };
+    let mut event = NewEvent::new(intent, &actor).compartment(compartment);
+    if let Some(parcel) = why.parcel {
+        event = event.parcel(parcel);
+    }
+    if !write_event(service, event).await {
+        tracing::error!(compartment, "not opening: the intent could not be recorded");
+        return OpenOutcome::NotSent;
+    }
     let outcome = service.open_door(compartment).await;
     let opened = Event::MaintenanceOpen {
-        reason,
+        reason: why.said,
         outcome: outcome.name().into(),
     };
-    let event = NewEvent::new(opened, &actor).compartment(compartment);
+    let mut event = NewEvent::new(opened, &actor).compartment(compartment);
+    if let Some(parcel) = why.parcel {
+        event = event.parcel(parcel);
+    }
     record_event(service, event).await;
     outcome
 }
@@ -91,8 +170,17 @@ pub async fn open_all(
         reason: reason.name().into(),
     };
     let event = NewEvent::new(asked, &actor);
-    record_event(service, event).await;
     let config = service.config();
+    if !write_event(service, event).await {
+        tracing::error!("not opening the doors: the intent could not be recorded");
+        let mut outcomes: Vec<_> = config
+            .compartments
+            .iter()
+            .map(|c| (c.number, OpenOutcome::NotSent))
+            .collect();
+        outcomes.sort_by_key(|(compartment, _)| *compartment);
+        return outcomes;
+    }
     let mut waiting = Vec::new();
     for board in &config.boards {
         let wired = config.compartments.iter().filter(|c| c.board == board.id);

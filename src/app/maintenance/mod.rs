@@ -26,12 +26,21 @@ use crate::store::NewEvent;
 
 /// Records `event` now; a failure is logged (the action itself happened).
 async fn record_event(service: &Service, event: NewEvent) {
+    write_event(service, event).await;
+}
+
+/// Records `event`; whether the records took it (a failure is logged).
+async fn write_event(service: &Service, event: NewEvent) -> bool {
     let now = system::now();
     let kind = event.event.kind();
-    if let Err(e) = service
+    match service
         .events(move |events| events.record(now, &event))
         .await
     {
-        tracing::error!(error = %e, "recording {kind} failed");
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "recording {kind} failed");
+            false
+        }
     }
 }

@@ -132,7 +132,8 @@ pub async fn move_parcel(
         row.tracking, row.compartment
     );
     for compartment in [row.compartment, to] {
-        let outcome = doors::open(service, by, compartment, reason.clone()).await;
+        let why = doors::StaffOpen::moving(parcel, to, reason.clone());
+        let outcome = doors::open_for(service, by, compartment, why).await;
         if !outcome.door_is_open() {
             return ParcelActionResult::DoorFailed {
                 compartment,
@@ -167,8 +168,9 @@ pub async fn remove(
         Err(_) => return ParcelActionResult::Failed,
     };
     if !by_key {
-        let why = format!("remove parcel {} ({})", row.tracking, reason.name());
-        let outcome = doors::open(service, by, row.compartment, why).await;
+        let said = format!("remove parcel {} ({})", row.tracking, reason.name());
+        let why = doors::StaffOpen::removing(parcel, reason.name(), said);
+        let outcome = doors::open_for(service, by, row.compartment, why).await;
         if !outcome.door_is_open() {
             return ParcelActionResult::DoorFailed {
                 compartment: row.compartment,

@@ -93,6 +93,9 @@ pub enum DropoffNotice {
     UndoFailed {
         compartment: CompartmentNumber,
     },
+    /// The locker could not write down the deposit, so no door opened:
+    /// the parcel stays with the courier.
+    NotRecorded,
 }
 
 /// Why a courier's tracking number was refused (decided by the scanning
@@ -316,7 +319,10 @@ pub enum DropoffEffect {
         deposit: Deposit,
         courier: CourierId,
     },
-    OpenDoor(CompartmentNumber),
+    /// Open a door of this visit's deposits again, to take it back out.
+    OpenForUndo(CompartmentNumber),
+    /// Open the door of a parcel the courier takes back.
+    OpenForTakeBack(WaitingParcel),
     RecordRetrieved {
         parcel: WaitingParcel,
         courier: CourierId,
@@ -552,6 +558,14 @@ impl DropoffFlow {
                         compartment,
                         size,
                     }
+                } else if outcome == OpenOutcome::NotSent {
+                    // The records could not take the deposit's intent: the
+                    // parcel stays with the courier, the door is sound.
+                    effects.push(F::Release(compartment));
+                    S::ScanParcel {
+                        session,
+                        notice: Some(DropoffNotice::NotRecorded),
+                    }
                 } else {
                     effects.push(F::Flag {
                         compartment,
@@ -697,7 +711,7 @@ impl DropoffFlow {
                     .iter()
                     .any(|d| d.compartment == compartment)
                 {
-                    effects.push(F::OpenDoor(compartment));
+                    effects.push(F::OpenForUndo(compartment));
                     S::Undoing {
                         session,
                         compartment,
@@ -762,7 +776,10 @@ impl DropoffFlow {
                     }
                 } else {
                     let parcel = queue.remove(0).parcel;
-                    effects.push(F::RecordDoorFailure { parcel, outcome });
+                    // Not sent: the records are failing, not the door.
+                    if outcome != OpenOutcome::NotSent {
+                        effects.push(F::RecordDoorFailure { parcel, outcome });
+                    }
                     next_retrieval(session, queue, effects)
                 }
             }
@@ -834,7 +851,7 @@ fn next_retrieval(
 ) -> DropoffState {
     match queue.first() {
         Some(first) => {
-            effects.push(DropoffEffect::OpenDoor(first.parcel.compartment));
+            effects.push(DropoffEffect::OpenForTakeBack(first.parcel));
             DropoffState::Retrieving {
                 session,
                 queue,

@@ -276,7 +276,7 @@ fn a_deposit_made_in_error_is_undone_once_its_door_opens() {
     assert!(f.handle(E::Undo { compartment: 3 }, T0).is_empty());
     assert_eq!(
         f.handle(E::Undo { compartment: 12 }, T0),
-        vec![F::OpenDoor(12)]
+        vec![F::OpenForUndo(12)]
     );
     assert_eq!(
         f.handle(E::DoorOutcome(OpenOutcome::Opened), T0),
@@ -348,6 +348,25 @@ fn back_keeps_the_parcel_with_the_courier() {
 }
 
 #[test]
+fn a_door_not_opened_for_want_of_records_keeps_the_parcel_with_the_courier() {
+    let mut f = at_size_screen();
+    f.handle(E::SizeChosen(SizeClass::S), T0);
+    f.handle(E::CompartmentFound(Some((1, SizeClass::S))), T0);
+    // Not flagged (the door is sound), not tried elsewhere, given back.
+    assert_eq!(
+        f.handle(E::DoorOutcome(OpenOutcome::NotSent), T0),
+        vec![F::Release(1)]
+    );
+    assert!(matches!(
+        f.state(),
+        DropoffState::ScanParcel {
+            notice: Some(DropoffNotice::NotRecorded),
+            ..
+        }
+    ));
+}
+
+#[test]
 fn a_door_the_courier_says_did_not_open_is_replaced_but_not_called_faulty() {
     let mut f = at_size_screen();
     f.handle(E::SizeChosen(SizeClass::S), T0);
@@ -412,7 +431,7 @@ fn retrieval_goes_door_by_door_and_a_closed_door_is_a_parcel_taken() {
     let (a, b) = (to_take_back(10, 4), to_take_back(11, 6));
     assert_eq!(
         f.handle(E::RetrievableListed(vec![a.clone(), b.clone()]), T0),
-        vec![F::OpenDoor(4)]
+        vec![F::OpenForTakeBack(a.parcel)]
     );
     // Open: nothing recorded until the courier closes the door.
     assert_eq!(f.handle(E::DoorOutcome(OpenOutcome::Opened), T0), vec![]);
@@ -423,7 +442,7 @@ fn retrieval_goes_door_by_door_and_a_closed_door_is_a_parcel_taken() {
                 parcel: a.parcel,
                 courier: 1
             },
-            F::OpenDoor(6)
+            F::OpenForTakeBack(b.parcel)
         ]
     );
     assert_eq!(
@@ -448,7 +467,7 @@ fn an_empty_compartment_or_a_door_that_did_not_open_is_said_at_the_door_step() {
     let mut f = logged_in();
     f.handle(E::StartRetrieval, T0);
     let (a, b) = (to_take_back(10, 4), to_take_back(11, 6));
-    f.handle(E::RetrievableListed(vec![a.clone(), b]), T0);
+    f.handle(E::RetrievableListed(vec![a.clone(), b.clone()]), T0);
     f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);
     // Empty: reported and recorded missing, the door to close, on to the next.
     assert_eq!(
@@ -458,7 +477,7 @@ fn an_empty_compartment_or_a_door_that_did_not_open_is_said_at_the_door_step() {
                 parcel: a.parcel,
                 courier: 1
             },
-            F::OpenDoor(6)
+            F::OpenForTakeBack(b.parcel)
         ]
     );
     f.handle(E::DoorOutcome(OpenOutcome::Opened), T0);

@@ -200,6 +200,7 @@ fn open_result(outcome: OpenOutcome) -> OpenResult {
         OpenOutcome::AlreadyOpen => OpenResult::AlreadyOpen,
         OpenOutcome::Jammed => OpenResult::Jammed,
         OpenOutcome::NoReply => OpenResult::NoReply,
+        OpenOutcome::NotSent => OpenResult::NotSent,
     }
 }
 
