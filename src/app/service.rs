@@ -53,6 +53,8 @@ pub struct Service {
     /// What the keypads had counted of wrong codes when the kiosk
     /// started, by keypad.
     kept_attempts: Arc<Vec<(String, Attempts)>>,
+    /// Set by the store's worker: it runs on its disk reserve.
+    disk_low: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,11 +137,15 @@ impl Service {
             &config.doors,
         ));
         let (jobs, queue) = mpsc::channel::<Job>();
+        let disk_low = Arc::new(std::sync::atomic::AtomicBool::new(store.disk_low()));
+        let disk_low_flag = disk_low.clone();
         thread::Builder::new()
             .name("store".into())
             .spawn(move || {
                 let mut store = store;
                 for job in queue {
+                    store.mind_space(super::system::now());
+                    disk_low_flag.store(store.disk_low(), std::sync::atomic::Ordering::Relaxed);
                     job(&mut store);
                     // The log's head, beside the database, after each
                     // piece of work: a later rollback is then seen.
@@ -175,6 +181,7 @@ impl Service {
             wedge: Arc::default(),
             changed_elsewhere: Arc::new(tokio::sync::watch::Sender::new(0)),
             kept_attempts: Arc::new(kept_attempts),
+            disk_low,
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -190,6 +197,12 @@ impl Service {
     /// What the keypads had counted of wrong codes when the kiosk started.
     pub fn kept_attempts(&self) -> &[(String, Attempts)] {
         &self.kept_attempts
+    }
+
+    /// The store runs on its disk reserve (the data disk is nearly full):
+    /// parcels inside can be collected, new deposits wait for room.
+    pub fn disk_low(&self) -> bool {
+        self.disk_low.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The door system, shared: for the kiosk's executor.

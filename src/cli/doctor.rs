@@ -73,6 +73,9 @@ pub fn run_checks(global: &GlobalArgs) -> Vec<Check> {
     };
     let data_dir = global.data_dir();
     checks.push(Check::new("data directory", check_data_dir(&data_dir)));
+    if data_dir.is_dir() {
+        checks.push(Check::new("disk space", check_disk_space(&data_dir)));
+    }
     checks.push(Check::new(
         "database",
         check_database(&data_dir.join(DATABASE_FILE), config.as_ref()),
@@ -84,6 +87,33 @@ pub fn run_checks(global: &GlobalArgs) -> Vec<Check> {
         check_hardware(config, &mut checks);
     }
     checks
+}
+
+/// Room on the data disk, and the reserve held back for pickups.
+fn check_disk_space(dir: &Path) -> Result<String, String> {
+    use crate::store::reserve::{RESERVE_BYTES, RESERVE_FILE, free_bytes};
+    let free = free_bytes(dir)
+        .ok_or_else(|| format!("cannot read the free space of {}", dir.display()))?;
+    let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;
+    let reserve = dir.join(RESERVE_FILE);
+    let held = std::fs::metadata(&reserve).is_ok_and(|m| m.len() >= RESERVE_BYTES);
+    if !held && dir.join(DATABASE_FILE).exists() {
+        return Err(format!(
+            "{:.1} MiB free, and the {:.0} MiB reserve for pickups is not held ({}): free some space on the data disk",
+            mib(free),
+            mib(RESERVE_BYTES),
+            reserve.display()
+        ));
+    }
+    Ok(format!(
+        "{:.1} MiB free{}",
+        mib(free),
+        if held {
+            ", reserve for pickups held"
+        } else {
+            ""
+        }
+    ))
 }
 
 fn check_data_dir(dir: &Path) -> Result<String, String> {

@@ -234,6 +234,14 @@ pub enum Event {
     },
     /// At start-up the log no longer reached the head anchored beside it
     /// (see audit.rs): history the kiosk had written is gone.
+    /// The data disk was nearly full: the reserve beside the database was
+    /// let go so that parcels inside can still be collected; new deposits
+    /// wait for room.
+    DiskNearlyFull {
+        free_bytes: u64,
+    },
+    /// There is room on the data disk again: the reserve is held again.
+    DiskSpaceBack {},
     LogRolledBack {
         anchored_id: i64,
         last_id: i64,

@@ -256,12 +256,12 @@ const DOOR_KINDS: &str = "+kind IN ('door_opened', 'door_closed', 'door_open_out
 const PARCEL_KINDS: &str = "(parcel_id IS NOT NULL OR kind IN ('recipient_notification',
     'courier_visit_ended', 'locker_full'))";
 // These two are the conditions of the partial indexes `events_by_staff` and
-// `events_alarms` (schema/004, schema/008), term for term: SQLite uses such an index
+// `events_alarms` (schema/004, schema/009), term for term: SQLite uses such an index
 // only for a query that implies its condition.
 const STAFF_ACTORS: &str = "(substr(actor, 1, 6) = 'staff:' OR substr(actor, 1, 4) = 'cli:')";
 const ALARM_KINDS: &str = "(kind IN ('uncommanded_open', 'left_open', 'board_offline',
         'report_raised', 'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open',
-        'log_rolled_back')
+        'log_rolled_back', 'disk_nearly_full')
     OR (kind IN ('door_open_outcome', 'maintenance_open')
         AND json_extract(detail, '$.outcome') IN ('jammed', 'no_reply'))
     OR (kind = 'compartment_state' AND json_extract(detail, '$.to') = 'faulty'))";

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/006_reported_missing.sql"),
     include_str!("schema/007_hashed_codes.sql"),
     include_str!("schema/008_audit_chain.sql"),
+    include_str!("schema/009_disk_alarm.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -31,6 +31,7 @@ mod parcels;
 mod private;
 mod recipients;
 mod reports;
+pub mod reserve;
 mod secret;
 mod staff;
 
@@ -38,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::domain::CompartmentNumber;
+use crate::domain::{CompartmentNumber, Timestamp};
 
 pub use backup::backup;
 pub use compartments::StoredCompartment;
@@ -142,6 +143,8 @@ pub struct Store {
     data_dir: PathBuf,
     /// The head last written beside the database.
     anchored: std::cell::RefCell<Option<audit::Head>>,
+    /// Room held back for pickups on a nearly full disk.
+    reserve: reserve::Reserve,
     _lock: DataDirLock,
 }
 
@@ -221,6 +224,7 @@ impl Store {
             file,
             data_dir: data_dir.to_path_buf(),
             anchored: std::cell::RefCell::new(audit::anchored(data_dir)),
+            reserve: reserve::Reserve::take(data_dir),
             _lock: lock,
         })
     }
@@ -236,6 +240,35 @@ impl Store {
         audit::anchor_now(&self.conn, &self.file, &self.data_dir)?;
         *self.anchored.borrow_mut() = head;
         Ok(())
+    }
+
+    /// Before each piece of work: lets the disk reserve go when the disk is
+    /// nearly full (or takes it back), and says so in the log.
+    pub fn mind_space(&mut self, now: Timestamp) -> Option<reserve::SpaceChange> {
+        let change = self.reserve.check()?;
+        let event = match change {
+            reserve::SpaceChange::Released { free_bytes } => {
+                tracing::error!(
+                    free_bytes,
+                    dir = %self.data_dir.display(),
+                    "the data disk is nearly full: using the reserve; new deposits wait for room"
+                );
+                Event::DiskNearlyFull { free_bytes }
+            }
+            reserve::SpaceChange::Retaken => {
+                tracing::info!("there is room on the data disk again");
+                Event::DiskSpaceBack {}
+            }
+        };
+        if let Err(e) = self.events().record(now, &NewEvent::new(event, "kiosk")) {
+            tracing::error!(error = %e, "could not record the data disk's state");
+        }
+        Some(change)
+    }
+
+    /// The store runs on its disk reserve: new deposits wait for room.
+    pub fn disk_low(&self) -> bool {
+        self.reserve.low()
     }
 
     /// Checks the audit log's chain and its end against the anchored head.
@@ -407,21 +440,7 @@ fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// fails in ways of its own (a journal it cannot make), which must not
 /// read as a damaged database.
 fn no_space_left(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid C string and a zeroed struct for the answer.
-    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
-        return false;
-    }
-    (stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64) < 256 * 1024
+    reserve::free_bytes(dir).is_some_and(|free| free < 256 * 1024)
 }
 
 /// SQLite's word for a full disk (or a file at its size limit).

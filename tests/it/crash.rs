@@ -24,7 +24,9 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if name.to_string_lossy().ends_with(".lock") {
+        // The lock is the running process's; the reserve is made again.
+        if name.to_string_lossy().ends_with(".lock") || name.to_string_lossy().ends_with(".reserve")
+        {
             continue;
         }
         std::fs::copy(entry.path(), to.join(name)).unwrap();

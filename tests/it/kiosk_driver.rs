@@ -322,28 +322,39 @@ fn small_filesystem(dir: &std::path::Path, bytes: u64) -> bool {
 
 /// Fills the filesystem of `dir` to the last byte; the file to delete to
 /// free it again.
-fn fill_up(dir: &std::path::Path) -> std::path::PathBuf {
+fn fill_up(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
     use std::io::Write;
-    let ballast = dir.join("ballast");
+    let ballast = dir.join(name);
     let mut file = std::fs::File::create(&ballast).unwrap();
+    let block = vec![0u8; 4096];
+    while file.write_all(&block).is_ok() {}
+    // The last few bytes too.
     let block = vec![0u8; 512];
     while file.write_all(&block).is_ok() {}
     let _ = file.sync_all();
     ballast
 }
 
-/// The data disk fills up (a real filesystem, really full): Alice's code
-/// opens no door, because its intent cannot be written; the screen says
-/// the records have a problem; her parcel stays in the locker with a code
-/// that works once there is space again. A store opened on the full disk
-/// says the disk is full, not that the database is damaged.
+/// The data disk fills up (a real filesystem, really full). The kiosk
+/// lets go of its reserve: Alice still collects her parcel, staff get an
+/// alarm, and a courier's new parcel stays with the courier. Filled up
+/// again past the reserve, Bob's code opens no door, because its intent
+/// cannot be written, and the screen says the records have a problem; his
+/// parcel stays with a code that works once there is room again, and the
+/// reserve is taken back. A store opened on the full disk says the disk
+/// is full, not that the database is damaged.
 #[test]
-fn a_full_disk_opens_no_door_it_cannot_record_and_says_so() {
+fn a_full_disk_keeps_pickups_going_on_its_reserve_and_opens_no_door_it_cannot_record() {
+    use locker_kiosk::app::kiosk::{CourierAction, CourierNotice, DropoffNotice};
+    use locker_kiosk::domain::ParcelStatus;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    if !small_filesystem(&data, 4 << 20) {
-        eprintln!("SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here");
+    if !small_filesystem(&data, 24 << 20) {
+        eprintln!(
+            "SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here: {}",
+            std::io::Error::last_os_error()
+        );
         return;
     }
     drop(common::seeded_store(&data));
@@ -354,42 +365,95 @@ fn a_full_disk_opens_no_door_it_cannot_record_and_says_so() {
     let service = Service::start(store, config, runtime.handle());
     assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
     let (kiosk, screen) = headless(&service, runtime.handle());
-    let opened = || {
+    let opens = || {
         service
             .doors()
             .simulators()
             .iter()
-            .any(|s| s.lock().unwrap().last_open_at.is_some())
+            .filter_map(|s| s.lock().unwrap().last_open_at)
+            .max()
+    };
+    let status = |parcel: i64| {
+        common::in_store(&runtime, &service, move |s| {
+            s.parcels().get(parcel).unwrap().unwrap().status
+        })
     };
 
-    let ballast = fill_up(&data);
+    let first = fill_up(&data, "ballast-1");
     kiosk.send(Input::PickupChosen);
     keys(&kiosk, "583920");
-    screen.until("the door given up, the records' problem shown", |v| {
-        v.page == Page::PickupDone && v.pickup.failed == 1 && v.records_problem
+    common::until_in_store(&runtime, &service, "Alice's parcel collected", |s| {
+        s.parcels().get(1).unwrap().unwrap().status == ParcelStatus::Collected
     });
-    assert!(!opened(), "a door opened whose intent was not recorded");
-    let status = common::in_store(&runtime, &service, |s| {
-        s.parcels().get(1).unwrap().unwrap().status
+    let alarm = common::in_store(&runtime, &service, |s| {
+        s.events().recent(Some("disk_nearly_full"), 1).unwrap()
     });
-    assert_eq!(status, locker_kiosk::domain::ParcelStatus::Deposited);
+    assert_eq!(alarm.len(), 1, "staff are told the disk is nearly full");
+    assert!(service.disk_low());
+    kiosk.send(Input::Leave);
+    screen.until("home", |v| v.page == Page::Home);
 
-    // Space again: the same code opens the door and the parcel goes.
-    std::fs::remove_file(&ballast).unwrap();
+    // A courier's new parcel is not taken: the room left is for pickups.
+    let before = opens();
+    kiosk.send(Input::DeliverChosen);
+    keys(&kiosk, "4711");
+    screen.until("the courier's scan page", |v| v.page == Page::CourierScan);
+    keys(&kiosk, "9400111899223197428497");
+    screen.until("the size page", |v| v.page == Page::CourierSize);
+    kiosk.send(Input::SizeChosen(SizeClass::M));
+    screen.until("the parcel kept with the courier", |v| {
+        v.courier.notice == CourierNotice::Flow(DropoffNotice::NotRecorded)
+    });
+    assert_eq!(
+        opens(),
+        before,
+        "a door opened for a deposit on a full disk"
+    );
+    assert_eq!(status(5), ParcelStatus::Announced);
+    kiosk.send(Input::Courier(CourierAction::Finish));
+    kiosk.send(Input::Leave);
+    screen.until("home", |v| v.page == Page::Home);
+
+    // Past the reserve too: no intent, no open.
+    let second = fill_up(&data, "ballast-2");
+    let before = opens();
+    kiosk.send(Input::PickupChosen);
+    keys(&kiosk, "246813");
+    screen.until("the doors given up, the records' problem shown", |v| {
+        v.page == Page::PickupDone && v.pickup.failed >= 1 && v.records_problem
+    });
+    assert_eq!(
+        opens(),
+        before,
+        "a door opened whose intent was not recorded"
+    );
+    assert_eq!(status(2), ParcelStatus::Deposited);
+
+    // Room again: the reserve is taken back and Bob's code works.
+    std::fs::remove_file(&first).unwrap();
+    std::fs::remove_file(&second).unwrap();
     kiosk.send(Input::Leave);
     screen.until("home", |v| v.page == Page::Home);
     kiosk.send(Input::PickupChosen);
-    keys(&kiosk, "583920");
-    common::until_in_store(&runtime, &service, "collected", |s| {
-        s.parcels().get(1).unwrap().unwrap().status == locker_kiosk::domain::ParcelStatus::Collected
+    keys(&kiosk, "246813");
+    common::until_in_store(&runtime, &service, "Bob's parcels collected", |s| {
+        s.parcels().get(2).unwrap().unwrap().status == ParcelStatus::Collected
     });
-    assert!(opened());
+    assert!(!service.disk_low());
+    assert!(
+        data.join(locker_kiosk::store::reserve::RESERVE_FILE)
+            .exists()
+    );
+    let back = common::in_store(&runtime, &service, |s| {
+        s.events().recent(Some("disk_space_back"), 1).unwrap()
+    });
+    assert_eq!(back.len(), 1);
     drop(kiosk);
     drop(service);
     runtime.shutdown_timeout(Duration::from_secs(2));
 
     // A fresh data directory on a full disk: said as a full disk.
-    let ballast = fill_up(&data);
+    let ballast = fill_up(&data, "ballast");
     let fresh = data.join("fresh");
     let error = locker_kiosk::store::Store::open(&fresh).unwrap_err();
     assert!(

@@ -525,6 +525,13 @@ impl Work {
                 compartment,
                 parcel,
             } => {
+                // The disk is nearly full: its last room is kept for the
+                // parcels already inside to be collected.
+                if self.service.disk_low() {
+                    tracing::warn!(compartment, "no deposit while the data disk is nearly full");
+                    self.answer(door_answer(compartment, OpenOutcome::NotSent));
+                    return;
+                }
                 // Held before the door opens, so that nobody else is
                 // offered it meanwhile.
                 let held = self
