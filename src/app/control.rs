@@ -228,6 +228,17 @@ fn redacted(request: &StaffRequest) -> StaffRequest {
             pin: "…".into(),
             staff: staff.clone(),
         },
+        StaffRequest::AddCourier {
+            name,
+            company,
+            login_code,
+            badge,
+        } => StaffRequest::AddCourier {
+            name: name.clone(),
+            company: company.clone(),
+            login_code: login_code.as_ref().map(|_| "…".into()),
+            badge: badge.as_ref().map(|_| "…".into()),
+        },
         other => other.clone(),
     }
 }

@@ -11,7 +11,7 @@ use super::admin;
 use crate::config::Config;
 use crate::domain::maintenance::{PinHolder, staff_name};
 use crate::domain::{CompartmentState, ParcelStatus, Timestamp};
-use crate::store::{ParcelRecord, Store, StoreError};
+use crate::store::{Event, NewEvent, ParcelRecord, Store, StoreError};
 
 /// What an installer asks of the locker's records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,18 @@ pub enum StaffRequest {
     HandleReport {
         report: i64,
     },
+    ListCouriers,
+    AddCourier {
+        name: String,
+        company: String,
+        #[serde(default)]
+        login_code: Option<String>,
+        #[serde(default)]
+        badge: Option<String>,
+    },
+    RevokeCourier {
+        courier: i64,
+    },
 }
 
 /// The most hours an extension may give at once (a month).
@@ -95,6 +107,56 @@ pub fn execute(
             Ok(format!("{}'s PIN opens nothing any more\n", name.trim()))
         }
         StaffRequest::ListCompartments => list_compartments(store).map_err(error),
+        StaffRequest::ListCouriers => list_couriers(store).map_err(error),
+        StaffRequest::AddCourier {
+            name,
+            company,
+            login_code,
+            badge,
+        } => {
+            let (name, company) = (name.trim(), company.trim());
+            if name.is_empty() || company.is_empty() {
+                return Err("a courier needs a name and a company".into());
+            }
+            let code = login_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty());
+            let badge = badge.as_deref().map(str::trim).filter(|b| !b.is_empty());
+            if code.is_none() && badge.is_none() {
+                return Err("a courier needs a login code or a badge to log in with".into());
+            }
+            let id = store
+                .couriers()
+                .add(name, company, code, badge, now)
+                .map_err(|e| match e {
+                    StoreError::Sqlite { .. } if e.to_string().contains("UNIQUE") => {
+                        "another courier already has that code or badge; nothing was changed"
+                            .to_string()
+                    }
+                    other => other.to_string(),
+                })?;
+            let added = Event::CourierAdded {
+                courier: id,
+                name: name.into(),
+                company: company.into(),
+            };
+            store
+                .events()
+                .record(now, &NewEvent::new(added, actor))
+                .map_err(error)?;
+            Ok(format!("courier {id} added: {name} ({company})\n"))
+        }
+        StaffRequest::RevokeCourier { courier } => {
+            let revoked = store
+                .couriers()
+                .revoke(*courier, actor, now)
+                .map_err(error)?;
+            Ok(format!(
+                "courier {} ({}, {}) can no longer log in; their deliveries stay on record\n",
+                revoked.id, revoked.name, revoked.company
+            ))
+        }
         StaffRequest::DisableCompartment { number, reason } => {
             let reason = reason.trim();
             if reason.is_empty() {
@@ -201,6 +263,26 @@ fn find_parcel(store: &mut Store, parcel: &str) -> Result<ParcelRecord, String> 
 
 fn utc(at: Timestamp) -> String {
     super::system::utc_time(at.0 / 1000)
+}
+
+fn list_couriers(store: &mut Store) -> Result<String, StoreError> {
+    let mut out = format!(
+        "{:>4}  {:<24} {:<20} {:<6} {:<6} state\n",
+        "id", "name", "company", "code", "badge"
+    );
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for entry in store.couriers().list()? {
+        out.push_str(&format!(
+            "{:>4}  {:<24} {:<20} {:<6} {:<6} {}\n",
+            entry.courier.id,
+            entry.courier.name,
+            entry.courier.company,
+            yes(entry.has_code),
+            yes(entry.has_badge),
+            if entry.active { "active" } else { "revoked" }
+        ));
+    }
+    Ok(out)
 }
 
 fn list_staff(store: &mut Store) -> Result<String, StoreError> {

@@ -77,6 +77,9 @@ pub enum Command {
     /// Maintenance access: the admin PIN
     #[command(subcommand)]
     Admin(staff::AdminCommand),
+    /// Couriers who may log in: list them, add one, revoke one
+    #[command(subcommand)]
+    Couriers(staff::CouriersCommand),
     /// List compartments, take one out of service or put it back
     #[command(subcommand)]
     Compartments(staff::CompartmentsCommand),
@@ -128,6 +131,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Decode(args) => decode::decode(&args),
         Command::VerifyReceipt(args) => verify_receipt::verify_receipt(&global, &args),
         Command::Admin(command) => staff::admin(&global, &command),
+        Command::Couriers(command) => staff::couriers(&global, &command),
         Command::Compartments(command) => staff::compartments(&global, &command),
         Command::Parcels(command) => staff::parcels(&global, &command),
         Command::Reports(command) => staff::reports(&global, &command),

@@ -1,7 +1,7 @@
 //! The staff commands, for an installer with a laptop over SSH:
-//! `admin set-pin`, `compartments`, `parcels`, `reports`. They run while
-//! the kiosk runs (through its control socket, `app::control`) or while
-//! it is stopped (on the database directly): the same code
+//! `admin set-pin`, `couriers`, `compartments`, `parcels`, `reports`. They
+//! run while the kiosk runs (through its control socket, `app::control`)
+//! or while it is stopped (on the database directly): the same code
 //! (`app::staff_commands`) either way. Each change is in the audit log as
 //! `cli:<user>`.
 
@@ -28,6 +28,26 @@ pub enum AdminCommand {
     Staff,
     /// Take a staff member's own PIN away
     RemoveStaff { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CouriersCommand {
+    /// Every courier: name, company, whether they have a code and a badge, active or revoked (never the codes)
+    List,
+    /// Add a courier; their login code (4 to 8 digits, not weak) is read from the terminal, twice, or from standard input
+    Add {
+        name: String,
+        #[arg(long)]
+        company: String,
+        /// The text of their badge's QR code, to log in by scanning it
+        #[arg(long)]
+        badge: Option<String>,
+        /// No login code: the badge only
+        #[arg(long, requires = "badge")]
+        badge_only: bool,
+    },
+    /// Take a courier's code and badge away for good (their deliveries stay on record)
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -121,19 +141,21 @@ fn run(global: &GlobalArgs, request: StaffRequest) -> ExitCode {
 
 pub fn admin(global: &GlobalArgs, command: &AdminCommand) -> ExitCode {
     match command {
-        AdminCommand::SetPin { staff } => match read_pin_twice() {
-            Ok(pin) => run(
-                global,
-                StaffRequest::SetAdminPin {
-                    pin,
-                    staff: staff.clone(),
-                },
-            ),
-            Err(message) => {
-                eprintln!("locker-kiosk: {message}");
-                ExitCode::FAILURE
+        AdminCommand::SetPin { staff } => {
+            match read_twice("New admin PIN (6 to 12 digits): ", "PIN") {
+                Ok(pin) => run(
+                    global,
+                    StaffRequest::SetAdminPin {
+                        pin,
+                        staff: staff.clone(),
+                    },
+                ),
+                Err(message) => {
+                    eprintln!("locker-kiosk: {message}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         AdminCommand::Staff => run(global, StaffRequest::ListStaff),
         AdminCommand::RemoveStaff { name } => {
             run(global, StaffRequest::RemoveStaff { name: name.clone() })
@@ -143,24 +165,56 @@ pub fn admin(global: &GlobalArgs, command: &AdminCommand) -> ExitCode {
 
 /// Reads the PIN twice: without echo from a terminal, else two lines from
 /// standard input (for provisioning scripts).
-fn read_pin_twice() -> Result<String, String> {
+fn read_twice(prompt: &str, what: &str) -> Result<String, String> {
     let (first, second) = if std::io::stdin().is_terminal() {
         let ask = |prompt: &str| rpassword::prompt_password(prompt).map_err(|e| e.to_string());
-        (ask("New admin PIN (6 to 12 digits): ")?, ask("Again: ")?)
+        (ask(prompt)?, ask("Again: ")?)
     } else {
         let mut lines = std::io::stdin().lock().lines();
         let mut next = || -> Result<String, String> {
             lines
                 .next()
-                .ok_or("expected the PIN twice on standard input")?
+                .ok_or(format!("expected the {what} twice on standard input"))?
                 .map_err(|e| e.to_string())
         };
         (next()?, next()?)
     };
     if first.trim() != second.trim() {
-        return Err("the two PINs differ; nothing was changed".into());
+        return Err(format!("the two {what}s differ; nothing was changed"));
     }
     Ok(first.trim().to_string())
+}
+
+pub fn couriers(global: &GlobalArgs, command: &CouriersCommand) -> ExitCode {
+    let request = match command {
+        CouriersCommand::List => StaffRequest::ListCouriers,
+        CouriersCommand::Add {
+            name,
+            company,
+            badge,
+            badge_only,
+        } => {
+            let login_code = if *badge_only {
+                None
+            } else {
+                match read_twice("Login code (4 to 8 digits): ", "code") {
+                    Ok(code) => Some(code),
+                    Err(message) => {
+                        eprintln!("locker-kiosk: {message}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            };
+            StaffRequest::AddCourier {
+                name: name.clone(),
+                company: company.clone(),
+                login_code,
+                badge: badge.clone(),
+            }
+        }
+        CouriersCommand::Revoke { id } => StaffRequest::RevokeCourier { courier: *id },
+    };
+    run(global, request)
 }
 
 pub fn compartments(global: &GlobalArgs, command: &CompartmentsCommand) -> ExitCode {

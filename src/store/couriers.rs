@@ -3,12 +3,21 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Couriers, Result, StoreError, sql_error};
+use super::{Couriers, Event, NewEvent, Result, StoreError, events, sql_error};
 use crate::domain::Timestamp;
 use crate::domain::codes::{Entropy, validate_courier_code};
 
 /// Sealed with the locker's secret (see secret.rs).
 const RECEIPT_KEY: &str = "receipt_signing_key_sealed";
+
+/// A courier as staff list them: never their code or badge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourierEntry {
+    pub courier: Courier,
+    pub active: bool,
+    pub has_code: bool,
+    pub has_badge: bool,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Courier {
@@ -39,6 +48,56 @@ impl Couriers<'_> {
             )
             .map_err(sql_error(self.file))?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every courier, active or not, by id.
+    pub fn list(&self) -> Result<Vec<CourierEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, name, company, active, login_code_hash IS NOT NULL, badge_hash IS NOT NULL
+                 FROM couriers ORDER BY id",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map([], |r| {
+            Ok(CourierEntry {
+                courier: courier_from_row(r)?,
+                active: r.get(3)?,
+                has_code: r.get(4)?,
+                has_badge: r.get(5)?,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error(self.file))
+    }
+
+    /// Takes a courier's code and badge away for good (their deliveries
+    /// stay on record), in the audit log as `actor`.
+    pub fn revoke(&mut self, id: i64, actor: &str, now: Timestamp) -> Result<Courier> {
+        let file = self.file;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
+        let courier = tx
+            .query_row(
+                "SELECT id, name, company FROM couriers WHERE id = ?1 AND active = 1",
+                [id],
+                courier_from_row,
+            )
+            .optional()
+            .map_err(sql_error(file))?
+            .ok_or_else(|| StoreError::Rule(format!("no active courier has id {id}")))?;
+        tx.execute(
+            "UPDATE couriers SET active = 0, login_code_hash = NULL, badge_hash = NULL WHERE id = ?1",
+            [id],
+        )
+        .map_err(sql_error(file))?;
+        let revoked = Event::CourierRevoked {
+            courier: id,
+            name: courier.name.clone(),
+            company: courier.company.clone(),
+        };
+        events::insert(&tx, now, &NewEvent::new(revoked, actor)).map_err(sql_error(file))?;
+        tx.commit().map_err(sql_error(file))?;
+        Ok(courier)
     }
 
     pub fn get(&self, id: i64) -> Result<Option<super::Courier>> {

@@ -234,6 +234,18 @@ pub enum Event {
     },
     /// At start-up the log no longer reached the head anchored beside it
     /// (see audit.rs): history the kiosk had written is gone.
+    /// Staff added a courier (who logs in with a code and/or a badge).
+    CourierAdded {
+        courier: i64,
+        name: String,
+        company: String,
+    },
+    /// Staff took a courier's code and badge away for good.
+    CourierRevoked {
+        courier: i64,
+        name: String,
+        company: String,
+    },
     /// The data disk was nearly full: the reserve beside the database was
     /// let go so that parcels inside can still be collected; new deposits
     /// wait for room.

@@ -43,7 +43,7 @@ use crate::domain::{CompartmentNumber, Timestamp};
 
 pub use backup::backup;
 pub use compartments::StoredCompartment;
-pub use couriers::Courier;
+pub use couriers::{Courier, CourierEntry};
 pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};

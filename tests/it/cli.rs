@@ -513,3 +513,61 @@ fn staff_manage_compartments_parcels_and_the_admin_pin_from_the_command_line() {
     assert!(changes.iter().all(|e| e.actor.starts_with("cli:")));
     assert_eq!(changes[1].detail["reason"], "hinge broken");
 }
+
+/// Couriers from the command line: a weak or taken code is refused, a new
+/// courier logs in with theirs, and a revoked one logs in no more (code
+/// and badge), with both changes in the audit log under the user's name.
+#[test]
+fn staff_add_and_revoke_couriers_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(common::seeded_store(dir.path()));
+    let dir = dir.path();
+    let add = |code: &str| {
+        staff(
+            dir,
+            &[
+                "couriers",
+                "add",
+                "Kim Kurier",
+                "--company",
+                "Demo Parcel Co",
+            ],
+            &format!("{code}\n{code}\n"),
+        )
+    };
+    let (status, _, err) = add("1234");
+    assert_eq!(status, 1);
+    assert!(err.contains("too easy to guess"), "{err}");
+    let (status, _, err) = add("4711");
+    assert_eq!(status, 1);
+    assert!(err.contains("already has that code"), "{err}");
+    let (status, out, _) = add("4937");
+    assert_eq!(
+        (status, out.trim()),
+        (0, "courier 3 added: Kim Kurier (Demo Parcel Co)")
+    );
+
+    let (status, out, _) = staff(dir, &["couriers", "revoke", "1"], "");
+    assert_eq!(status, 0, "{out}");
+    let (status, _, err) = staff(dir, &["couriers", "revoke", "1"], "");
+    assert_eq!(status, 1);
+    assert!(err.contains("no active courier has id 1"), "{err}");
+    let (_, out, _) = staff(dir, &["couriers", "list"], "");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Dana Driver") && l.ends_with("revoked")),
+        "{out}"
+    );
+    assert!(!out.contains("4937"), "codes are never listed: {out}");
+
+    let mut store = locker_kiosk::store::Store::open(dir).unwrap();
+    let couriers = store.couriers();
+    assert_eq!(couriers.by_credential("4711").unwrap(), None);
+    assert_eq!(couriers.by_credential("LKC1:demo-1:DANA").unwrap(), None);
+    assert_eq!(couriers.by_credential("4937").unwrap().unwrap().id, 3);
+    let revoked = store.events().recent(Some("courier_revoked"), 1).unwrap();
+    assert!(revoked[0].actor.starts_with("cli:"), "{}", revoked[0].actor);
+    assert_eq!(revoked[0].detail["name"], "Dana Driver");
+    let added = store.events().recent(Some("courier_added"), 1).unwrap();
+    assert_eq!(added[0].detail["courier"], 3);
+}
