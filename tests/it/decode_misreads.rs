@@ -1,4 +1,4 @@
-//! A decode is a claim: generated EAN-13, UPC-A and ITF images, cut,
+//! A decode is a claim: generated EAN-13, UPC-A, ITF and Code 128 images, cut,
 //! occluded and tilted, must never be read as something they are not
 //! (an EAN-8 inside an EAN-13's bars is the classic 1D misread). Reading
 //! nothing is allowed; reading wrong is not.
@@ -123,13 +123,14 @@ fn variants(modules: &[bool], scale: usize) -> Vec<(String, Vec<u8>, usize, usiz
     let (luma, width, height) = image(modules, scale);
     let margin = 15 * scale;
     let mut all = vec![("whole".to_string(), luma.clone(), width, height)];
-    for cut in (3..modules.len() * 2 / 3).step_by(4) {
+    // About 40 cuts whatever the length (a long Code 128 is cut coarser).
+    for cut in (3..modules.len() * 2 / 3).step_by((modules.len() / 24).max(4)) {
         let (left, w) = crop(&luma, width, height, margin + cut * scale, width);
         all.push((format!("left cut {cut}"), left, w, height));
         let (right, w) = crop(&luma, width, height, 0, width - margin - cut * scale);
         all.push((format!("right cut {cut}"), right, w, height));
     }
-    for at in (0..modules.len()).step_by(12) {
+    for at in (0..modules.len()).step_by((modules.len() / 8).max(12)) {
         for shade in [235u8, 25] {
             let mut covered = luma.clone();
             for y in 0..height {
@@ -218,6 +219,87 @@ fn cut_occluded_or_tilted_ean13_upca_and_itf_codes_are_never_misread() {
     let (images, right, wrong) = check(&codes);
     eprintln!(
         "misreads: {images} generated images, {right} read right, {} read wrong",
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "misreads:\n{}", wrong.join("\n"));
+    assert!(
+        right >= 2 * codes.len(),
+        "too few read at all: {right} of {images}"
+    );
+}
+
+/// Tracking-number-like texts: letters and digits, 10 to 20 long.
+fn tracking_texts(count: usize, seed: u64) -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+    let mut state = seed;
+    (0..count)
+        .map(|i| {
+            (0..10 + (i * 7) % 11)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Code 128 symbol widths (bar, space, ...), values 0 to 106 (106: stop).
+const CODE128: [&str; 107] = [
+    "212222", "222122", "222221", "121223", "121322", "131222", "122213", "122312", "132212",
+    "221213", "221312", "231212", "112232", "122132", "122231", "113222", "123122", "123221",
+    "223211", "221132", "221231", "213212", "223112", "312131", "311222", "321122", "321221",
+    "312212", "322112", "322211", "212123", "212321", "232121", "111323", "131123", "131321",
+    "112313", "132113", "132311", "211313", "231113", "231311", "112133", "112331", "132131",
+    "113123", "113321", "133121", "313121", "211331", "231131", "213113", "213311", "213131",
+    "311123", "311321", "331121", "312113", "312311", "332111", "314111", "221411", "431111",
+    "111224", "111422", "121124", "121421", "141122", "141221", "112214", "112412", "122114",
+    "122411", "142112", "142211", "241211", "221114", "413111", "241112", "134111", "111242",
+    "121142", "121241", "114212", "124112", "124211", "411212", "421112", "421211", "212141",
+    "214121", "412121", "111143", "111341", "131141", "114113", "114311", "411113", "411311",
+    "113141", "114131", "311141", "411131", "211412", "211214", "211232", "2331112",
+];
+
+/// The modules of `text` in Code 128 set B (start B, data, mod-103
+/// check, stop).
+fn code128_modules(text: &str) -> Vec<bool> {
+    let mut values = vec![104usize];
+    values.extend(text.bytes().map(|b| usize::from(b - 32)));
+    let check = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| i.max(1) * v)
+        .sum::<usize>()
+        % 103;
+    values.push(check);
+    values.push(106);
+    let mut out = Vec::new();
+    for value in values {
+        for (i, width) in CODE128[value].bytes().enumerate() {
+            out.extend(std::iter::repeat_n(i % 2 == 0, usize::from(width - b'0')));
+        }
+    }
+    // The stop's final bar, two modules wide.
+    out.extend([true, true]);
+    out
+}
+
+/// Code 128 (the carriers' labels): cut, occluded or tilted, read right
+/// or not at all.
+#[test]
+fn cut_occluded_or_tilted_code128_labels_are_never_misread() {
+    let codes: Vec<(String, Vec<bool>)> = tracking_texts(10, 0x85EB_CA6B)
+        .into_iter()
+        .map(|text| {
+            let modules = code128_modules(&text);
+            (text, modules)
+        })
+        .collect();
+    let (images, right, wrong) = check(&codes);
+    eprintln!(
+        "misreads: {images} generated Code 128 images, {right} read right, {} read wrong",
         wrong.len()
     );
     assert!(wrong.is_empty(), "misreads:\n{}", wrong.join("\n"));
