@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Decoder, ScanEvent, ScanSink, ScanSource};
+use super::{Decoder, ScanEvent, ScanSink, ScanSource, Symbology};
 
 /// One 8-bit luma frame.
 #[derive(Debug, Clone)]
@@ -211,6 +211,40 @@ impl Drop for Scanner {
     }
 }
 
+/// A 1D read from one frame is a claim that a second frame must back
+/// before it counts: a single frame's 1D read can be a misread (part of
+/// an EAN-13 read as an EAN-8, a smudge as a bar), and two frames agreeing
+/// on it rarely are. 2D codes (QR, Data Matrix, PDF417) carry their own
+/// error correction and count at first sight. A camera sees a held label
+/// many times a second, so this costs one frame.
+pub struct Confirmation {
+    window: Duration,
+    /// The last 1D text read and when.
+    last: Option<(String, Instant)>,
+}
+
+impl Confirmation {
+    pub fn new(window: Duration) -> Confirmation {
+        Confirmation { window, last: None }
+    }
+
+    /// Whether `code`, read in a frame at `now`, counts now.
+    pub fn counts(&mut self, text: &str, symbology: Symbology, now: Instant) -> bool {
+        if symbology.is_two_dimensional() {
+            return true;
+        }
+        let backed = self
+            .last
+            .as_ref()
+            .is_some_and(|(last, at)| last == text && now.duration_since(*at) <= self.window);
+        self.last = Some((text.to_string(), now));
+        backed
+    }
+}
+
+/// How long apart two frames may be and still back each other's 1D read.
+const CONFIRM_WITHIN: Duration = Duration::from_millis(1500);
+
 fn push(slot: &Slot, frame: Frame) {
     slot.frame.lock().unwrap().0 = Some(frame);
     slot.ready.notify_one();
@@ -223,6 +257,7 @@ const HARD_PASS_EVERY: u32 = 4;
 fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration, preview: &Mutex<Preview>) {
     let mut decoder = Decoder::default();
     let mut debounce = Debounce::new(hold_off);
+    let mut confirmation = Confirmation::new(CONFIRM_WITHIN);
     let mut empty_frames = 0u32;
     let mut frames_seen = 0u64;
     loop {
@@ -245,7 +280,10 @@ fn decode_loop(slot: &Slot, sink: &ScanSink, hold_off: Duration, preview: &Mutex
         match decoder.decode_frame(&frame.luma, frame.width, frame.height, harder) {
             Some(code) => {
                 empty_frames = 0;
-                if debounce.is_new(&code.text, Instant::now()) {
+                let now = Instant::now();
+                if confirmation.counts(&code.text, code.symbology, now)
+                    && debounce.is_new(&code.text, now)
+                {
                     let source = ScanSource::Camera(code.symbology);
                     let text = code.text.clone();
                     if !sink.publish(ScanEvent::new(code.text, source)) {
@@ -312,6 +350,23 @@ mod tests {
         assert!(!debounce.is_new("B", t0 + Duration::from_millis(3100)));
         // Gone for longer than the hold-off: new again.
         assert!(debounce.is_new("A", t0 + Duration::from_millis(6000)));
+    }
+
+    #[test]
+    fn a_1d_read_counts_once_a_second_frame_backs_it_and_a_qr_at_once() {
+        let mut confirmation = Confirmation::new(CONFIRM_WITHIN);
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert!(confirmation.counts("LK1:x", Symbology::Qr, t0));
+        // One frame's EAN-8 (a piece of an EAN-13, say) is not a scan...
+        assert!(!confirmation.counts("40123455", Symbology::Ean8, at(0)));
+        // ...nor is a different read in the next frame...
+        assert!(!confirmation.counts("4012345678901", Symbology::Ean13, at(66)));
+        // ...but the same read again is.
+        assert!(confirmation.counts("4012345678901", Symbology::Ean13, at(133)));
+        // Frames too far apart back nothing.
+        assert!(!confirmation.counts("JD0146", Symbology::Code128, at(1000)));
+        assert!(!confirmation.counts("JD0146", Symbology::Code128, at(3000)));
     }
 }
 

@@ -44,6 +44,15 @@ impl Symbology {
         Symbology::Pdf417,
     ];
 
+    /// QR, Data Matrix and PDF417: codes with error correction of their
+    /// own, unlike the 1D barcodes' single check digit (if any).
+    pub fn is_two_dimensional(self) -> bool {
+        matches!(
+            self,
+            Symbology::Qr | Symbology::DataMatrix | Symbology::Pdf417
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Symbology::Qr => "qr",
