@@ -20,10 +20,7 @@ pub struct DataDirLock {
 impl DataDirLock {
     pub fn acquire(data_dir: &Path) -> Result<DataDirLock, StoreError> {
         let path = data_dir.join(LOCK_FILE);
-        let io_error = |source| StoreError::Io {
-            path: path.clone(),
-            source,
-        };
+        let io_error = |source| super::io_error(&path, source);
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

@@ -94,6 +94,8 @@ pub enum StoreError {
     LayoutDropsParcel { number: u32, tracking: String },
     #[error("the disk holding {} is full: nothing more can be written until space is freed (old logs, old backups); the records already there are intact", file.display())]
     DiskFull { file: PathBuf },
+    #[error("the disk holding {} is read-only (a disk that had errors is often remounted so): nothing can be recorded, so no door opens; check the disk (`dmesg`), then remount it read-write or replace it; the records already there are intact", path.display())]
+    ReadOnly { path: PathBuf },
     #[error("the locker secret {} is damaged (it must hold 32 bytes); put back the copy kept with this locker's backups", path.display())]
     SecretDamaged { path: PathBuf },
     #[error("the locker secret {} {}: the codes in this database were made with another; put back the `locker.secret` kept with this database (from the same panel, or saved with its backup), or no pickup or courier code can be checked", path.display(), if *created { "was missing" } else { "is not this database's" })]
@@ -127,7 +129,10 @@ impl StoreError {
     pub fn is_storage(&self) -> bool {
         matches!(
             self,
-            StoreError::Io { .. } | StoreError::Sqlite { .. } | StoreError::DiskFull { .. }
+            StoreError::Io { .. }
+                | StoreError::Sqlite { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::ReadOnly { .. }
         )
     }
 }
@@ -429,6 +434,11 @@ fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
                 file: file.to_path_buf(),
             };
         }
+        if file.parent().is_some_and(read_only) {
+            return StoreError::ReadOnly {
+                path: file.to_path_buf(),
+            };
+        }
         StoreError::Sqlite {
             file: file.to_path_buf(),
             source,
@@ -439,6 +449,36 @@ fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
 /// The filesystem holding `dir` has (next to) no space left: SQLite then
 /// fails in ways of its own (a journal it cannot make), which must not
 /// read as a damaged database.
+/// The filesystem holding `dir` is mounted read-only.
+fn read_only(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a zeroed plain-data struct for the answer.
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid C string and a struct to write into.
+    unsafe { libc::statvfs(path.as_ptr(), &mut stat) == 0 && stat.f_flag & libc::ST_RDONLY != 0 }
+}
+
+/// An I/O error, said as a read-only disk where that is what it is.
+fn io_error(path: &Path, source: std::io::Error) -> StoreError {
+    if source.raw_os_error() == Some(libc::EROFS) {
+        return StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        };
+    }
+    StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn no_space_left(dir: &Path) -> bool {
     reserve::free_bytes(dir).is_some_and(|free| free < 256 * 1024)
 }

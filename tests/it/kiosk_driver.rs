@@ -320,6 +320,66 @@ fn small_filesystem(dir: &std::path::Path, bytes: u64) -> bool {
     }
 }
 
+/// Remounts the filesystem `small_filesystem` mounted on `dir` read-only
+/// (or read-write again), as the kernel does to a disk with errors.
+fn remount(dir: &std::path::Path, read_only: bool) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let target = CString::new(dir.as_os_str().as_bytes()).unwrap();
+    let flags = libc::MS_REMOUNT | if read_only { libc::MS_RDONLY } else { 0 };
+    // SAFETY: a plain system call on a valid C string.
+    unsafe {
+        libc::mount(
+            std::ptr::null(),
+            target.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        ) == 0
+    }
+}
+
+/// A data disk remounted read-only (as after disk errors): the kiosk does
+/// not start on it as if it could record; it says the disk is read-only,
+/// changes nothing, and starts normally once the disk is writable again.
+#[test]
+fn a_read_only_data_disk_is_said_as_such_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    if !small_filesystem(&data, 24 << 20) {
+        eprintln!(
+            "SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here: {}",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    drop(common::seeded_store(&data));
+    let before = std::fs::read(data.join(locker_kiosk::store::DATABASE_FILE)).unwrap();
+    assert!(remount(&data, true), "{}", std::io::Error::last_os_error());
+    let error = locker_kiosk::store::Store::open(&data).unwrap_err();
+    assert!(
+        matches!(error, locker_kiosk::store::StoreError::ReadOnly { .. }),
+        "{error:?}"
+    );
+    let said = error.to_string();
+    assert!(
+        said.contains("read-only") && said.contains("no door opens"),
+        "{said}"
+    );
+    assert!(!said.contains("damaged"), "{said}");
+    assert_eq!(
+        std::fs::read(data.join(locker_kiosk::store::DATABASE_FILE)).unwrap(),
+        before
+    );
+    assert!(remount(&data, false), "{}", std::io::Error::last_os_error());
+    let mut store = locker_kiosk::store::Store::open(&data).unwrap();
+    assert_eq!(
+        store.parcels().get(1).unwrap().unwrap().status,
+        locker_kiosk::domain::ParcelStatus::Deposited
+    );
+}
+
 /// Fills the filesystem of `dir` to the last byte; the file to delete to
 /// free it again.
 fn fill_up(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
