@@ -91,7 +91,8 @@ pub fn run_checks(global: &GlobalArgs) -> Vec<Check> {
 
 /// Room on the data disk, and the reserve held back for pickups.
 fn check_disk_space(dir: &Path) -> Result<String, String> {
-    use crate::store::reserve::{RESERVE_BYTES, RESERVE_FILE, free_bytes};
+    use crate::store::disk::free_bytes;
+    use crate::store::reserve::{RESERVE_BYTES, RESERVE_FILE};
     let free = free_bytes(dir)
         .ok_or_else(|| format!("cannot read the free space of {}", dir.display()))?;
     let mib = |bytes: u64| bytes as f64 / (1 << 20) as f64;

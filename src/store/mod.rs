@@ -23,6 +23,7 @@ pub mod audit;
 mod backup;
 mod compartments;
 mod couriers;
+pub mod disk;
 pub mod event;
 mod events;
 mod lock;
@@ -434,7 +435,7 @@ fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
                 file: file.to_path_buf(),
             };
         }
-        if file.parent().is_some_and(read_only) {
+        if file.parent().is_some_and(disk::read_only) {
             return StoreError::ReadOnly {
                 path: file.to_path_buf(),
             };
@@ -444,26 +445,6 @@ fn sql_error(file: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
             source,
         }
     }
-}
-
-/// The filesystem holding `dir` has (next to) no space left: SQLite then
-/// fails in ways of its own (a journal it cannot make), which must not
-/// read as a damaged database.
-/// The filesystem holding `dir` is mounted read-only.
-fn read_only(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    // SAFETY: a zeroed plain-data struct for the answer.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid C string and a struct to write into.
-    unsafe { libc::statvfs(path.as_ptr(), &mut stat) == 0 && stat.f_flag & libc::ST_RDONLY != 0 }
 }
 
 /// An I/O error, said as a read-only disk where that is what it is.
@@ -477,10 +458,6 @@ fn io_error(path: &Path, source: std::io::Error) -> StoreError {
         path: path.to_path_buf(),
         source,
     }
-}
-
-fn no_space_left(dir: &Path) -> bool {
-    reserve::free_bytes(dir).is_some_and(|free| free < 256 * 1024)
 }
 
 /// SQLite's word for a full disk (or a file at its size limit).
@@ -522,7 +499,7 @@ fn open_existing(file: &Path, flags: OpenFlags) -> Result<Connection> {
     };
     // A full disk is said as such: the file is fine, only space is short.
     let failed = |e: rusqlite::Error| {
-        if is_disk_full(&e) || file.parent().is_some_and(no_space_left) {
+        if is_disk_full(&e) || file.parent().is_some_and(disk::no_space_left) {
             StoreError::DiskFull {
                 file: file.to_path_buf(),
             }

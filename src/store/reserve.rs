@@ -11,6 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::disk::free_bytes;
+
 /// The reserve's file name, beside the database.
 pub const RESERVE_FILE: &str = "locker.reserve";
 
@@ -119,24 +121,6 @@ fn write_zeros(mut file: &std::fs::File, bytes: u64) -> std::io::Result<()> {
         left -= n as u64;
     }
     Ok(())
-}
-
-/// Bytes an unprivileged process may still write on `dir`'s filesystem.
-pub fn free_bytes(dir: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
-    let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: a zeroed plain-data struct for the answer.
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid C string and a struct to write into.
-    if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
-        return None;
-    }
-    Some((stat.f_bavail as u64).saturating_mul(stat.f_frsize as u64))
 }
 
 #[cfg(test)]

@@ -320,6 +320,21 @@ fn small_filesystem(dir: &std::path::Path, bytes: u64) -> bool {
     }
 }
 
+/// A `data` folder in `dir` on a 24 MiB filesystem of its own; `None`
+/// (the test says SKIPPED) where the machine does not allow the mount.
+fn small_data_dir(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let data = dir.join("data");
+    std::fs::create_dir(&data).unwrap();
+    if !small_filesystem(&data, 24 << 20) {
+        eprintln!(
+            "SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here: {}",
+            std::io::Error::last_os_error()
+        );
+        return None;
+    }
+    Some(data)
+}
+
 /// Remounts the filesystem `small_filesystem` mounted on `dir` read-only
 /// (or read-write again), as the kernel does to a disk with errors.
 fn remount(dir: &std::path::Path, read_only: bool) -> bool {
@@ -345,15 +360,9 @@ fn remount(dir: &std::path::Path, read_only: bool) -> bool {
 #[test]
 fn a_read_only_data_disk_is_said_as_such_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    if !small_filesystem(&data, 24 << 20) {
-        eprintln!(
-            "SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here: {}",
-            std::io::Error::last_os_error()
-        );
+    let Some(data) = small_data_dir(dir.path()) else {
         return;
-    }
+    };
     drop(common::seeded_store(&data));
     let before = std::fs::read(data.join(locker_kiosk::store::DATABASE_FILE)).unwrap();
     assert!(remount(&data, true), "{}", std::io::Error::last_os_error());
@@ -408,15 +417,9 @@ fn a_full_disk_keeps_pickups_going_on_its_reserve_and_opens_no_door_it_cannot_re
     use locker_kiosk::app::kiosk::{CourierAction, CourierNotice, DropoffNotice};
     use locker_kiosk::domain::ParcelStatus;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    if !small_filesystem(&data, 24 << 20) {
-        eprintln!(
-            "SKIPPED: mounting a small filesystem needs CAP_SYS_ADMIN here: {}",
-            std::io::Error::last_os_error()
-        );
+    let Some(data) = small_data_dir(dir.path()) else {
         return;
-    }
+    };
     drop(common::seeded_store(&data));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut config = Config::demo();

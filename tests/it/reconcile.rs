@@ -303,14 +303,7 @@ fn intent_for(store: &mut Store, compartment: u32, event: Event, actor: &str, pa
         .unwrap();
 }
 
-fn state_of(store: &mut Store, compartment: u32) -> CompartmentState {
-    store
-        .compartments()
-        .get(compartment)
-        .unwrap()
-        .unwrap()
-        .state
-}
+use crate::common::compartment_state as state_of;
 
 #[test]
 fn a_take_back_whose_door_opened_and_closed_is_retrieved_and_one_left_open_is_flagged() {

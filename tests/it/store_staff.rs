@@ -32,14 +32,7 @@ fn parcel_in(store: &mut Store, compartment: u32) -> i64 {
         .id
 }
 
-fn state(store: &mut Store, compartment: u32) -> CompartmentState {
-    store
-        .compartments()
-        .get(compartment)
-        .unwrap()
-        .unwrap()
-        .state
-}
+use crate::common::compartment_state as state;
 
 #[test]
 fn a_parcel_moves_into_a_free_compartment_only() {

@@ -56,3 +56,16 @@ pub fn deposit(
         preset_code: None,
     }
 }
+
+/// A compartment's state in the records.
+pub fn compartment_state(
+    store: &mut Store,
+    compartment: u32,
+) -> locker_kiosk::domain::CompartmentState {
+    store
+        .compartments()
+        .get(compartment)
+        .unwrap()
+        .unwrap()
+        .state
+}
