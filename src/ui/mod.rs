@@ -1,4 +1,4 @@
-//! The adapters between the Slint UI (`ui/`, compiled by build.rs) and the
+//! The adapters between the Slint UI (`ui/`, the `locker-kiosk-ui` crate) and the
 //! kiosk driver (`app::kiosk`). `main` and the UI tests both go through
 //! [`bind`], so the tests drive exactly what the kiosk runs.
 //!
@@ -8,7 +8,7 @@
 //! their work to the service and answers come back through
 //! `upgrade_in_event_loop` on a weak handle.
 
-slint::include_modules!();
+pub use locker_kiosk_ui::*;
 
 mod courier;
 mod host;

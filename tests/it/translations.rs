@@ -68,7 +68,7 @@ fn every_ui_string_is_translated_into_every_shipped_language() {
     assert!(strings.len() > 20, "found only {} strings", strings.len());
     for language in ["de", "es"] {
         let po = root.join(format!(
-            "ui/translations/{language}/LC_MESSAGES/locker-kiosk.po"
+            "ui/translations/{language}/LC_MESSAGES/locker-kiosk-ui.po"
         ));
         let entries = po_entries(&std::fs::read_to_string(&po).unwrap());
         for string in &strings {

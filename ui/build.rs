@@ -1,4 +1,5 @@
-//! Compiles the Slint UI in `ui/` into Rust code included by `src/ui`.
+//! Compiles the Slint UI in this folder into the Rust code `lib.rs`
+//! includes.
 
 fn main() {
     // Element debug info lets the UI tests find elements by label; release
@@ -9,8 +10,8 @@ fn main() {
     let config = slint_build::CompilerConfiguration::new()
         .with_style("fluent".into())
         .with_debug_info(debug)
-        .with_bundled_translations("ui/translations")
+        .with_bundled_translations("translations")
         .with_default_translation_context(slint_build::DefaultTranslationContext::None);
-    slint_build::compile_with_config("ui/app-window.slint", config)
+    slint_build::compile_with_config("app-window.slint", config)
         .expect("compiling the Slint UI in ui/");
 }
