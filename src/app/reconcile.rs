@@ -94,9 +94,10 @@ fn seen(after: &[EventRecord]) -> Seen {
             }
             "door_closed" if seen.opened => seen.closed_after_open = true,
             "parcel_collected" | "parcel_deposited" | "deposit_undone" | "parcel_retrieved"
-            | "parcel_returned" | "parcel_removed" | "parcel_moved" | "reconciled" => {
-                seen.finished = true
-            }
+            | "parcel_returned" | "parcel_removed" | "parcel_moved" | "reconciled"
+            // The courier said the door did not open though its sensor
+            // saw it open: the flow settled it (the parcel stays).
+            | "sensor_disagreement" => seen.finished = true,
             _ => {}
         }
     }

@@ -356,6 +356,31 @@ fn a_take_back_whose_door_opened_and_closed_is_retrieved_and_one_left_open_is_fl
 }
 
 #[test]
+fn a_take_back_the_courier_said_did_not_open_was_settled_by_the_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = seeded_store(dir.path());
+    let event = staff_or_pickup("take_back", None, None);
+    intent_for(&mut store, 20, event, "courier:1", CARLA_PARCEL);
+    door(&mut store, 20, true, 2);
+    let said = Event::SensorDisagreement {
+        said: "door_did_not_open".into(),
+        sensor: "open".into(),
+    };
+    intent(&mut store, 20, said, "courier:1", 3);
+    door(&mut store, 20, false, 4);
+    assert!(
+        reconcile(&mut store, &settings(), at(10))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.parcels().get(CARLA_PARCEL).unwrap().unwrap().status,
+        ParcelStatus::Expired,
+        "it stays for the next visit"
+    );
+}
+
+#[test]
 fn an_undo_whose_door_opened_is_flagged_for_staff() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = seeded_store(dir.path());
