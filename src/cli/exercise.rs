@@ -80,14 +80,13 @@ fn exercise(global: &GlobalArgs, scenario: Scenario) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let service = Service::start(store, config, runtime.handle());
     service.doors().wait_first_poll(Duration::from_secs(5));
+    if let Some(done) = staff_action(&service, &runtime, scenario) {
+        return done;
+    }
     let (views, seen) = mpsc::channel::<KioskView>();
     let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
         let _ = views.send(view.clone());
     });
-    if let Some(done) = staff_action(&service, &runtime, scenario) {
-        drop(kiosk);
-        return done;
-    }
     let step = std::cell::Cell::new(0);
     let next = |view: &KioskView| -> Option<bool> {
         // Each arm: the view that allows the next input, and that input.

@@ -184,18 +184,36 @@ fn check(codes: &[(String, Vec<bool>)]) -> (usize, usize, Vec<String>) {
     (images, right, wrong)
 }
 
+/// Checks every variant of `codes`: nothing read wrong, and each code read
+/// right at least twice (whole, at both scales).
+fn none_misread(codes: &[(String, Vec<bool>)], what: &str) {
+    let (images, right, wrong) = check(codes);
+    eprintln!(
+        "misreads: {images} generated {what} images, {right} read right, {} read wrong",
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "misreads:\n{}", wrong.join("\n"));
+    assert!(
+        right >= 2 * codes.len(),
+        "too few read at all: {right} of {images}"
+    );
+}
+
+/// The next number of a xorshift generator: the same codes on every run.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 /// xorshift: the same codes on every run.
 fn numbers(count: usize, digits: usize, seed: u64) -> Vec<String> {
     let mut state = seed;
     (0..count)
         .map(|_| {
             (0..digits)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    char::from(b'0' + (state % 10) as u8)
-                })
+                .map(|_| char::from(b'0' + (xorshift(&mut state) % 10) as u8))
                 .collect()
         })
         .collect()
@@ -216,16 +234,7 @@ fn cut_occluded_or_tilted_ean13_upca_and_itf_codes_are_never_misread() {
     for itf in numbers(6, 14, 0x2545_F491) {
         codes.push((itf.clone(), itf_modules(&itf)));
     }
-    let (images, right, wrong) = check(&codes);
-    eprintln!(
-        "misreads: {images} generated images, {right} read right, {} read wrong",
-        wrong.len()
-    );
-    assert!(wrong.is_empty(), "misreads:\n{}", wrong.join("\n"));
-    assert!(
-        right >= 2 * codes.len(),
-        "too few read at all: {right} of {images}"
-    );
+    none_misread(&codes, "EAN-13, UPC-A and ITF");
 }
 
 /// Tracking-number-like texts: letters and digits, 10 to 20 long.
@@ -236,10 +245,8 @@ fn tracking_texts(count: usize, seed: u64) -> Vec<String> {
         .map(|i| {
             (0..10 + (i * 7) % 11)
                 .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    char::from(ALPHABET[(state % ALPHABET.len() as u64) as usize])
+                    let pick = xorshift(&mut state) % ALPHABET.len() as u64;
+                    char::from(ALPHABET[pick as usize])
                 })
                 .collect()
         })
@@ -297,14 +304,5 @@ fn cut_occluded_or_tilted_code128_labels_are_never_misread() {
             (text, modules)
         })
         .collect();
-    let (images, right, wrong) = check(&codes);
-    eprintln!(
-        "misreads: {images} generated Code 128 images, {right} read right, {} read wrong",
-        wrong.len()
-    );
-    assert!(wrong.is_empty(), "misreads:\n{}", wrong.join("\n"));
-    assert!(
-        right >= 2 * codes.len(),
-        "too few read at all: {right} of {images}"
-    );
+    none_misread(&codes, "Code 128");
 }
