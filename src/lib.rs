@@ -6,6 +6,7 @@
 //! - [`store`]: the local SQLite database;
 //! - [`hardware`]: lock boards;
 //! - [`scanning`]: cameras, scanners and barcode decoding;
+//! - [`notify`]: telling recipients by email and webhook;
 //! - [`app`]: the application service that ties them together;
 //! - [`ui`]: the adapters between the Slint UI in `ui/` and the service;
 //! - [`cli`]: the command line.
@@ -17,6 +18,7 @@ pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hardware;
+pub mod notify;
 pub mod scanning;
 pub mod store;
 pub mod ui;

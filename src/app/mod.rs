@@ -10,6 +10,7 @@ pub mod demo;
 pub mod door_log;
 pub mod kiosk;
 pub mod maintenance;
+pub mod notifier;
 pub mod reconcile;
 pub mod service;
 pub mod staff_commands;

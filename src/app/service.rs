@@ -327,6 +327,8 @@ impl Service {
         events: Events;
         /// Runs `f` on the store's thread with the reports only.
         reports: Reports;
+        /// Runs `f` on the store's thread with the messages to recipients only.
+        deliveries: Deliveries;
     }
 
     pub async fn overview(&self) -> Result<Overview, ServiceError> {

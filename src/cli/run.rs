@@ -143,6 +143,7 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         let _entered = runtime.enter();
         crate::app::backups::spawn(&context.service, data_dir, schedule);
     }
+    start_notifier(&context.service, runtime.handle());
     // Staff commands reach the running kiosk here; without it they need
     // the kiosk stopped, which is worth a warning, not a dark screen.
     if let Some(data_dir) = data_dir
@@ -161,6 +162,22 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
         .measure
         .map(|seconds| super::measure::start(std::time::Duration::from_secs(seconds)));
     window.run().map_err(|e| format!("the screen stopped: {e}"))
+}
+
+/// Recipients are told by the locker itself when `[notifications]` is
+/// configured. A channel that cannot be set up is logged, and the
+/// messages wait in the records until it can.
+fn start_notifier(service: &Service, runtime: &tokio::runtime::Handle) {
+    match crate::app::notifier::Notifier::new(service) {
+        Ok(Some(notifier)) => {
+            let _entered = runtime.enter();
+            notifier.spawn();
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "recipients cannot be told: the notifications are not set up")
+        }
+    }
 }
 
 /// SIGTERM (systemd stopping the service) and SIGINT (Ctrl-C) stop the

@@ -6,6 +6,7 @@
 //! a wrong door is refused: see `validate`.
 
 mod error;
+mod links;
 pub mod profile;
 mod raw;
 mod validate;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use links::{EmailSettings, FleetSettings, Notifications, SmtpSecurity, WebhookSettings};
 
 /// The largest configuration file read: 100,000 compartments take about
 /// 11 MB; anything much larger is a mistake (or an attack on the parser).
@@ -54,6 +56,10 @@ pub struct Config {
     pub camera: CameraConfig,
     /// Scheduled backups (`[backups]`); none when not configured.
     pub backups: Option<BackupSchedule>,
+    /// Telling recipients without a fleet backend (`[notifications]`).
+    pub notifications: Notifications,
+    /// The fleet backend over MQTT (`[fleet]`); none when not configured.
+    pub fleet: Option<FleetSettings>,
     pub scanners: Vec<ScannerConfig>,
     pub boards: Vec<BoardConfig>,
     pub compartments: Vec<CompartmentConfig>,

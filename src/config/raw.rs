@@ -17,9 +17,53 @@ pub struct RawConfig {
     pub doors: Option<Spanned<RawDoors>>,
     pub camera: Option<Spanned<RawCamera>>,
     pub backups: Option<Spanned<RawBackups>>,
+    pub notifications: Option<Spanned<RawNotifications>>,
+    pub fleet: Option<Spanned<RawFleet>>,
     pub scanners: Vec<Spanned<RawScanner>>,
     pub boards: Vec<Spanned<RawBoard>>,
     pub compartments: Vec<Spanned<RawCompartment>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifications {
+    pub email: Option<Spanned<RawEmail>>,
+    pub webhook: Option<Spanned<RawWebhook>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEmail {
+    pub server: Spanned<String>,
+    pub port: Option<Spanned<u32>>,
+    pub security: Option<Spanned<String>>,
+    pub from: Spanned<String>,
+    pub credentials: Option<Spanned<String>>,
+    pub ca: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    pub url: Spanned<String>,
+    pub token_file: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFleet {
+    pub broker: Spanned<String>,
+    pub port: Option<Spanned<u32>>,
+    pub tls: Option<bool>,
+    pub ca: Option<Spanned<String>>,
+    pub client_cert: Option<Spanned<String>>,
+    pub client_key: Option<Spanned<String>>,
+    pub credentials: Option<Spanned<String>>,
+    pub topic_prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub operator_keys: Vec<Spanned<String>>,
+    pub heartbeat_secs: Option<Spanned<u32>>,
+    pub outbox_limit: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +182,8 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         doors: None,
         camera: None,
         backups: None,
+        notifications: None,
+        fleet: None,
         scanners: Vec::new(),
         boards: Vec::new(),
         compartments: Vec::new(),
@@ -150,6 +196,8 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
             "doors" => one(value, report).map(|v| raw.doors = Some(v)),
             "camera" => one(value, report).map(|v| raw.camera = Some(v)),
             "backups" => one(value, report).map(|v| raw.backups = Some(v)),
+            "notifications" => one(value, report).map(|v| raw.notifications = Some(v)),
+            "fleet" => one(value, report).map(|v| raw.fleet = Some(v)),
             "scanners" => each(key, value, report).map(|v| raw.scanners = v),
             "boards" => each(key, value, report).map(|v| raw.boards = v),
             "compartments" => each(key, value, report).map(|v| raw.compartments = v),
@@ -157,7 +205,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
                 report.error(
                     key.span(),
                     format!(
-                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `backups`, `scanners`, `boards`, `compartments`"
+                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `backups`, `notifications`, `fleet`, `scanners`, `boards`, `compartments`"
                     ),
                 );
                 None
@@ -176,6 +224,8 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         doors: raw.doors,
         camera: raw.camera,
         backups: raw.backups,
+        notifications: raw.notifications,
+        fleet: raw.fleet,
         scanners: raw.scanners,
         boards: raw.boards,
         compartments: raw.compartments,
@@ -189,6 +239,8 @@ struct RestOfConfig {
     doors: Option<Spanned<RawDoors>>,
     camera: Option<Spanned<RawCamera>>,
     backups: Option<Spanned<RawBackups>>,
+    notifications: Option<Spanned<RawNotifications>>,
+    fleet: Option<Spanned<RawFleet>>,
     scanners: Vec<Spanned<RawScanner>>,
     boards: Vec<Spanned<RawBoard>>,
     compartments: Vec<Spanned<RawCompartment>>,

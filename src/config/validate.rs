@@ -29,6 +29,8 @@ pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
         languages: languages(raw.languages.as_ref(), &mut report),
         camera: camera(raw.camera.as_ref(), &mut report),
         backups: backups(raw.backups.as_ref(), &mut report),
+        notifications: super::links::notifications(raw.notifications.as_ref(), &mut report),
+        fleet: super::links::fleet(raw.fleet.as_ref(), &mut report),
         scanners: raw
             .scanners
             .iter()
@@ -76,7 +78,7 @@ fn locker(raw: &Spanned<RawLocker>, report: &mut Reporter) -> LockerInfo {
 }
 
 /// Checks an optional number against a range, reporting at its line.
-fn bounded(
+pub(super) fn bounded(
     value: &Option<Spanned<u32>>,
     range: std::ops::RangeInclusive<u32>,
     default: u32,

@@ -43,6 +43,13 @@ impl Timestamp {
 }
 
 /// Seconds since the epoch as `YYYY-MM-DD hh:mm:ss UTC`.
+/// `millis` since the epoch as RFC 3339 in UTC (`2026-12-03T06:13:46Z`),
+/// the form machine-readable messages carry.
+pub fn rfc3339(millis: i64) -> String {
+    let text = utc_text(millis.div_euclid(1000));
+    format!("{}T{}Z", &text[..10], &text[11..19])
+}
+
 pub fn utc_text(secs: i64) -> String {
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).

@@ -74,6 +74,29 @@ pub enum Event {
     RecipientPrefersLow {
         recipient: i64,
     },
+    /// Message `message` (a `recipient_notification`'s id) was taken by
+    /// `channel` (`email`, `webhook`, `fleet`).
+    RecipientNotified {
+        message: i64,
+        channel: String,
+    },
+    /// A message could not be sent yet; it is tried again (recorded at
+    /// the first failure and every tenth, not at each retry).
+    NotificationFailed {
+        message: i64,
+        channel: String,
+        attempts: u32,
+        error: String,
+    },
+    /// No channel reaches the recipient (no email address, no phone, or
+    /// no channel configured): staff must tell them.
+    RecipientUnreachable {
+        message: i64,
+        recipient: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        why: String,
+    },
     // Couriers.
     CourierVisitEnded {
         deposited: usize,

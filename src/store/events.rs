@@ -261,7 +261,7 @@ const PARCEL_KINDS: &str = "(parcel_id IS NOT NULL OR kind IN ('recipient_notifi
 const STAFF_ACTORS: &str = "(substr(actor, 1, 6) = 'staff:' OR substr(actor, 1, 4) = 'cli:')";
 const ALARM_KINDS: &str = "(kind IN ('uncommanded_open', 'left_open', 'board_offline',
         'report_raised', 'locker_full', 'pickup_left_doors_open', 'dropoff_left_doors_open',
-        'log_rolled_back', 'disk_nearly_full')
+        'log_rolled_back', 'disk_nearly_full', 'recipient_unreachable')
     OR (kind IN ('door_open_outcome', 'maintenance_open')
         AND json_extract(detail, '$.outcome') IN ('jammed', 'no_reply'))
     OR (kind = 'compartment_state' AND json_extract(detail, '$.to') = 'faulty'))";

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/007_hashed_codes.sql"),
     include_str!("schema/008_audit_chain.sql"),
     include_str!("schema/009_disk_alarm.sql"),
+    include_str!("schema/010_messages.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -23,6 +23,7 @@ pub mod audit;
 mod backup;
 mod compartments;
 mod couriers;
+mod deliveries;
 pub mod disk;
 pub mod event;
 mod events;
@@ -45,6 +46,7 @@ use crate::domain::{CompartmentNumber, Timestamp};
 pub use backup::backup;
 pub use compartments::StoredCompartment;
 pub use couriers::{Courier, CourierEntry};
+pub use deliveries::{Contact, DeliveryState, DueMessage};
 pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
@@ -423,6 +425,8 @@ handles! {
     Events, events;
     /// Reports raised at the kiosk.
     Reports, reports;
+    /// Messages to recipients on their way out, and reminders.
+    Deliveries, deliveries;
 }
 
 /// Wraps SQLite errors with the file they came from. Takes the path rather

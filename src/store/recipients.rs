@@ -31,6 +31,29 @@ impl Recipients<'_> {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// How the recipient is reached: email, phone (for a webhook to an SMS
+    /// gateway) and language, each cleared when empty.
+    pub fn set_contact(
+        &mut self,
+        id: i64,
+        email: Option<&str>,
+        phone: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<()> {
+        let clean = |t: Option<&str>| {
+            t.map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        self.conn
+            .execute(
+                "UPDATE recipients SET email = ?2, phone = ?3, language = ?4 WHERE id = ?1",
+                params![id, clean(email), clean(phone), clean(language)],
+            )
+            .map_err(sql_error(self.file))?;
+        Ok(())
+    }
+
     pub fn get(&self, id: i64) -> Result<Option<Recipient>> {
         self.conn
             .query_row(

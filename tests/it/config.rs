@@ -328,3 +328,62 @@ mod mangled {
         }
     }
 }
+
+#[test]
+fn notifications_and_the_fleet_link_are_read_and_their_mistakes_named() {
+    let good = format!(
+        "{BOARDS}{}\n{}",
+        compartment(1, "A", 1, 1),
+        r#"
+[notifications.email]
+server = "smtp.example.org"
+security = "tls"
+from = "Main Street locker <locker@example.org>"
+credentials = "/etc/locker-kiosk/smtp.credentials"
+
+[notifications.webhook]
+url = "https://sms.example.org/hook"
+
+[fleet]
+broker = "mqtt.example.org"
+credentials = "/etc/locker-kiosk/fleet.credentials"
+operator_keys = ["11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="]
+"#
+    );
+    let config = parse(&good).unwrap();
+    let email = config.notifications.email.unwrap();
+    assert_eq!(
+        (email.port, email.security),
+        (465, locker_kiosk::config::SmtpSecurity::Tls)
+    );
+    assert_eq!(
+        config.notifications.webhook.unwrap().url,
+        "https://sms.example.org/hook"
+    );
+    let fleet = config.fleet.unwrap();
+    assert_eq!(
+        (fleet.port, fleet.tls, fleet.topic_prefix.as_str()),
+        (8883, true, "locker-kiosk")
+    );
+    assert_eq!(fleet.operator_keys.len(), 1);
+
+    let bad = good
+        .replace("\"tls\"", "\"ssl\"")
+        .replace("Main Street locker <locker@example.org>", "nobody")
+        .replace("https://sms", "ftp://sms")
+        .replace("/etc/locker-kiosk/fleet.credentials", "fleet.credentials")
+        .replace("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "not-a-key");
+    let errors = parse(&bad).unwrap_err();
+    for expected in [
+        "email security `ssl` must be starttls, tls or none",
+        "email from `nobody` must be an address",
+        "webhook url must start with https://",
+        "fleet credentials must be an absolute path",
+        "an operator key must be an Ed25519 public key in base64",
+    ] {
+        assert!(
+            errors.contains(expected),
+            "missing `{expected}` in:\n{errors}"
+        );
+    }
+}

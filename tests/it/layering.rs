@@ -4,7 +4,7 @@
 //!
 //! - `domain` uses nothing; `config` the domain; `hardware` the config
 //!   and the domain, but none of the domain's flows; `scanning` the
-//!   domain; `store` the domain and the config;
+//!   domain; `store` and `notify` the domain and the config;
 //! - `app` uses all of those; `ui` only `app` (its views) and `api.slint`;
 //! - `cli` and the binary sit on top.
 
@@ -19,7 +19,10 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "hardware" => &["config", "domain"],
         "scanning" => &["domain"],
         "store" => &["domain", "config"],
-        "app" => &["domain", "config", "hardware", "scanning", "store"],
+        "notify" => &["domain", "config"],
+        "app" => &[
+            "domain", "config", "hardware", "scanning", "store", "notify",
+        ],
         "ui" => &["app"],
         // The command line and the crate root see everything.
         _ => return None,

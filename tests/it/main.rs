@@ -25,6 +25,7 @@ mod fuzz_replay;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;
+mod notify;
 mod power_cut;
 mod reconcile;
 mod screen;

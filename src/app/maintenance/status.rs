@@ -48,6 +48,20 @@ pub struct HardwareStatus {
     pub serial_scanners: Vec<ScannerHealth>,
     pub keyboard_scanner: bool,
     pub sync: SyncStatus,
+    /// Messages to recipients; `None` when no email or webhook is set up.
+    pub messages: Option<MessageQueue>,
+}
+
+/// Messages to recipients on their way out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageQueue {
+    pub waiting: u64,
+    pub oldest_waiting: Option<Timestamp>,
+    /// Why the newest waiting message did not go out, in words.
+    pub last_error: Option<String>,
+    /// Recipients no channel reaches, ever: staff tell them.
+    pub unreachable: u64,
+    pub last_delivered: Option<Timestamp>,
 }
 
 /// What waits for the fleet backend.
@@ -64,6 +78,18 @@ pub struct SyncStatus {
 pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
     let outbox = service.events(|events| events.outbox_state()).await?;
     let config = service.config();
+    let messages = if config.notifications.any() {
+        let state = service.deliveries(|d| d.state()).await?;
+        Some(MessageQueue {
+            waiting: state.waiting,
+            oldest_waiting: state.oldest_waiting,
+            last_error: state.last_error,
+            unreachable: state.unreachable,
+            last_delivered: state.last_delivered,
+        })
+    } else {
+        None
+    };
     let now = SystemTime::now();
     let boards = config
         .boards
@@ -113,6 +139,7 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
             oldest_pending: outbox.oldest_pending,
             last_contact: outbox.last_sent,
         },
+        messages,
     })
 }
 

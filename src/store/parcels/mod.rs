@@ -213,7 +213,7 @@ pub(super) fn code_for(
 }
 
 /// A code kept sealed until its message is delivered.
-fn undelivered(conn: &Connection, code: i64) -> rusqlite::Result<Option<IssuedCode>> {
+pub(super) fn undelivered(conn: &Connection, code: i64) -> rusqlite::Result<Option<IssuedCode>> {
     let opened: Option<Option<String>> = conn
         .query_row(
             "SELECT unseal(sealed) FROM undelivered_codes WHERE code_id = ?1",

@@ -132,4 +132,24 @@ fn show_status(window: &AppWindow, status: &HardwareStatus) {
     );
     // The fleet link is not built yet: events wait in the outbox.
     hardware.set_fleet_configured(false);
+    let messages = status.messages.clone();
+    hardware.set_messages_configured(messages.is_some());
+    let messages = messages.unwrap_or_default();
+    hardware.set_messages_waiting(messages.waiting.min(i32::MAX as u64) as i32);
+    hardware.set_messages_oldest(
+        messages
+            .oldest_waiting
+            .map(system::local_time)
+            .unwrap_or_default()
+            .into(),
+    );
+    hardware.set_messages_last_error(messages.last_error.unwrap_or_default().into());
+    hardware.set_messages_unreachable(messages.unreachable.min(i32::MAX as u64) as i32);
+    hardware.set_messages_last_sent(
+        messages
+            .last_delivered
+            .map(system::local_time)
+            .unwrap_or_default()
+            .into(),
+    );
 }

@@ -299,6 +299,14 @@ fn hardware(app: &AppWindow) {
     hardware.set_last_scan_meaning(ScanMeaning::PickupHere);
     hardware.set_outbox_pending(137);
     hardware.set_outbox_oldest("2026-11-28 10:15".into());
+    hardware.set_messages_configured(true);
+    hardware.set_messages_waiting(2);
+    hardware.set_messages_oldest("2026-12-01 09:40".into());
+    hardware.set_messages_last_error(
+        "the mail server smtp.example.org did not take it: connection refused".into(),
+    );
+    hardware.set_messages_unreachable(1);
+    hardware.set_messages_last_sent("2026-12-01 09:12".into());
 }
 
 fn log(app: &AppWindow) {

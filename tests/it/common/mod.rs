@@ -69,3 +69,22 @@ pub fn compartment_state(
         .unwrap()
         .state
 }
+
+/// Fails unless `value` is valid against the JSON Schema in `schema` (a
+/// path from the repository's root), naming every violation.
+pub fn check_against_schema(value: &serde_json::Value, schema: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(schema);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{schema}: {e}"));
+    let schema_value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema_value)
+        .unwrap_or_else(|e| panic!("{schema} is not a valid schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{value}\ndoes not fit {schema}:\n{}",
+        errors.join("\n")
+    );
+}
