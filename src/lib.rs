@@ -7,6 +7,7 @@
 //! - [`hardware`]: lock boards;
 //! - [`scanning`]: cameras, scanners and barcode decoding;
 //! - [`notify`]: telling recipients by email and webhook;
+//! - [`fleet`]: the fleet link's contract (topics, messages, signed commands);
 //! - [`app`]: the application service that ties them together;
 //! - [`ui`]: the adapters between the Slint UI in `ui/` and the service;
 //! - [`cli`]: the command line.
@@ -15,6 +16,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hardware;

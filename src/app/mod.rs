@@ -8,6 +8,7 @@ pub mod control;
 pub mod data_dir;
 pub mod demo;
 pub mod door_log;
+pub mod fleet;
 pub mod kiosk;
 pub mod maintenance;
 pub mod notifier;

@@ -55,6 +55,8 @@ pub struct Service {
     kept_attempts: Arc<Vec<(String, Attempts)>>,
     /// Set by the store's worker: it runs on its disk reserve.
     disk_low: Arc<std::sync::atomic::AtomicBool>,
+    /// How the fleet link stands (`[fleet]`), set by the link.
+    fleet: Arc<tokio::sync::watch::Sender<super::fleet::LinkStatus>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +184,7 @@ impl Service {
             changed_elsewhere: Arc::new(tokio::sync::watch::Sender::new(0)),
             kept_attempts: Arc::new(kept_attempts),
             disk_low,
+            fleet: Arc::new(tokio::sync::watch::channel(Default::default()).0),
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -201,6 +204,18 @@ impl Service {
 
     /// The store runs on its disk reserve (the data disk is nearly full):
     /// parcels inside can be collected, new deposits wait for room.
+    /// How the fleet link stands; its default when there is none.
+    pub fn fleet_status(&self) -> super::fleet::LinkStatus {
+        self.fleet.borrow().clone()
+    }
+
+    /// For the fleet link to say how it stands.
+    pub(super) fn fleet_status_sender(
+        &self,
+    ) -> Arc<tokio::sync::watch::Sender<super::fleet::LinkStatus>> {
+        self.fleet.clone()
+    }
+
     pub fn disk_low(&self) -> bool {
         self.disk_low.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -329,6 +344,8 @@ impl Service {
         reports: Reports;
         /// Runs `f` on the store's thread with the messages to recipients only.
         deliveries: Deliveries;
+        /// Runs `f` on the store's thread with the fleet's commands seen only.
+        fleet_commands: FleetCommands;
     }
 
     pub async fn overview(&self) -> Result<Overview, ServiceError> {

@@ -164,10 +164,17 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
     window.run().map_err(|e| format!("the screen stopped: {e}"))
 }
 
-/// Recipients are told by the locker itself when `[notifications]` is
-/// configured. A channel that cannot be set up is logged, and the
+/// The fleet link when `[fleet]` is configured; else recipients are
+/// told by the locker itself when `[notifications]` is configured. A channel that cannot be set up is logged, and the
 /// messages wait in the records until it can.
 fn start_notifier(service: &Service, runtime: &tokio::runtime::Handle) {
+    // With a fleet backend, the fleet tells recipients: the messages go
+    // out with the outbox.
+    if let Some(link) = crate::app::fleet::FleetLink::new(service) {
+        let _entered = runtime.enter();
+        link.spawn();
+        return;
+    }
     match crate::app::notifier::Notifier::new(service) {
         Ok(Some(notifier)) => {
             let _entered = runtime.enter();

@@ -61,23 +61,42 @@ pub struct DeliveryState {
 impl Deliveries<'_> {
     /// Messages due at `now`, oldest first, at most `limit`.
     pub fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<DueMessage>> {
+        self.load(
+            "d.delivered_at IS NULL AND d.unreachable_at IS NULL AND d.next_attempt_at <= ?1",
+            now.0,
+            limit,
+        )
+    }
+
+    /// Message `message` as it would go out now, if it is still to be
+    /// delivered (the fleet link sends it with its event).
+    pub fn undelivered(&self, message: i64) -> Result<Option<DueMessage>> {
+        let found = self.load(
+            "d.delivered_at IS NULL AND d.unreachable_at IS NULL AND d.event_id = ?1",
+            message,
+            1,
+        )?;
+        Ok(found.into_iter().next())
+    }
+
+    /// The messages that meet `condition` (on `?1`), at most `limit` (`?2`).
+    fn load(&self, condition: &str, value: i64, limit: u32) -> Result<Vec<DueMessage>> {
         let sql = sql_error(self.file);
         let mut stmt = self
             .conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT d.event_id, e.at, d.attempts, d.channels_done, e.detail,
                         r.id, r.name, r.email, r.phone, r.language
                  FROM deliveries d
                  JOIN events e ON e.id = d.event_id
                  JOIN recipients r ON r.id = d.recipient_id
-                 WHERE d.delivered_at IS NULL AND d.unreachable_at IS NULL
-                   AND d.next_attempt_at <= ?1
-                 ORDER BY d.next_attempt_at, d.event_id LIMIT ?2",
-            )
+                 WHERE {condition}
+                 ORDER BY d.next_attempt_at, d.event_id LIMIT ?2"
+            ))
             .map_err(&sql)?;
         type Row = (i64, i64, u32, String, String, Contact);
         let rows: Vec<Row> = stmt
-            .query_map(params![now.0, limit], |r| {
+            .query_map(params![value, limit], |r| {
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -375,6 +394,33 @@ impl Deliveries<'_> {
         tx.commit().map_err(sql_error(file))?;
         Ok(queued)
     }
+}
+
+/// `channel` took message `message` and it is done: recorded, and its
+/// code kept only as hashes from now on (the fleet's acknowledgement).
+pub(super) fn delivered(
+    tx: &rusqlite::Connection,
+    message: i64,
+    channel: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE deliveries SET delivered_at = ?2, last_error = NULL,
+            channels_done = CASE channels_done WHEN '' THEN ?3 ELSE channels_done || ',' || ?3 END
+         WHERE event_id = ?1",
+        params![message, now.0, channel],
+    )?;
+    tx.execute(
+        "DELETE FROM undelivered_codes WHERE code_id =
+            (SELECT json_extract(detail, '$.code') FROM events WHERE id = ?1)",
+        [message],
+    )?;
+    let taken = Event::RecipientNotified {
+        message,
+        channel: channel.into(),
+    };
+    events::insert(tx, now, &NewEvent::new(taken, "kiosk"))?;
+    Ok(())
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {

@@ -46,6 +46,10 @@ pub enum Event {
         from: CompartmentNumber,
         to: CompartmentNumber,
     },
+    /// The carrier called an announced parcel off.
+    AnnouncementCancelled {
+        tracking: String,
+    },
     ReturnRequested {
         /// A `ReturnReason`'s name.
         reason: String,
@@ -268,6 +272,14 @@ pub enum Event {
         courier: i64,
         name: String,
         company: String,
+    },
+    /// A command from the fleet, carried out or refused (a repeat of one
+    /// already seen is not recorded again).
+    FleetCommand {
+        id: Option<String>,
+        command: Option<String>,
+        outcome: String,
+        message: String,
     },
     /// The data disk was nearly full: the reserve beside the database was
     /// let go so that parcels inside can still be collected; new deposits

@@ -1,6 +1,6 @@
 //! The append-only event and audit log, and its sync outbox.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::audit;
@@ -215,6 +215,85 @@ impl Events<'_> {
                     })
                 },
             )
+            .map_err(sql_error(self.file))
+    }
+
+    /// Events not yet acknowledged by the fleet backend, oldest first,
+    /// after event `after`, with their audit-chain hash.
+    pub fn outbox_after(&self, after: i64, limit: u32) -> Result<Vec<(EventRecord, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT e.id, e.at, e.kind, e.actor, e.compartment, e.parcel_id, e.detail, e.chain
+                 FROM outbox o JOIN events e ON e.id = o.event_id
+                 WHERE o.sent_at IS NULL AND o.event_id > ?1 ORDER BY o.event_id LIMIT ?2",
+            )
+            .map_err(sql_error(self.file))?;
+        stmt.query_map(params![after, limit], |row| {
+            Ok((
+                event_from_row(row)?,
+                row.get::<_, Option<String>>(7)?.unwrap_or_default(),
+            ))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(sql_error(self.file))
+    }
+
+    /// The fleet backend acknowledged `ids`. A recipient message among
+    /// them is the fleet's to deliver from now on: its code is kept only
+    /// as hashes here.
+    pub fn outbox_sent(&mut self, ids: &[i64], now: Timestamp) -> Result<()> {
+        let file = self.file;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
+        for id in ids {
+            tx.execute(
+                "UPDATE outbox SET sent_at = ?2 WHERE event_id = ?1 AND sent_at IS NULL",
+                params![id, now.0],
+            )
+            .map_err(sql_error(file))?;
+            let message: Option<i64> = tx
+                .query_row(
+                    "SELECT event_id FROM deliveries WHERE event_id = ?1 AND delivered_at IS NULL",
+                    [id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_error(file))?;
+            if let Some(message) = message {
+                super::deliveries::delivered(&tx, message, "fleet", now)
+                    .map_err(sql_error(file))?;
+            }
+        }
+        tx.commit().map_err(sql_error(file))
+    }
+
+    /// Keeps the unsent outbox within `limit` events: door chatter
+    /// (opened, closed, outcomes) is dropped from it first, oldest first;
+    /// it stays in the log. Parcel records and alarms are never dropped.
+    /// How many were dropped.
+    pub fn compact_outbox(&mut self, limit: u64) -> Result<u64> {
+        let pending = self.outbox_pending()?;
+        if pending <= limit {
+            return Ok(0);
+        }
+        self.conn
+            .execute(
+                "DELETE FROM outbox WHERE event_id IN (
+                    SELECT o.event_id FROM outbox o JOIN events e ON e.id = o.event_id
+                    WHERE o.sent_at IS NULL
+                      AND e.kind IN ('door_opened', 'door_closed', 'door_open_outcome', 'door_open_intent',
+                                     'recipient_notified', 'notification_failed')
+                    ORDER BY o.event_id LIMIT ?1)",
+                [(pending - limit) as i64],
+            )
+            .map(|n| n as u64)
+            .map_err(sql_error(self.file))
+    }
+
+    /// The audit chain's newest link: `(id, hash)`.
+    pub fn chain_head(&self) -> Result<Option<(i64, String)>> {
+        audit::head(self.conn)
+            .map(|head| head.map(|h| (h.id, h.chain)))
             .map_err(sql_error(self.file))
     }
 

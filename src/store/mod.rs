@@ -27,6 +27,7 @@ mod deliveries;
 pub mod disk;
 pub mod event;
 mod events;
+mod fleet_commands;
 mod lock;
 pub mod migrations;
 mod parcels;
@@ -427,6 +428,8 @@ handles! {
     Reports, reports;
     /// Messages to recipients on their way out, and reminders.
     Deliveries, deliveries;
+    /// Commands from the fleet seen so far, by id.
+    FleetCommands, fleet_commands;
 }
 
 /// Wraps SQLite errors with the file they came from. Takes the path rather

@@ -31,6 +31,69 @@ impl Recipients<'_> {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Adds a resident or updates one, found by `external_id` (the fleet
+    /// backend's id), else by name and unit; their id.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upsert(
+        &mut self,
+        external_id: Option<&str>,
+        name: &str,
+        unit: Option<&str>,
+        needs_accessible: bool,
+        contact: (Option<&str>, Option<&str>, Option<&str>),
+        now: Timestamp,
+    ) -> Result<i64> {
+        let found: Option<i64> = match external_id {
+            Some(external) => self
+                .conn
+                .query_row(
+                    "SELECT id FROM recipients WHERE external_id = ?1",
+                    [external],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_error(self.file))?,
+            None => None,
+        };
+        let found = match found {
+            Some(id) => Some(id),
+            None => self
+                .conn
+                .query_row(
+                    "SELECT id FROM recipients WHERE name = ?1 AND unit IS ?2 AND active = 1 ORDER BY id LIMIT 1",
+                    params![name, unit],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_error(self.file))?,
+        };
+        let id = match found {
+            Some(id) => {
+                self.conn
+                    .execute(
+                        "UPDATE recipients SET name = ?2, unit = ?3, needs_accessible = ?4,
+                            external_id = coalesce(?5, external_id), active = 1 WHERE id = ?1",
+                        params![id, name, unit, needs_accessible, external_id],
+                    )
+                    .map_err(sql_error(self.file))?;
+                id
+            }
+            None => {
+                let id = self.add(name, unit, needs_accessible, now)?;
+                self.conn
+                    .execute(
+                        "UPDATE recipients SET external_id = ?2 WHERE id = ?1",
+                        params![id, external_id],
+                    )
+                    .map_err(sql_error(self.file))?;
+                id
+            }
+        };
+        let (email, phone, language) = contact;
+        self.set_contact(id, email, phone, language)?;
+        Ok(id)
+    }
+
     /// How the recipient is reached: email, phone (for a webhook to an SMS
     /// gateway) and language, each cleared when empty.
     pub fn set_contact(

@@ -4,7 +4,8 @@
 //!
 //! - `domain` uses nothing; `config` the domain; `hardware` the config
 //!   and the domain, but none of the domain's flows; `scanning` the
-//!   domain; `store` and `notify` the domain and the config;
+//!   domain; `store` and `notify` the domain and the config; `fleet` the
+//!   domain;
 //! - `app` uses all of those; `ui` only `app` (its views) and `api.slint`;
 //! - `cli` and the binary sit on top.
 

@@ -21,6 +21,7 @@ mod decode;
 mod decode_misreads;
 mod demo;
 mod dropoff_property;
+mod fleet;
 mod fuzz_replay;
 mod kiosk_driver;
 mod layering;

@@ -127,7 +127,16 @@ pub async fn open_for(
     compartment: CompartmentNumber,
     why: StaffOpen,
 ) -> OpenOutcome {
-    let actor = by.actor();
+    open_as(service, by.actor(), compartment, why).await
+}
+
+/// [`open_for`] by any actor (`fleet:<command>` for a remote open).
+pub async fn open_as(
+    service: &Service,
+    actor: String,
+    compartment: CompartmentNumber,
+    why: StaffOpen,
+) -> OpenOutcome {
     let intent = Event::DoorOpenIntent {
         purpose: why.purpose.into(),
         tracking: None,

@@ -65,7 +65,7 @@ pub struct MessageQueue {
 }
 
 /// What waits for the fleet backend.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncStatus {
     /// Events not yet acknowledged by the backend.
     pub pending: u64,
@@ -73,11 +73,18 @@ pub struct SyncStatus {
     pub oldest_pending: Option<Timestamp>,
     /// When the backend last acknowledged an event.
     pub last_contact: Option<Timestamp>,
+    /// `[fleet]` is set up.
+    pub configured: bool,
+    /// Connected to the broker now.
+    pub connected: bool,
+    /// Why the last connection failed, in words.
+    pub link_error: Option<String>,
 }
 
 pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
     let outbox = service.events(|events| events.outbox_state()).await?;
     let config = service.config();
+    let link = service.fleet_status();
     let messages = if config.notifications.any() {
         let state = service.deliveries(|d| d.state()).await?;
         Some(MessageQueue {
@@ -138,6 +145,9 @@ pub async fn read(service: &Service) -> Result<HardwareStatus, ServiceError> {
             pending: outbox.pending,
             oldest_pending: outbox.oldest_pending,
             last_contact: outbox.last_sent,
+            configured: config.fleet.is_some(),
+            connected: link.connected,
+            link_error: link.last_error,
         },
         messages,
     })

@@ -277,6 +277,38 @@ impl Parcels<'_> {
         Ok(id)
     }
 
+    /// The carrier called an announced parcel off: a courier's scan of it
+    /// finds nothing any more. Only an announced parcel can be.
+    pub fn cancel_announcement(
+        &mut self,
+        tracking: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let file = self.file;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
+        let parcel: i64 = tx
+            .query_row(
+                "SELECT id FROM parcels WHERE tracking = ?1 AND status = 'announced' ORDER BY id DESC LIMIT 1",
+                [tracking],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_error(file))?
+            .ok_or_else(|| StoreError::Rule(format!("no announced parcel {tracking}")))?;
+        transition(&tx, file, parcel, ParcelEvent::Cancel, now)?;
+        let event = NewEvent::new(
+            Event::AnnouncementCancelled {
+                tracking: tracking.into(),
+            },
+            actor,
+        )
+        .parcel(parcel);
+        events::insert(&tx, now, &event).map_err(sql_error(file))?;
+        tx.commit().map_err(sql_error(file))?;
+        Ok(parcel)
+    }
+
     /// What a courier's scan of `tracking` refers to.
     pub fn match_tracking(&self, tracking: &str) -> Result<ParcelMatch> {
         type Found = (i64, i64, String, Option<u32>, bool, Option<String>);

@@ -130,8 +130,9 @@ fn show_status(window: &AppWindow, status: &HardwareStatus) {
             .unwrap_or_default()
             .into(),
     );
-    // The fleet link is not built yet: events wait in the outbox.
-    hardware.set_fleet_configured(false);
+    hardware.set_fleet_configured(sync.configured);
+    hardware.set_fleet_connected(sync.connected);
+    hardware.set_fleet_error(sync.link_error.clone().unwrap_or_default().into());
     let messages = status.messages.clone();
     hardware.set_messages_configured(messages.is_some());
     let messages = messages.unwrap_or_default();

@@ -1,0 +1,492 @@
+//! The fleet link against a real MQTT broker (Mosquitto, from Debian) and
+//! a real subscriber: every event arrives, in order by id, across a broker
+//! restart; commands are carried out once, forged and replayed ones are
+//! refused and answered; every message fits its schema in docs/fleet/.
+
+use crate::common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use locker_kiosk::app::Service;
+use locker_kiosk::app::fleet::FleetLink;
+use locker_kiosk::config::{Config, FleetSettings};
+use locker_kiosk::fleet::command::{CommandBody, Resident};
+use locker_kiosk::fleet::{Command as FleetCommand, sign};
+use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+
+/// Mosquitto on loopback, persistent, so that a subscriber's session and
+/// its queued messages survive a restart.
+struct Broker {
+    child: Option<Child>,
+    port: u16,
+    config: PathBuf,
+}
+
+impl Broker {
+    fn start(dir: &Path) -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let mut broker = Broker {
+            child: None,
+            port,
+            config,
+        };
+        broker.resume();
+        broker
+    }
+
+    fn resume(&mut self) {
+        let child = Command::new("/usr/sbin/mosquitto")
+            .arg("-c")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto is installed by scripts/test");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops it as an operator would (SIGTERM: it saves its sessions).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A subscriber with a persistent session: every message on `topics`,
+/// with its topic, as it arrives.
+fn subscriber(
+    port: u16,
+    name: &str,
+    topics: &[String],
+) -> mpsc::Receiver<(String, serde_json::Value)> {
+    let mut options = MqttOptions::new(name, "127.0.0.1", port);
+    options.set_clean_session(false);
+    options.set_keep_alive(Duration::from_secs(5));
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut connection) = Client::new(options, 100);
+    let (sender, received) = mpsc::channel();
+    let topics = topics.to_vec();
+    let (ready, subscribed) = mpsc::channel();
+    std::thread::spawn(move || {
+        for event in connection.iter() {
+            match event {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    for topic in &topics {
+                        client.subscribe(topic, QoS::AtLeastOnce).unwrap();
+                    }
+                }
+                Ok(Event::Incoming(Packet::SubAck(_))) => {
+                    let _ = ready.send(());
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let value =
+                        serde_json::from_slice(&p.payload).unwrap_or(serde_json::Value::Null);
+                    if sender.send((p.topic.clone(), value)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
+    });
+    subscribed
+        .recv_timeout(Duration::from_secs(10))
+        .expect("subscribed");
+    received
+}
+
+fn fleet_settings(port: u16, operator_keys: Vec<[u8; 32]>) -> FleetSettings {
+    FleetSettings {
+        broker: "127.0.0.1".into(),
+        port,
+        tls: false,
+        ca: None,
+        client_cert: None,
+        credentials: None,
+        topic_prefix: "lockers".into(),
+        operator_keys,
+        heartbeat: Duration::from_secs(1),
+        outbox_limit: 100_000,
+    }
+}
+
+fn kiosk(dir: &Path, fleet: FleetSettings) -> (tokio::runtime::Runtime, Service) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = Config::demo();
+    config.doors.simulated_close_after = Some(Duration::from_millis(300));
+    config.fleet = Some(fleet);
+    let service = Service::start(common::seeded_store(dir), config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    let link = FleetLink::new(&service).unwrap();
+    {
+        let _entered = runtime.enter();
+        link.spawn();
+    }
+    (runtime, service)
+}
+
+fn pending(runtime: &tokio::runtime::Runtime, service: &Service) -> u64 {
+    common::in_store(runtime, service, |s| s.events().outbox_pending().unwrap())
+}
+
+#[test]
+fn every_event_reaches_a_subscriber_in_order_across_a_broker_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start(dir.path());
+    let received = subscriber(broker.port, "backend-1", &["lockers/demo-1/#".to_string()]);
+    let (runtime, service) = kiosk(
+        &dir.path().join("data"),
+        fleet_settings(broker.port, vec![]),
+    );
+
+    // A steady stream of records: 300 parcels announced, one every 5 ms,
+    // with the broker stopped for 1.5 s in the middle.
+    let announce = |from: usize, to: usize| {
+        for n in from..to {
+            common::in_store(&runtime, &service, move |s| {
+                s.parcels()
+                    .announce(
+                        &format!("FLEET{n:04}"),
+                        Some("DHL"),
+                        1,
+                        None,
+                        locker_kiosk::app::system::now(),
+                    )
+                    .unwrap()
+            });
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    announce(0, 150);
+    let acknowledged_before = service.fleet_status().acknowledged;
+    assert!(
+        acknowledged_before > 0,
+        "the broker took events before it stopped"
+    );
+    broker.stop();
+    announce(150, 200);
+    let link = service.fleet_status();
+    assert!(
+        !link.connected && link.last_error.is_some(),
+        "the link knows it is down: {link:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    broker.resume();
+    announce(200, 300);
+
+    // Everything acknowledged, and the subscriber has every event.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while pending(&runtime, &service) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} events never acknowledged",
+            pending(&runtime, &service)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let newest = common::in_store(&runtime, &service, |s| {
+        s.events().recent(None, 1).unwrap()[0].id
+    });
+    let mut first_seen: Vec<i64> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut by_topic: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut repeats = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.len() < newest as usize {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok((topic, message)) = received.recv_timeout(left) else {
+            let missing: Vec<i64> = (1..=newest)
+                .filter(|id| !seen.contains(id))
+                .take(10)
+                .collect();
+            panic!("the subscriber never got events {missing:?} (of {newest})");
+        };
+        if topic.ends_with("/events") {
+            common::check_against_schema(&message, "docs/fleet/event.schema.json");
+            let id = message["id"].as_i64().unwrap();
+            if seen.insert(id) {
+                first_seen.push(id);
+            } else {
+                repeats += 1;
+            }
+        }
+        by_topic.insert(topic, message);
+    }
+    assert!(
+        first_seen.windows(2).all(|w| w[0] < w[1]),
+        "events arrived out of order: {:?}",
+        first_seen.windows(2).find(|w| w[0] > w[1])
+    );
+    assert_eq!(first_seen.len() as i64, newest, "none lost");
+    eprintln!("{newest} events, {repeats} repeats after the restart (the same ids)");
+
+    // The locker's state and status, retained, and its heartbeat.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !["state", "status", "heartbeat"]
+        .iter()
+        .all(|t| by_topic.contains_key(&format!("lockers/demo-1/{t}")))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (topic, message) = received
+            .recv_timeout(left)
+            .expect("state, status and heartbeat");
+        by_topic.insert(topic, message);
+    }
+    let state = &by_topic["lockers/demo-1/state"];
+    common::check_against_schema(state, "docs/fleet/state.schema.json");
+    assert!(state["compartments"]["S"]["free"].as_u64().is_some());
+    assert!(state["chain_head"]["id"].as_i64().unwrap() > 0);
+    common::check_against_schema(
+        &by_topic["lockers/demo-1/status"],
+        "docs/fleet/status.schema.json",
+    );
+    assert_eq!(by_topic["lockers/demo-1/status"]["online"], true);
+    common::check_against_schema(
+        &by_topic["lockers/demo-1/heartbeat"],
+        "docs/fleet/heartbeat.schema.json",
+    );
+}
+
+/// Publishes `payload` on the locker's command topic.
+fn publish_command(port: u16, payload: Vec<u8>) {
+    let options = MqttOptions::new(format!("operator-{}", rand_suffix()), "127.0.0.1", port);
+    let (client, mut connection) = Client::new(options, 10);
+    client
+        .publish("lockers/demo-1/commands", QoS::AtLeastOnce, false, payload)
+        .unwrap();
+    for event in connection.iter() {
+        if let Ok(Event::Incoming(Packet::PubAck(_))) = event {
+            break;
+        }
+    }
+    let _ = client.disconnect();
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+fn body(id: &str, command: FleetCommand, now: i64) -> CommandBody {
+    CommandBody {
+        id: id.into(),
+        locker: "demo-1".into(),
+        issued_at: now,
+        expires_at: now + 60_000,
+        command,
+    }
+}
+
+/// The next response on the subscriber, to command `id`.
+fn response_to(
+    received: &mpsc::Receiver<(String, serde_json::Value)>,
+    id: Option<&str>,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (topic, message) = received.recv_timeout(left).expect("a response");
+        if topic == "lockers/demo-1/responses" && message["command"].as_str() == id {
+            common::check_against_schema(&message, "docs/fleet/response.schema.json");
+            return message;
+        }
+    }
+}
+
+#[test]
+fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let operator = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let settings = fleet_settings(broker.port, vec![operator.verifying_key().to_bytes()]);
+    let received = subscriber(
+        broker.port,
+        "backend-2",
+        &["lockers/demo-1/responses".to_string()],
+    );
+    let (runtime, service) = kiosk(&dir.path().join("data"), settings);
+    while !service.fleet_status().connected {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let now = locker_kiosk::app::system::now().0;
+    let send = |body: &CommandBody| {
+        let envelope = sign(body, &operator);
+        let bytes = serde_json::to_vec(&envelope).unwrap();
+        publish_command(broker.port, bytes.clone());
+        bytes
+    };
+
+    // A parcel announced for a new resident, with their contact.
+    let resident = Resident {
+        external_id: Some("r-77".into()),
+        name: "Greta Gomez".into(),
+        unit: Some("7G".into()),
+        email: Some("greta@example.org".into()),
+        phone: None,
+        language: Some("es".into()),
+        needs_accessible: false,
+    };
+    let announce = body(
+        "cmd-1",
+        FleetCommand::AnnounceParcel {
+            tracking: "FLEETANNOUNCED1".into(),
+            carrier: Some("UPS".into()),
+            resident,
+            size: Some("M".into()),
+        },
+        now,
+    );
+    send(&announce);
+    let answer = response_to(&received, Some("cmd-1"));
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    let parcel = common::in_store(&runtime, &service, |s| {
+        s.parcels().by_tracking("FLEETANNOUNCED1").unwrap()
+    })
+    .expect("the parcel is announced");
+    assert_eq!(parcel.status, locker_kiosk::domain::ParcelStatus::Announced);
+
+    // A remote open: the door opens, once, even when the same signed
+    // command is delivered again.
+    let opens = || -> usize {
+        common::in_store(&runtime, &service, |s| {
+            s.events()
+                .recent(Some("maintenance_open"), 50)
+                .unwrap()
+                .len()
+        })
+    };
+    let before = opens();
+    let open = body(
+        "cmd-2",
+        FleetCommand::OpenDoor {
+            door: 5,
+            reason: "courier reports a jammed parcel".into(),
+        },
+        now,
+    );
+    let bytes = send(&open);
+    let answer = response_to(&received, Some("cmd-2"));
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(opens(), before + 1);
+    publish_command(broker.port, bytes);
+    let replay = response_to(&received, Some("cmd-2"));
+    assert_eq!(replay["outcome"], "duplicate");
+    assert_eq!(
+        replay["message"], answer["message"],
+        "a repeat gets the first answer"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        opens(),
+        before + 1,
+        "a replayed command opened a door again"
+    );
+
+    // Forged (changed after signing), unsigned, signed by a stranger,
+    // expired: refused, answered, audited; no door opens.
+    let mut forged = sign(
+        &body(
+            "cmd-3",
+            FleetCommand::OpenDoor {
+                door: 5,
+                reason: "x".into(),
+            },
+            now,
+        ),
+        &operator,
+    );
+    forged.body = forged.body.replace("\"door\":5", "\"door\":6");
+    publish_command(broker.port, serde_json::to_vec(&forged).unwrap());
+    let answer = response_to(&received, Some("cmd-3"));
+    assert_eq!(answer["outcome"], "refused");
+    assert!(
+        answer["message"].as_str().unwrap().contains("signature"),
+        "{answer}"
+    );
+
+    publish_command(broker.port, b"{\"type\":\"open_door\",\"door\":5}".to_vec());
+    let answer = response_to(&received, None);
+    assert_eq!(answer["outcome"], "refused");
+
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let foreign = sign(
+        &body(
+            "cmd-4",
+            FleetCommand::OpenDoor {
+                door: 5,
+                reason: "x".into(),
+            },
+            now,
+        ),
+        &stranger,
+    );
+    publish_command(broker.port, serde_json::to_vec(&foreign).unwrap());
+    assert_eq!(response_to(&received, Some("cmd-4"))["outcome"], "refused");
+
+    let mut old = body(
+        "cmd-5",
+        FleetCommand::OpenDoor {
+            door: 5,
+            reason: "x".into(),
+        },
+        now - 3_600_000,
+    );
+    old.expires_at = now - 60_000;
+    send(&old);
+    let answer = response_to(&received, Some("cmd-5"));
+    assert_eq!(answer["outcome"], "refused");
+    assert!(
+        answer["message"].as_str().unwrap().contains("expired"),
+        "{answer}"
+    );
+    assert_eq!(opens(), before + 1, "a refused command opened a door");
+
+    // The audit log has each, the refusals by what they were.
+    let audited = common::in_store(&runtime, &service, |s| {
+        s.events().recent(Some("fleet_command"), 20).unwrap()
+    });
+    assert_eq!(audited.len(), 6, "two applied, four refused: {audited:?}");
+    assert_eq!(
+        audited
+            .iter()
+            .filter(|e| e.detail["outcome"] == "refused")
+            .count(),
+        4
+    );
+}
