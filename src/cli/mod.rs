@@ -8,6 +8,7 @@ mod doctor;
 mod doors;
 mod exercise;
 mod measure;
+mod operator;
 mod run;
 mod screenshot;
 mod sim;
@@ -96,6 +97,9 @@ pub enum Command {
     /// The tamper-evident audit log: check its hash chain, export it
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The fleet's side: make an operator key, send a signed command to a locker, watch every locker on a broker
+    #[command(subcommand)]
+    Operator(operator::OperatorCommand),
     /// One scripted visit, headless (the crash harness kills it mid-way)
     #[command(hide = true)]
     Exercise(exercise::ExerciseArgs),
@@ -138,6 +142,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup::backup(&global, &args),
         Command::Restore(args) => backup::restore(&global, &args),
         Command::Audit(command) => audit::run(&global, &command),
+        Command::Operator(command) => operator::operator(&command),
         Command::Exercise(args) => exercise::run(&global, &args),
     }
 }

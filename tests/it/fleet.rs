@@ -67,6 +67,18 @@ impl Broker {
         }
     }
 
+    /// Freezes it, then kills it: what it read but never answered is
+    /// lost, as in a crash or a cut cable. Its sessions are as last saved.
+    fn freeze_and_kill(&mut self, frozen_for: Duration, meanwhile: impl FnOnce()) {
+        if let Some(mut child) = self.child.take() {
+            unsafe { libc::kill(child.id() as i32, libc::SIGSTOP) };
+            meanwhile();
+            std::thread::sleep(frozen_for);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Stops it as an operator would (SIGTERM: it saves its sessions).
     fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -174,7 +186,7 @@ fn every_event_reaches_a_subscriber_in_order_across_a_broker_restart() {
     );
 
     // A steady stream of records: 300 parcels announced, one every 5 ms,
-    // with the broker stopped for 1.5 s in the middle.
+    // with the broker stopped for 1.5 s in the middle, then frozen and killed.
     let announce = |from: usize, to: usize| {
         for n in from..to {
             common::in_store(&runtime, &service, move |s| {
@@ -206,7 +218,16 @@ fn every_event_reaches_a_subscriber_in_order_across_a_broker_restart() {
     );
     std::thread::sleep(Duration::from_millis(1500));
     broker.resume();
-    announce(200, 300);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !service.fleet_status().connected {
+        assert!(Instant::now() < deadline, "the link never came back");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    announce(200, 250);
+    // A broker that hangs and dies: what it took into its socket but never
+    // acknowledged must be sent again, not counted as sent.
+    broker.freeze_and_kill(Duration::from_millis(300), || announce(250, 300));
+    broker.resume();
 
     // Everything acknowledged, and the subscriber has every event.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -488,5 +509,103 @@ fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refu
             .filter(|e| e.detail["outcome"] == "refused")
             .count(),
         4
+    );
+}
+
+#[test]
+fn the_operator_command_line_makes_a_key_sends_a_signed_command_and_watches() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let key_file = dir.path().join("operator.key");
+    let keygen = common::binary()
+        .args(["operator", "keygen", "--out"])
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(
+        keygen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keygen.stderr)
+    );
+    let public = String::from_utf8(keygen.stdout).unwrap();
+    use base64::Engine;
+    let public: [u8; 32] = base64::engine::general_purpose::STANDARD
+        .decode(public.trim())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    let mut watch = common::binary()
+        .args([
+            "operator", "watch", "--no-tls", "--prefix", "lockers", "--broker",
+        ])
+        .arg(format!("127.0.0.1:{}", broker.port))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (runtime, service) = kiosk(
+        &dir.path().join("data"),
+        fleet_settings(broker.port, vec![public]),
+    );
+    while !service.fleet_status().connected {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let send = |command: &str| {
+        common::binary()
+            .args([
+                "operator", "send", "demo-1", command, "--no-tls", "--prefix", "lockers",
+                "--broker",
+            ])
+            .arg(format!("127.0.0.1:{}", broker.port))
+            .arg("--key")
+            .arg(&key_file)
+            .output()
+            .unwrap()
+    };
+    let sent = send(r#"{"type":"out_of_service","door":3,"reason":"door bent"}"#);
+    let answer = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{answer} {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(answer.contains("\"applied\""), "{answer}");
+    let state = common::in_store(&runtime, &service, |s| common::compartment_state(s, 3));
+    assert!(
+        matches!(
+            state,
+            locker_kiosk::domain::CompartmentState::OutOfService { .. }
+        ),
+        "{state:?}"
+    );
+    // The locker says no: exit status 1, the reason printed.
+    let refused = send(r#"{"type":"open_door","door":99,"reason":"test"}"#);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("no door 99"));
+
+    // `watch` saw the locker's state and the answers.
+    std::thread::sleep(Duration::from_millis(1500));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    let mut seen = String::new();
+    use std::io::Read;
+    watch
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut seen)
+        .unwrap();
+    assert!(
+        seen.contains("\"topic\":\"lockers/demo-1/state\""),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("\"topic\":\"lockers/demo-1/responses\""),
+        "{seen}"
     );
 }

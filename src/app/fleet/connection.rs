@@ -105,29 +105,16 @@ impl FleetLink {
     }
 
     fn options(&self) -> Result<MqttOptions, String> {
-        let s = &self.settings;
         let locker = &self.service.config().locker.id;
-        let mut options = MqttOptions::new(format!("locker-kiosk-{locker}"), &s.broker, s.port);
-        options.set_keep_alive(Duration::from_secs(30));
-        options.set_clean_session(true);
-        options.set_max_packet_size(1 << 20, 1 << 20);
-        options.set_inflight(WINDOW as u16 + 10);
         let offline =
             serde_json::to_vec(&StatusMessage::new(locker, false)).expect("a status serialises");
-        options.set_last_will(LastWill::new(
-            self.topics.status(),
-            offline,
-            QoS::AtLeastOnce,
-            true,
-        ));
-        if let Some(path) = &s.credentials {
-            let (user, password) =
-                crate::notify::read_credentials(path).map_err(|e| e.to_string())?;
-            options.set_credentials(user, password);
-        }
-        if s.tls {
-            options.set_transport(Transport::tls_with_config(tls_config(s)?.into()));
-        }
+        let will = LastWill::new(self.topics.status(), offline, QoS::AtLeastOnce, true);
+        let mut options = mqtt_options(
+            &self.settings,
+            &format!("locker-kiosk-{locker}"),
+            Some(will),
+        )?;
+        options.set_inflight(WINDOW as u16 + 10);
         Ok(options)
     }
 
@@ -254,6 +241,30 @@ impl FleetLink {
         }
         Ok(())
     }
+}
+
+/// How to reach the broker of `settings` as `client_id`: keep-alive,
+/// packet size, credentials and TLS. Shared with `operator`.
+pub fn mqtt_options(
+    settings: &FleetSettings,
+    client_id: &str,
+    will: Option<LastWill>,
+) -> Result<MqttOptions, String> {
+    let mut options = MqttOptions::new(client_id, &settings.broker, settings.port);
+    options.set_keep_alive(Duration::from_secs(30));
+    options.set_clean_session(true);
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    if let Some(will) = will {
+        options.set_last_will(will);
+    }
+    if let Some(path) = &settings.credentials {
+        let (user, password) = crate::notify::read_credentials(path).map_err(|e| e.to_string())?;
+        options.set_credentials(user, password);
+    }
+    if settings.tls {
+        options.set_transport(Transport::tls_with_config(tls_config(settings)?.into()));
+    }
+    Ok(options)
 }
 
 /// Polls until the broker accepts the connection.

@@ -14,5 +14,5 @@ mod connection;
 mod messages;
 
 pub use commands::handle as handle_command;
-pub use connection::{FleetLink, LinkStatus};
+pub use connection::{FleetLink, LinkStatus, mqtt_options};
 pub use messages::{event_message, state_message};
