@@ -21,8 +21,9 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "scanning" => &["domain"],
         "store" => &["domain", "config"],
         "notify" => &["domain", "config"],
+        "fleet" => &["domain"],
         "app" => &[
-            "domain", "config", "hardware", "scanning", "store", "notify",
+            "domain", "config", "hardware", "scanning", "store", "notify", "fleet",
         ],
         "ui" => &["app"],
         // The command line and the crate root see everything.
