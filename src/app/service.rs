@@ -57,6 +57,8 @@ pub struct Service {
     disk_low: Arc<std::sync::atomic::AtomicBool>,
     /// How the fleet link stands (`[fleet]`), set by the link.
     fleet: Arc<tokio::sync::watch::Sender<super::fleet::LinkStatus>>,
+    /// The newest event's id, after each piece of store work.
+    newest_event: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +141,10 @@ impl Service {
             &config.doors,
         ));
         let (jobs, queue) = mpsc::channel::<Job>();
+        let newest_event = Arc::new(tokio::sync::watch::Sender::new(
+            store.events().newest_id().unwrap_or_default(),
+        ));
+        let newest_for_worker = newest_event.clone();
         let disk_low = Arc::new(std::sync::atomic::AtomicBool::new(store.disk_low()));
         let disk_low_flag = disk_low.clone();
         thread::Builder::new()
@@ -153,6 +159,10 @@ impl Service {
                     // piece of work: a later rollback is then seen.
                     if let Err(e) = store.anchor_log() {
                         tracing::warn!(error = %e, "could not write the audit log's head");
+                    }
+                    // The fleet link waits on this, not on a timer.
+                    if let Ok(id) = store.events().newest_id() {
+                        newest_for_worker.send_if_modified(|n| std::mem::replace(n, id) != id);
                     }
                 }
                 tracing::debug!("store worker stopped");
@@ -185,6 +195,7 @@ impl Service {
             kept_attempts: Arc::new(kept_attempts),
             disk_low,
             fleet: Arc::new(tokio::sync::watch::channel(Default::default()).0),
+            newest_event,
         };
         runtime.spawn(super::door_log::record_door_events(
             service.clone(),
@@ -207,6 +218,12 @@ impl Service {
     /// How the fleet link stands; its default when there is none.
     pub fn fleet_status(&self) -> super::fleet::LinkStatus {
         self.fleet.borrow().clone()
+    }
+
+    /// Changes whenever an event is recorded: the fleet link publishes
+    /// on it rather than asking the store on a timer.
+    pub fn newest_event(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.newest_event.subscribe()
     }
 
     /// For the fleet link to say how it stands.

@@ -7,6 +7,7 @@ mod decode;
 mod doctor;
 mod doors;
 mod exercise;
+mod fleet_sim;
 mod measure;
 mod operator;
 mod run;
@@ -100,6 +101,8 @@ pub enum Command {
     /// The fleet's side: make an operator key, send a signed command to a locker, watch every locker on a broker
     #[command(subcommand)]
     Operator(operator::OperatorCommand),
+    /// N headless locker cores against a broker, depositing and collecting: events/s, latency, memory
+    FleetSim(fleet_sim::FleetSimArgs),
     /// One scripted visit, headless (the crash harness kills it mid-way)
     #[command(hide = true)]
     Exercise(exercise::ExerciseArgs),
@@ -143,6 +146,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Restore(args) => backup::restore(&global, &args),
         Command::Audit(command) => audit::run(&global, &command),
         Command::Operator(command) => operator::operator(&command),
+        Command::FleetSim(args) => fleet_sim::fleet_sim(&args),
         Command::Exercise(args) => exercise::run(&global, &args),
     }
 }

@@ -290,6 +290,13 @@ impl Events<'_> {
             .map_err(sql_error(self.file))
     }
 
+    /// The newest event's id (0 for none).
+    pub fn newest_id(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))
+            .map_err(sql_error(self.file))
+    }
+
     /// The audit chain's newest link: `(id, hash)`.
     pub fn chain_head(&self) -> Result<Option<(i64, String)>> {
         audit::head(self.conn)

@@ -609,3 +609,41 @@ fn the_operator_command_line_makes_a_key_sends_a_signed_command_and_watches() {
         "{seen}"
     );
 }
+
+#[test]
+fn fleet_sim_runs_locker_cores_against_the_broker_and_reports_what_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let run = common::binary()
+        .args([
+            "fleet-sim",
+            "--lockers",
+            "3",
+            "--rate",
+            "6",
+            "--seconds",
+            "2",
+            "--broker",
+        ])
+        .arg(format!("127.0.0.1:{}", broker.port))
+        .arg("--dir")
+        .arg(dir.path().join("lockers"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(report["drained"], true, "{out}");
+    assert_eq!(report["lockers"], 3);
+    // Each deposit: deposited, the message, the message's handover to
+    // the fleet, collected; and every event written arrived.
+    assert_eq!(report["events_written"], 12 * 4, "{out}");
+    assert_eq!(report["events_delivered"], report["events_written"]);
+    assert!(
+        report["latency_p99_ms"].as_i64().unwrap() >= report["latency_p50_ms"].as_i64().unwrap()
+    );
+}

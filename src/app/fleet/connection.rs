@@ -148,9 +148,15 @@ impl FleetLink {
             QoS::AtLeastOnce,
             true,
         );
-        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        let mut newest = self.service.newest_event();
+        // Nothing new is only certain while nothing is on the wire: then
+        // the link sleeps until an event is recorded (or five seconds pass).
+        let mut idle = tokio::time::interval(Duration::from_secs(5));
+        let mut busy_tick = tokio::time::interval(Duration::from_millis(20));
+        busy_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut heartbeat = tokio::time::interval(self.settings.heartbeat);
         loop {
+            let busy = !session.acked.is_empty() || session.outstanding() > 0;
             tokio::select! {
                 polled = eventloop.poll() => match polled {
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) => session.sent(pkid),
@@ -166,7 +172,17 @@ impl FleetLink {
                     Ok(_) => {}
                     Err(e) => return format!("the broker {}:{}: {e}", self.settings.broker, self.settings.port),
                 },
-                _ = tick.tick() => {
+                _ = busy_tick.tick(), if busy => {
+                    if let Err(e) = self.flush(&mut session).await {
+                        return e;
+                    }
+                }
+                _ = newest.changed(), if !busy => {
+                    if let Err(e) = self.flush(&mut session).await {
+                        return e;
+                    }
+                }
+                _ = idle.tick() => {
                     if let Err(e) = self.flush(&mut session).await {
                         return e;
                     }
