@@ -96,6 +96,7 @@ fn run(args: &FleetSimArgs) -> Result<(), String> {
             client_cert: None,
             credentials: None,
             topic_prefix: prefix.clone(),
+            fallbacks: Vec::new(),
             operator_keys: Vec::new(),
             heartbeat: Duration::from_secs(60),
             outbox_limit: 100_000,

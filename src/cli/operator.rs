@@ -86,6 +86,7 @@ impl BrokerArgs {
             client_cert: None,
             credentials: self.credentials.clone(),
             topic_prefix: self.prefix.clone(),
+            fallbacks: Vec::new(),
             operator_keys: Vec::new(),
             heartbeat: Duration::from_secs(60),
             outbox_limit: 100_000,
@@ -175,7 +176,12 @@ fn send(
     };
     let envelope = serde_json::to_vec(&sign(&body, &key)).expect("a command serialises");
     let topics = Topics::new(&settings.topic_prefix, locker);
-    let options = mqtt_options(&settings, &format!("operator-{}", body.id), None)?;
+    let options = mqtt_options(
+        &settings,
+        (&settings.broker, settings.port),
+        &format!("operator-{}", body.id),
+        None,
+    )?;
     let (client, mut connection) = Client::new(options, 10);
     let deadline = std::time::Instant::now() + Duration::from_secs(u64::from(wait));
     let mut published = false;
@@ -227,6 +233,7 @@ fn watch(broker: &BrokerArgs) -> Result<ExitCode, String> {
     let settings = broker.settings()?;
     let options = mqtt_options(
         &settings,
+        (&settings.broker, settings.port),
         &format!("operator-watch-{}", std::process::id()),
         None,
     )?;

@@ -73,12 +73,24 @@ pub struct FleetSettings {
     pub credentials: Option<PathBuf>,
     /// Every topic starts with it: `<prefix>/<locker id>/…`.
     pub topic_prefix: String,
+    /// Other nodes of a clustered broker (`host:port`), tried in turn when
+    /// the one in use fails.
+    pub fallbacks: Vec<(String, u16)>,
     /// Ed25519 public keys whose signatures on commands are accepted.
     pub operator_keys: Vec<[u8; 32]>,
     pub heartbeat: std::time::Duration,
     /// The most events the outbox keeps unsent before heartbeats and
     /// door chatter are dropped from it (never parcel records).
     pub outbox_limit: u32,
+}
+
+impl FleetSettings {
+    /// The broker, then its fallbacks: where the link connects, in turn.
+    pub fn endpoints(&self) -> Vec<(String, u16)> {
+        std::iter::once((self.broker.clone(), self.port))
+            .chain(self.fallbacks.iter().cloned())
+            .collect()
+    }
 }
 
 pub(super) fn notifications(
@@ -208,8 +220,21 @@ pub(super) fn fleet(
             ),
         }
     }
+    let mut fallbacks = Vec::new();
+    for node in &f.fallbacks {
+        match node
+            .get_ref()
+            .trim()
+            .rsplit_once(':')
+            .and_then(|(host, port)| Some((host.to_owned(), port.parse::<u16>().ok()?)))
+        {
+            Some((host, port)) if !host.is_empty() && port > 0 => fallbacks.push((host, port)),
+            _ => report.error(node.span(), "a fleet fallback must be HOST:PORT"),
+        }
+    }
     Some(FleetSettings {
         broker: broker.into(),
+        fallbacks,
         port: bounded(&f.port, 1..=65535, default_port, "fleet port", report) as u16,
         tls,
         ca: absolute(f.ca.as_ref(), "fleet ca", report),

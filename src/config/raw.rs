@@ -61,6 +61,8 @@ pub struct RawFleet {
     pub credentials: Option<Spanned<String>>,
     pub topic_prefix: Option<Spanned<String>>,
     #[serde(default)]
+    pub fallbacks: Vec<Spanned<String>>,
+    #[serde(default)]
     pub operator_keys: Vec<Spanned<String>>,
     pub heartbeat_secs: Option<Spanned<u32>>,
     pub outbox_limit: Option<Spanned<u32>>,

@@ -19,7 +19,9 @@ use locker_kiosk::fleet::{Command as FleetCommand, sign};
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 
 /// Mosquitto on loopback, persistent, so that a subscriber's session and
-/// its queued messages survive a restart.
+/// its queued messages survive a restart. `user root`: started by root,
+/// Mosquitto would otherwise become its own user and could not read the
+/// test's private directory (ignored when not root).
 struct Broker {
     child: Option<Child>,
     port: u16,
@@ -37,7 +39,7 @@ impl Broker {
         std::fs::write(
             &config,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\n",
+                "user root\nlistener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 100000\n",
                 dir.display()
             ),
         )
@@ -150,6 +152,7 @@ fn fleet_settings(port: u16, operator_keys: Vec<[u8; 32]>) -> FleetSettings {
         client_cert: None,
         credentials: None,
         topic_prefix: "lockers".into(),
+        fallbacks: Vec::new(),
         operator_keys,
         heartbeat: Duration::from_secs(1),
         outbox_limit: 100_000,
@@ -646,4 +649,364 @@ fn fleet_sim_runs_locker_cores_against_the_broker_and_reports_what_arrived() {
     assert!(
         report["latency_p99_ms"].as_i64().unwrap() >= report["latency_p50_ms"].as_i64().unwrap()
     );
+}
+
+/// A private CA and a certificate for 127.0.0.1 signed by it, made with
+/// the openssl command line: `(ca.pem, server.pem, server.key)`.
+fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=locker-kiosk test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[test]
+fn the_link_speaks_tls_to_a_broker_with_a_private_ca_and_refuses_one_it_cannot_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(dir.path());
+    let plain = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tls = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("tls.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "user root\nper_listener_settings true\nlistener {plain} 127.0.0.1\nallow_anonymous true\nlistener {tls} 127.0.0.1\nallow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            ca.display(),
+            cert.display(),
+            key.display()
+        ),
+    )
+    .unwrap();
+    let mut broker = Command::new("/usr/sbin/mosquitto")
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", tls)).is_err() {
+        assert!(Instant::now() < deadline, "mosquitto did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let received = subscriber(plain, "backend-tls", &["lockers/demo-1/status".to_string()]);
+
+    // Trusting the private CA: connected over TLS, online.
+    let mut settings = fleet_settings(tls, vec![]);
+    settings.tls = true;
+    settings.ca = Some(ca.clone());
+    let (runtime, service) = kiosk(&dir.path().join("data"), settings.clone());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !service.fleet_status().connected {
+        assert!(
+            Instant::now() < deadline,
+            "no TLS connection: {:?}",
+            service.fleet_status()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (_, status) = received.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(status["online"], true);
+    drop(service);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+
+    // Trusting only the system's roots: refused, and said why.
+    settings.ca = None;
+    let (_runtime, service) = kiosk(&dir.path().join("data-2"), settings);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let error = loop {
+        if let Some(error) = service.fleet_status().last_error {
+            break error;
+        }
+        assert!(Instant::now() < deadline, "no error said");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(!service.fleet_status().connected);
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    let _ = broker.kill();
+    let _ = broker.wait();
+}
+
+/// A 3-node NATS cluster with JetStream and its MQTT listener, on
+/// loopback: the MQTT port of each node.
+struct NatsCluster {
+    nodes: Vec<Option<Child>>,
+    mqtt: Vec<u16>,
+}
+
+impl NatsCluster {
+    fn start(dir: &Path) -> NatsCluster {
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (clients, routes, mqtt): (Vec<u16>, Vec<u16>, Vec<u16>) = (
+            (0..3).map(|_| port()).collect(),
+            (0..3).map(|_| port()).collect(),
+            (0..3).map(|_| port()).collect(),
+        );
+        let mut nodes = Vec::new();
+        for i in 0..3 {
+            let others: Vec<String> = (0..3)
+                .filter(|j| *j != i)
+                .map(|j| format!("nats-route://127.0.0.1:{}", routes[j]))
+                .collect();
+            let config = dir.join(format!("n{i}.conf"));
+            std::fs::write(
+                &config,
+                format!(
+                    "server_name: n{i}\nlisten: 127.0.0.1:{}\njetstream {{ store_dir: \"{}/n{i}\" }}\ncluster {{ name: lockers\n listen: 127.0.0.1:{}\n routes: [{}] }}\nmqtt {{ listen: 127.0.0.1:{}\n stream_replicas: 3\n consumer_replicas: 3 }}\n",
+                    clients[i],
+                    dir.display(),
+                    routes[i],
+                    others.join(", "),
+                    mqtt[i]
+                ),
+            )
+            .unwrap();
+            let child = Command::new("/usr/sbin/nats-server")
+                .arg("-c")
+                .arg(&config)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.join(format!("n{i}.log"))).unwrap())
+                .spawn()
+                .expect("nats-server is installed by scripts/test");
+            nodes.push(Some(child));
+        }
+        NatsCluster { nodes, mqtt }
+    }
+
+    fn kill(&mut self, node: usize) {
+        if let Some(mut child) = self.nodes[node].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for node in 0..self.nodes.len() {
+            self.kill(node);
+        }
+    }
+}
+
+#[test]
+fn on_a_nats_cluster_every_locker_survives_a_node_killed_mid_run_and_every_event_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cluster = NatsCluster::start(dir.path());
+    // JetStream elects its leaders first: subscribing works once it has.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let received = loop {
+        let attempt = std::panic::catch_unwind(|| {
+            subscriber(
+                cluster.mqtt[2],
+                "backend-cluster",
+                &["lockers/+/events".to_string()],
+            )
+        });
+        if let Ok(received) = attempt {
+            break received;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cluster never took a subscription: see {}",
+            dir.path().display()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+
+    // Six lockers, on nodes 0 and 1, each with the other nodes as its
+    // fallbacks.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut lockers = Vec::new();
+    for k in 0..6usize {
+        let primary = k % 2;
+        let mut settings = fleet_settings(cluster.mqtt[primary], vec![]);
+        settings.fallbacks = (0..3)
+            .filter(|n| *n != primary)
+            .map(|n| ("127.0.0.1".to_string(), cluster.mqtt[n]))
+            .collect();
+        let mut config = Config::demo();
+        config.locker.id = format!("cluster-{k}");
+        config.fleet = Some(settings);
+        let data = dir.path().join(format!("locker-{k}"));
+        let mut store = locker_kiosk::store::Store::open(&data).unwrap();
+        store
+            .compartments()
+            .sync_layout(&config, common::NOW)
+            .unwrap();
+        let service = Service::start(store, config, runtime.handle());
+        let _entered = runtime.enter();
+        FleetLink::new(&service).unwrap().spawn();
+        lockers.push(service);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lockers.iter().any(|l| !l.fleet_status().connected) {
+        assert!(Instant::now() < deadline, "not every locker connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Records on every locker, with node 0 killed half-way.
+    for round in 0..40 {
+        if round == 20 {
+            cluster.kill(0);
+        }
+        for service in &lockers {
+            common::in_store(&runtime, service, move |s| {
+                s.events()
+                    .record(
+                        locker_kiosk::app::system::now(),
+                        &locker_kiosk::store::NewEvent::new(
+                            locker_kiosk::store::Event::DefaultLanguageSet {
+                                from: None,
+                                to: format!("r{round}"),
+                            },
+                            "cli:test",
+                        ),
+                    )
+                    .unwrap()
+            });
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lockers.iter().map(|l| pending(&runtime, l)).sum::<u64>() > 0
+        || lockers.iter().any(|l| !l.fleet_status().connected)
+    {
+        if Instant::now() > deadline {
+            let states: Vec<String> = lockers
+                .iter()
+                .map(|l| format!("{:?} pending {}", l.fleet_status(), pending(&runtime, l)))
+                .collect();
+            let logs: Vec<String> = (1..3)
+                .map(|n| {
+                    std::fs::read_to_string(dir.path().join(format!("n{n}.log")))
+                        .unwrap_or_default()
+                })
+                .map(|log| log.lines().rev().take(15).collect::<Vec<_>>().join("\n"))
+                .collect();
+            panic!(
+                "not every locker reconnected and caught up:\n{}\nnodes 1 and 2 said (newest first):\n{}",
+                states.join("\n"),
+                logs.join("\n---\n")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut expected: BTreeSet<(String, i64)> = BTreeSet::new();
+    for (k, service) in lockers.iter().enumerate() {
+        let newest = common::in_store(&runtime, service, |s| s.events().newest_id().unwrap());
+        expected.extend((1..=newest).map(|id| (format!("cluster-{k}"), id)));
+    }
+    let mut seen = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !expected.is_subset(&seen) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok((_, message)) = received.recv_timeout(left) else {
+            let missing: Vec<_> = expected.difference(&seen).take(10).collect();
+            panic!(
+                "never arrived: {missing:?} ({} of {})",
+                seen.len(),
+                expected.len()
+            );
+        };
+        seen.insert((
+            message["locker"].as_str().unwrap().to_owned(),
+            message["id"].as_i64().unwrap(),
+        ));
+    }
+    // The lockers that were on node 0 moved to another node; the others
+    // stayed where they were.
+    for (k, service) in lockers.iter().enumerate() {
+        let status = service.fleet_status();
+        let node0 = format!("127.0.0.1:{}", cluster.mqtt[0]);
+        if k % 2 == 0 {
+            assert!(
+                status.connections >= 2,
+                "locker {k} never reconnected: {status:?}"
+            );
+            assert_ne!(status.broker.as_deref(), Some(node0.as_str()));
+        } else {
+            assert_eq!(
+                status.connections, 1,
+                "locker {k} lost a node that did not go: {status:?}"
+            );
+        }
+    }
 }

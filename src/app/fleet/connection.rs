@@ -32,6 +32,11 @@ pub struct LinkStatus {
     pub last_contact: Option<Timestamp>,
     /// Events the broker acknowledged since the kiosk started.
     pub acknowledged: u64,
+    /// Connections made since the kiosk started (more than one: it
+    /// reconnected).
+    pub connections: u64,
+    /// The broker connected to now or last, `host:port`.
+    pub broker: Option<String>,
 }
 
 #[derive(Clone)]
@@ -70,21 +75,30 @@ impl FleetLink {
     }
 
     async fn run(&self) {
+        let endpoints = self.settings.endpoints();
         let mut backoff = Duration::from_secs(1);
+        let mut next = 0usize;
         loop {
+            let (host, port) = endpoints[next % endpoints.len()].clone();
             let began = Instant::now();
-            let ended = self.session().await;
+            let ended = self.session(&host, port).await;
             self.status.send_modify(|s| {
                 s.connected = false;
                 s.last_error = Some(ended.clone());
             });
             tracing::warn!(error = %ended, "the fleet link dropped; trying again");
-            // A connection that lasted resets the wait.
+            // A connection that lasted resets the wait; a cluster's other
+            // nodes are tried at once, the wait grows once all failed.
             if began.elapsed() > Duration::from_secs(60) {
                 backoff = Duration::from_secs(1);
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(30));
+            next += 1;
+            if next.is_multiple_of(endpoints.len()) {
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            } else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
     }
 
@@ -104,13 +118,14 @@ impl FleetLink {
         }
     }
 
-    fn options(&self) -> Result<MqttOptions, String> {
+    fn options(&self, host: &str, port: u16) -> Result<MqttOptions, String> {
         let locker = &self.service.config().locker.id;
         let offline =
             serde_json::to_vec(&StatusMessage::new(locker, false)).expect("a status serialises");
         let will = LastWill::new(self.topics.status(), offline, QoS::AtLeastOnce, true);
         let mut options = mqtt_options(
             &self.settings,
+            (host, port),
             &format!("locker-kiosk-{locker}"),
             Some(will),
         )?;
@@ -119,8 +134,8 @@ impl FleetLink {
     }
 
     /// One connection, until it drops: why, in words.
-    async fn session(&self) -> String {
-        let options = match self.options() {
+    async fn session(&self, host: &str, port: u16) -> String {
+        let options = match self.options(host, port) {
             Ok(options) => options,
             Err(e) => return e,
         };
@@ -128,10 +143,12 @@ impl FleetLink {
         if let Err(e) = connected(&mut eventloop).await {
             return e;
         }
-        tracing::info!(broker = %self.settings.broker, "the fleet link is up");
+        tracing::info!(broker = %host, port, "the fleet link is up");
         self.status.send_modify(|s| {
             s.connected = true;
             s.last_error = None;
+            s.connections += 1;
+            s.broker = Some(format!("{host}:{port}"));
         });
         let mut session = Session::new(client);
         let (responses, mut answered) = mpsc::channel::<ResponseMessage>(32);
@@ -170,7 +187,7 @@ impl FleetLink {
                         });
                     }
                     Ok(_) => {}
-                    Err(e) => return format!("the broker {}:{}: {e}", self.settings.broker, self.settings.port),
+                    Err(e) => return format!("the broker {host}:{port}: {e}"),
                 },
                 _ = busy_tick.tick(), if busy => {
                     if let Err(e) = self.flush(&mut session).await {
@@ -259,14 +276,15 @@ impl FleetLink {
     }
 }
 
-/// How to reach the broker of `settings` as `client_id`: keep-alive,
-/// packet size, credentials and TLS. Shared with `operator`.
+/// How to reach `endpoint` (one of `settings`' brokers) as `client_id`:
+/// keep-alive, packet size, credentials and TLS. Shared with `operator`.
 pub fn mqtt_options(
     settings: &FleetSettings,
+    endpoint: (&str, u16),
     client_id: &str,
     will: Option<LastWill>,
 ) -> Result<MqttOptions, String> {
-    let mut options = MqttOptions::new(client_id, &settings.broker, settings.port);
+    let mut options = MqttOptions::new(client_id, endpoint.0, endpoint.1);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_clean_session(true);
     options.set_max_packet_size(1 << 20, 1 << 20);
