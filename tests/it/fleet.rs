@@ -371,6 +371,10 @@ fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refu
     let now = locker_kiosk::app::system::now().0;
     let send = |body: &CommandBody| {
         let envelope = sign(body, &operator);
+        common::check_against_schema(
+            &serde_json::to_value(&envelope).unwrap(),
+            "docs/fleet/command.schema.json",
+        );
         let bytes = serde_json::to_vec(&envelope).unwrap();
         publish_command(broker.port, bytes.clone());
         bytes
@@ -651,81 +655,10 @@ fn fleet_sim_runs_locker_cores_against_the_broker_and_reports_what_arrived() {
     );
 }
 
-/// A private CA and a certificate for 127.0.0.1 signed by it, made with
-/// the openssl command line: `(ca.pem, server.pem, server.key)`.
-fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=locker-kiosk test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-        "-out",
-        "server.pem",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    )
-}
-
 #[test]
 fn the_link_speaks_tls_to_a_broker_with_a_private_ca_and_refuses_one_it_cannot_trust() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = private_ca(dir.path());
+    let (ca, cert, key) = common::private_ca(dir.path());
     let plain = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -777,8 +710,15 @@ fn the_link_speaks_tls_to_a_broker_with_a_private_ca_and_refuses_one_it_cannot_t
     }
     let (_, status) = received.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(status["online"], true);
+    // Gone without a word (its process stopped): the broker publishes its
+    // last will.
     drop(service);
     runtime.shutdown_timeout(Duration::from_secs(1));
+    let (_, status) = received
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the last will");
+    assert_eq!(status["online"], false);
+    common::check_against_schema(&status, "docs/fleet/status.schema.json");
 
     // Trusting only the system's roots: refused, and said why.
     settings.ca = None;
@@ -1009,4 +949,85 @@ fn on_a_nats_cluster_every_locker_survives_a_node_killed_mid_run_and_every_event
             );
         }
     }
+}
+
+#[test]
+fn a_recipient_message_goes_to_the_fleet_with_its_code_which_the_locker_then_forgets() {
+    use locker_kiosk::store::event::NotifiedParcel;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(dir.path());
+    let received = subscriber(
+        broker.port,
+        "backend-3",
+        &["lockers/demo-1/events".to_string()],
+    );
+    let (runtime, service) = kiosk(
+        &dir.path().join("data"),
+        fleet_settings(broker.port, vec![]),
+    );
+    let (code, pin) = common::in_store(&runtime, &service, |s| {
+        s.recipients()
+            .set_contact(
+                5,
+                Some("emma@example.org"),
+                Some("+44 20 7946 0000"),
+                Some("en"),
+            )
+            .unwrap();
+        let now = locker_kiosk::app::system::now();
+        let (_, issued) = s
+            .parcels()
+            .deposit(
+                &common::deposit("EMMA0001", 5, 7),
+                &mut locker_kiosk::app::system::OsEntropy,
+                now,
+            )
+            .unwrap();
+        let (code, _) = s.parcels().live_code_for(5).unwrap().unwrap();
+        let message = locker_kiosk::store::Event::RecipientNotification {
+            recipient: 5,
+            name: Some("Emma Evans".into()),
+            reason: None,
+            expires_at: None,
+            code: Some(code),
+            parcels: vec![NotifiedParcel {
+                tracking: "EMMA0001".into(),
+                compartment: Some(7),
+            }],
+        };
+        s.events()
+            .record(
+                now,
+                &locker_kiosk::store::NewEvent::new(message, "courier:1"),
+            )
+            .unwrap();
+        (code, issued.pin)
+    });
+    let message = loop {
+        let (_, message) = received
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the message");
+        if message["kind"] == "recipient_notification" {
+            break message;
+        }
+    };
+    common::check_against_schema(&message, "docs/fleet/event.schema.json");
+    let delivery = &message["delivery"];
+    assert_eq!(delivery["pin"], pin.as_str());
+    assert_eq!(delivery["email"], "emma@example.org");
+    assert_eq!(delivery["phone"], "+44 20 7946 0000");
+    assert!(delivery["qr"].as_str().unwrap().starts_with("LK1:demo-1:"));
+    assert!(delivery["deadline"].as_str().unwrap().ends_with('Z'));
+    // Acknowledged by the broker: the locker keeps only the code's hashes.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::in_store(&runtime, &service, move |s| {
+        s.parcels().undelivered_code(code).unwrap().is_some()
+    }) {
+        assert!(Instant::now() < deadline, "the code was never forgotten");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let notified = common::in_store(&runtime, &service, |s| {
+        s.events().recent(Some("recipient_notified"), 5).unwrap()
+    });
+    assert_eq!(notified[0].detail["channel"], "fleet");
 }

@@ -28,9 +28,16 @@ struct SmtpServer {
 
 impl SmtpServer {
     fn start(dir: &Path, port: u16) -> SmtpServer {
-        let maildir = dir.join("maildir");
+        SmtpServer::start_with(dir, port, &[])
+    }
+
+    /// With aiosmtpd's TLS options (`--tlscert`… for STARTTLS,
+    /// `--smtpscert`… for TLS from the first byte).
+    fn start_with(dir: &Path, port: u16, tls: &[&std::ffi::OsStr]) -> SmtpServer {
+        let maildir = dir.join(format!("maildir-{port}"));
         let child = Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(tls)
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(Stdio::null())
@@ -583,4 +590,66 @@ fn the_webhook_gets_the_documented_body_and_a_refusal_is_retried_with_the_same_i
     );
     assert!(body["deadline"].as_str().unwrap().ends_with('Z'));
     common::check_against_schema(&body, "docs/fleet/notification.schema.json");
+}
+
+#[test]
+fn email_goes_over_starttls_or_tls_to_a_server_with_a_private_ca_and_not_to_one_it_cannot_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = common::private_ca(dir.path());
+    let (cert, key) = (cert.as_os_str(), key.as_os_str());
+    let starttls = SmtpServer::start_with(
+        dir.path(),
+        free_port(),
+        &["--tlscert".as_ref(), cert, "--tlskey".as_ref(), key],
+    );
+    let wrapped = SmtpServer::start_with(
+        dir.path(),
+        free_port(),
+        &["--smtpscert".as_ref(), cert, "--smtpskey".as_ref(), key],
+    );
+    for (server, security) in [
+        (&starttls, SmtpSecurity::StartTls),
+        (&wrapped, SmtpSecurity::Tls),
+    ] {
+        let email = EmailSettings {
+            security,
+            ca: Some(ca.clone()),
+            ..email_to(server.port)
+        };
+        let data = dir.path().join(format!("data-{}", server.port));
+        let (runtime, service, notifier) = kiosk(&data, Some(email.clone()), None);
+        common::in_store(&runtime, &service, |s| {
+            s.recipients()
+                .set_contact(EMMA, Some("emma@example.org"), None, None)
+                .unwrap()
+        });
+        let t0 = locker_kiosk::app::system::now();
+        deposited_and_told(&runtime, &service, EMMA, "EMMA0001", 7, t0);
+        let round = runtime.block_on(notifier.round(t0)).unwrap();
+        assert_eq!(round.delivered, 1, "{security:?}: {round:?}");
+        assert_eq!(server.mails().len(), 1, "{security:?}");
+        drop(notifier);
+        drop(service);
+        runtime.shutdown_timeout(Duration::from_secs(1));
+    }
+    // Only the system's roots: the server's certificate is not trusted,
+    // nothing is sent, and staff read why.
+    let email = EmailSettings {
+        security: SmtpSecurity::StartTls,
+        ..email_to(starttls.port)
+    };
+    let (runtime, service, notifier) = kiosk(&dir.path().join("data-untrusted"), Some(email), None);
+    common::in_store(&runtime, &service, |s| {
+        s.recipients()
+            .set_contact(EMMA, Some("emma@example.org"), None, None)
+            .unwrap()
+    });
+    let t0 = locker_kiosk::app::system::now();
+    deposited_and_told(&runtime, &service, EMMA, "EMMA0002", 7, t0);
+    assert_eq!(runtime.block_on(notifier.round(t0)).unwrap().failed, 1);
+    let error = common::in_store(&runtime, &service, |s| {
+        s.deliveries().state().unwrap().last_error.unwrap()
+    });
+    assert!(error.to_lowercase().contains("certificate"), "{error}");
+    assert_eq!(starttls.mails().len(), 1, "nothing more was sent");
 }

@@ -930,3 +930,67 @@ fn the_receipt_key_is_made_once_and_kept() {
         key
     );
 }
+
+#[test]
+fn a_full_outbox_drops_door_chatter_first_and_never_parcel_records() {
+    use locker_kiosk::store::{Event, NewEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = demo_store(dir.path());
+    let ann = store
+        .recipients()
+        .add("Ann Archer", None, false, NOW)
+        .unwrap();
+    for n in 0..30u16 {
+        let opened = Event::DoorOpened {
+            board: "A".into(),
+            channel: 1 + n % 5,
+        };
+        store
+            .events()
+            .record(NOW, &NewEvent::new(opened, "kiosk"))
+            .unwrap();
+        store
+            .parcels()
+            .announce(&format!("KEEP{n:03}"), None, ann, None, NOW)
+            .unwrap();
+    }
+    let kinds = |store: &mut locker_kiosk::store::Store, kind: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = store
+            .events()
+            .outbox_after(0, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter(|(e, _)| e.kind == kind)
+            .map(|(e, _)| e.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let doors_before = kinds(&mut store, "door_opened");
+    let before = store.events().outbox_pending().unwrap();
+    assert_eq!(store.events().compact_outbox(before - 20).unwrap(), 20);
+    assert_eq!(store.events().outbox_pending().unwrap(), before - 20);
+    assert_eq!(
+        kinds(&mut store, "door_opened"),
+        doors_before[20..],
+        "the oldest door events went"
+    );
+    assert_eq!(kinds(&mut store, "parcel_announced").len(), 30);
+    // Within its bound, nothing is dropped; parcel records never are.
+    assert_eq!(store.events().compact_outbox(1000).unwrap(), 0);
+    assert_eq!(
+        store.events().compact_outbox(1).unwrap(),
+        10,
+        "only door events are dropped"
+    );
+    assert_eq!(kinds(&mut store, "parcel_announced").len(), 30);
+    // Every record is still in the log.
+    assert_eq!(
+        store
+            .events()
+            .recent(Some("door_opened"), 100)
+            .unwrap()
+            .len(),
+        30
+    );
+}
