@@ -85,8 +85,89 @@ pub fn run_checks(global: &GlobalArgs) -> Vec<Check> {
     }
     if let Some(config) = &config {
         check_hardware(config, &mut checks);
+        check_links(config, &mut checks);
     }
     checks
+}
+
+/// How recipients are told and the fleet reached: the secret files are
+/// readable and each server answers on its port (within 3 s). A locker
+/// with neither works alone; that is said, not failed.
+fn check_links(config: &Config, checks: &mut Vec<Check>) {
+    let reachable = |host: &str, port: u16| -> Result<(), String> {
+        use std::net::ToSocketAddrs;
+        let address = (host, port)
+            .to_socket_addrs()
+            .map_err(|e| format!("{host}: {e}"))?
+            .next()
+            .ok_or_else(|| format!("{host} has no address"))?;
+        std::net::TcpStream::connect_timeout(&address, std::time::Duration::from_secs(3))
+            .map(drop)
+            .map_err(|e| format!("{host}:{port} does not answer: {e}"))
+    };
+    let secret = |path: &Option<std::path::PathBuf>| -> Result<(), String> {
+        match path {
+            Some(path) => crate::notify::read_credentials(path)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    };
+    let n = &config.notifications;
+    if let Some(email) = &n.email {
+        let result = secret(&email.credentials)
+            .and_then(|()| reachable(&email.server, email.port))
+            .map(|()| {
+                format!(
+                    "{}:{} ({:?}) answers",
+                    email.server, email.port, email.security
+                )
+            });
+        checks.push(Check::new("email", result));
+    }
+    if let Some(webhook) = &n.webhook {
+        let readable = match &webhook.token_file {
+            Some(path) => std::fs::read_to_string(path)
+                .map(|_| format!("{} (token readable)", webhook.url))
+                .map_err(|e| format!("{}: {e}", path.display())),
+            None => Ok(webhook.url.clone()),
+        };
+        checks.push(Check::new("webhook", readable));
+    }
+    match &config.fleet {
+        Some(fleet) => {
+            let result = secret(&fleet.credentials).and_then(|()| {
+                let endpoints = fleet.endpoints();
+                let answering: Vec<String> = endpoints
+                    .iter()
+                    .filter(|(host, port)| reachable(host, *port).is_ok())
+                    .map(|(host, port)| format!("{host}:{port}"))
+                    .collect();
+                if answering.is_empty() {
+                    Err(format!(
+                        "no broker answers ({}); events wait in the outbox",
+                        endpoints
+                            .iter()
+                            .map(|(h, p)| format!("{h}:{p}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                } else {
+                    Ok(format!(
+                        "{} answers; {} operator keys",
+                        answering.join(", "),
+                        fleet.operator_keys.len()
+                    ))
+                }
+            });
+            checks.push(Check::new("fleet", result));
+        }
+        None if !n.any() => checks.push(Check::new(
+            "recipients told",
+            Ok("no email, webhook or fleet set up: messages wait in the outbox".into()),
+        )),
+        None => {}
+    }
 }
 
 /// Room on the data disk, and the reserve held back for pickups.

@@ -36,7 +36,7 @@ pub struct FleetSimArgs {
     /// How long to deposit and collect
     #[arg(long, default_value_t = 30)]
     seconds: u64,
-    /// Where the lockers' data directories go [default: a temporary directory, removed after]
+    /// Where the lockers' data directories go (each holds an 8 MiB disk reserve) [default: a temporary directory, removed after]
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
 }
@@ -50,7 +50,17 @@ struct Received {
 }
 
 pub fn fleet_sim(args: &FleetSimArgs) -> ExitCode {
-    match run(args) {
+    // Each locker core holds its disk reserve (8 MiB): a temporary fleet
+    // is removed however the run ends.
+    let root = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("fleet-sim-{}", std::process::id())));
+    let result = run(args, &root);
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("locker-kiosk fleet-sim: {message}");
@@ -59,22 +69,14 @@ pub fn fleet_sim(args: &FleetSimArgs) -> ExitCode {
     }
 }
 
-fn run(args: &FleetSimArgs) -> Result<(), String> {
+fn run(args: &FleetSimArgs, root: &std::path::Path) -> Result<(), String> {
     raise_open_files_limit();
     let (host, port) = args
         .broker
         .rsplit_once(':')
         .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
         .ok_or("--broker must be HOST:PORT")?;
-    let temp;
-    let root = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            temp = std::env::temp_dir().join(format!("fleet-sim-{}", std::process::id()));
-            temp.clone()
-        }
-    };
-    std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+    std::fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -212,9 +214,6 @@ fn run(args: &FleetSimArgs) -> Result<(), String> {
     drop(got);
     drop(lockers);
     runtime.shutdown_timeout(Duration::from_secs(2));
-    if args.dir.is_none() {
-        let _ = std::fs::remove_dir_all(&root);
-    }
     Ok(())
 }
 

@@ -222,12 +222,7 @@ impl Deliveries<'_> {
             params![message, now.0],
         )
         .map_err(sql_error(file))?;
-        tx.execute(
-            "DELETE FROM undelivered_codes WHERE code_id =
-                (SELECT json_extract(detail, '$.code') FROM events WHERE id = ?1)",
-            [message],
-        )
-        .map_err(sql_error(file))?;
+        forget_code(&tx, message).map_err(sql_error(file))?;
         tx.commit().map_err(sql_error(file))
     }
 
@@ -410,17 +405,24 @@ pub(super) fn delivered(
          WHERE event_id = ?1",
         params![message, now.0, channel],
     )?;
-    tx.execute(
-        "DELETE FROM undelivered_codes WHERE code_id =
-            (SELECT json_extract(detail, '$.code') FROM events WHERE id = ?1)",
-        [message],
-    )?;
+    forget_code(tx, message)?;
     let taken = Event::RecipientNotified {
         message,
         channel: channel.into(),
     };
     events::insert(tx, now, &NewEvent::new(taken, "kiosk"))?;
     Ok(())
+}
+
+/// The plain code message `message` carried is kept no longer: only its
+/// hashes open the door from now on.
+fn forget_code(tx: &rusqlite::Connection, message: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "DELETE FROM undelivered_codes WHERE code_id =
+            (SELECT json_extract(detail, '$.code') FROM events WHERE id = ?1)",
+        [message],
+    )
+    .map(drop)
 }
 
 fn non_empty(text: Option<String>) -> Option<String> {

@@ -2,7 +2,7 @@
 //! boards: what a visit leaves in the store, whatever order the answers
 //! come back in.
 
-use crate::common;
+use crate::common::{self, Screen, headless, keys};
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -11,33 +11,6 @@ use locker_kiosk::app::Service;
 use locker_kiosk::app::kiosk::{DoorStep, Headless, Input, KioskView, Page};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::SizeClass;
-
-/// Views as the kiosk publishes them, waited on.
-struct Screen(mpsc::Receiver<KioskView>);
-
-impl Screen {
-    fn until(&self, what: &str, done: impl Fn(&KioskView) -> bool) -> KioskView {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut last = None;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.0.recv_timeout(left) {
-                Ok(view) if done(&view) => return view,
-                Ok(view) => last = Some((view.page, view.records_problem, view.pickup)),
-                Err(_) => panic!("timed out waiting for: {what}; last seen: {last:?}"),
-            }
-        }
-    }
-}
-
-/// The kiosk of `service`, headless, and the views it publishes.
-fn headless(service: &Service, runtime: &tokio::runtime::Handle) -> (Headless, Screen) {
-    let (views, received) = mpsc::channel();
-    let kiosk = Headless::spawn(service, runtime, move |view| {
-        let _ = views.send(view.clone());
-    });
-    (kiosk, Screen(received))
-}
 
 /// Dana logs in, scans Deniz's announced parcel and chooses M: its door
 /// is opening.
@@ -48,13 +21,6 @@ fn courier_to_the_door(kiosk: &Headless, screen: &Screen) {
     keys(kiosk, "9400111899223197428497");
     screen.until("size screen", |v| v.page == Page::CourierSize);
     kiosk.send(Input::SizeChosen(SizeClass::M));
-}
-
-fn keys(kiosk: &Headless, text: &str) {
-    for key in text.chars() {
-        kiosk.send(Input::Key(key.to_string()));
-    }
-    kiosk.send(Input::Enter);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! (Python's aiosmtpd, from Debian) and a webhook receiver on a socket:
 //! what leaves the locker, what is retried, what staff are told.
 
-use crate::common;
+use crate::common::{self, headless, keys};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use locker_kiosk::app::Service;
-use locker_kiosk::app::kiosk::{CourierAction, DoorStep, Headless, Input, KioskView, Page};
+use locker_kiosk::app::kiosk::{CourierAction, DoorStep, Headless, Input, Page};
 use locker_kiosk::app::notifier::{Notifier, Round};
 use locker_kiosk::config::{Config, EmailSettings, SmtpSecurity, WebhookSettings};
 use locker_kiosk::domain::{SizeClass, Timestamp};
@@ -136,32 +136,9 @@ fn rounds_until(
     }
 }
 
-struct Screen(mpsc::Receiver<KioskView>);
-
-impl Screen {
-    fn until(&self, what: &str, done: impl Fn(&KioskView) -> bool) -> KioskView {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.0.recv_timeout(left) {
-                Ok(view) if done(&view) => return view,
-                Ok(_) => {}
-                Err(_) => panic!("timed out waiting for: {what}"),
-            }
-        }
-    }
-}
-
-fn keys(kiosk: &Headless, text: &str) {
-    for key in text.chars() {
-        kiosk.send(Input::Key(key.to_string()));
-    }
-    kiosk.send(Input::Enter);
-}
-
 /// Dana delivers Deniz's announced parcel through the kiosk: the door
 /// opens, closes, and Dana finishes; the door it went into.
-fn dana_delivers_to_deniz(kiosk: &Headless, screen: &Screen) -> u32 {
+fn dana_delivers_to_deniz(kiosk: &Headless, screen: &common::Screen) -> u32 {
     kiosk.send(Input::DeliverChosen);
     keys(kiosk, "4711");
     screen.until("logged in", |v| v.page == Page::CourierScan);
@@ -193,11 +170,7 @@ fn a_deposit_reaches_its_recipient_by_email_in_their_language_and_its_qr_opens_t
             .set_contact(DENIZ, Some("deniz@example.org"), None, Some("de"))
             .unwrap()
     });
-    let (views, received) = mpsc::channel();
-    let kiosk = Headless::spawn(&service, runtime.handle(), move |view| {
-        let _ = views.send(view.clone());
-    });
-    let screen = Screen(received);
+    let (kiosk, screen) = headless(&service, runtime.handle());
     let door = dana_delivers_to_deniz(&kiosk, &screen);
     screen.until("home", |v| v.page == Page::Home);
 
@@ -318,18 +291,39 @@ fn deposited_and_told(
     });
 }
 
+/// Emma, reachable as `contact` (email, phone, language), has a parcel
+/// waiting (door 7) and its message recorded, now; when.
+fn emma_waits(
+    runtime: &tokio::runtime::Runtime,
+    service: &Service,
+    contact: (
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+    ),
+    tracking: &'static str,
+) -> Timestamp {
+    common::in_store(runtime, service, move |s| {
+        s.recipients()
+            .set_contact(EMMA, contact.0, contact.1, contact.2)
+            .unwrap()
+    });
+    let t0 = locker_kiosk::app::system::now();
+    deposited_and_told(runtime, service, EMMA, tracking, 7, t0);
+    t0
+}
+
 #[test]
 fn a_mail_server_that_is_down_gets_the_message_later_and_only_once() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let (runtime, service, notifier) = kiosk(&dir.path().join("data"), Some(email_to(port)), None);
-    common::in_store(&runtime, &service, |s| {
-        s.recipients()
-            .set_contact(EMMA, Some("emma@example.org"), None, None)
-            .unwrap()
-    });
-    let t0 = locker_kiosk::app::system::now();
-    deposited_and_told(&runtime, &service, EMMA, "EMMA0001", 7, t0);
+    let t0 = emma_waits(
+        &runtime,
+        &service,
+        (Some("emma@example.org"), None, None),
+        "EMMA0001",
+    );
 
     // Nothing listens: the try fails, is logged once, and waits 30 s.
     let round = runtime.block_on(notifier.round(t0)).unwrap();
@@ -433,13 +427,12 @@ fn a_reminder_goes_once_before_the_deadline_without_the_code_already_sent() {
     let smtp = SmtpServer::start(dir.path(), free_port());
     let (runtime, service, notifier) =
         kiosk(&dir.path().join("data"), Some(email_to(smtp.port)), None);
-    common::in_store(&runtime, &service, |s| {
-        s.recipients()
-            .set_contact(EMMA, Some("emma@example.org"), None, Some("en"))
-            .unwrap()
-    });
-    let t0 = locker_kiosk::app::system::now();
-    deposited_and_told(&runtime, &service, EMMA, "EMMA0001", 7, t0);
+    let t0 = emma_waits(
+        &runtime,
+        &service,
+        (Some("emma@example.org"), None, Some("en")),
+        "EMMA0001",
+    );
     let round = runtime.block_on(notifier.round(t0)).unwrap();
     assert_eq!(round.delivered, 1);
 
@@ -541,13 +534,12 @@ fn the_webhook_gets_the_documented_body_and_a_refusal_is_retried_with_the_same_i
         token_file: Some(token),
     };
     let (runtime, service, notifier) = kiosk(&dir.path().join("data"), None, Some(webhook));
-    common::in_store(&runtime, &service, |s| {
-        s.recipients()
-            .set_contact(EMMA, None, Some("+49 170 5550100"), Some("es"))
-            .unwrap()
-    });
-    let t0 = locker_kiosk::app::system::now();
-    deposited_and_told(&runtime, &service, EMMA, "EMMA0001", 7, t0);
+    let t0 = emma_waits(
+        &runtime,
+        &service,
+        (None, Some("+49 170 5550100"), Some("es")),
+        "EMMA0001",
+    );
 
     assert_eq!(
         runtime.block_on(notifier.round(t0)).unwrap().failed,
@@ -618,13 +610,12 @@ fn email_goes_over_starttls_or_tls_to_a_server_with_a_private_ca_and_not_to_one_
         };
         let data = dir.path().join(format!("data-{}", server.port));
         let (runtime, service, notifier) = kiosk(&data, Some(email.clone()), None);
-        common::in_store(&runtime, &service, |s| {
-            s.recipients()
-                .set_contact(EMMA, Some("emma@example.org"), None, None)
-                .unwrap()
-        });
-        let t0 = locker_kiosk::app::system::now();
-        deposited_and_told(&runtime, &service, EMMA, "EMMA0001", 7, t0);
+        let t0 = emma_waits(
+            &runtime,
+            &service,
+            (Some("emma@example.org"), None, None),
+            "EMMA0001",
+        );
         let round = runtime.block_on(notifier.round(t0)).unwrap();
         assert_eq!(round.delivered, 1, "{security:?}: {round:?}");
         assert_eq!(server.mails().len(), 1, "{security:?}");
@@ -639,13 +630,12 @@ fn email_goes_over_starttls_or_tls_to_a_server_with_a_private_ca_and_not_to_one_
         ..email_to(starttls.port)
     };
     let (runtime, service, notifier) = kiosk(&dir.path().join("data-untrusted"), Some(email), None);
-    common::in_store(&runtime, &service, |s| {
-        s.recipients()
-            .set_contact(EMMA, Some("emma@example.org"), None, None)
-            .unwrap()
-    });
-    let t0 = locker_kiosk::app::system::now();
-    deposited_and_told(&runtime, &service, EMMA, "EMMA0002", 7, t0);
+    let t0 = emma_waits(
+        &runtime,
+        &service,
+        (Some("emma@example.org"), None, None),
+        "EMMA0002",
+    );
     assert_eq!(runtime.block_on(notifier.round(t0)).unwrap().failed, 1);
     let error = common::in_store(&runtime, &service, |s| {
         s.deliveries().state().unwrap().last_error.unwrap()

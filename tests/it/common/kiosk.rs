@@ -121,3 +121,45 @@ pub fn until_in_store(
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Views as the kiosk publishes them, waited on.
+pub struct Screen(pub std::sync::mpsc::Receiver<locker_kiosk::app::kiosk::KioskView>);
+
+impl Screen {
+    pub fn until(
+        &self,
+        what: &str,
+        done: impl Fn(&locker_kiosk::app::kiosk::KioskView) -> bool,
+    ) -> locker_kiosk::app::kiosk::KioskView {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut last = None;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(view) if done(&view) => return view,
+                Ok(view) => last = Some((view.page, view.records_problem, view.pickup)),
+                Err(_) => panic!("timed out waiting for: {what}; last seen: {last:?}"),
+            }
+        }
+    }
+}
+
+/// The kiosk of `service`, headless, and the views it publishes.
+pub fn headless(
+    service: &locker_kiosk::app::Service,
+    runtime: &tokio::runtime::Handle,
+) -> (locker_kiosk::app::kiosk::Headless, Screen) {
+    let (views, received) = std::sync::mpsc::channel();
+    let kiosk = locker_kiosk::app::kiosk::Headless::spawn(service, runtime, move |view| {
+        let _ = views.send(view.clone());
+    });
+    (kiosk, Screen(received))
+}
+
+/// Types `text` on the keypad on show, then Enter.
+pub fn keys(kiosk: &locker_kiosk::app::kiosk::Headless, text: &str) {
+    for key in text.chars() {
+        kiosk.send(locker_kiosk::app::kiosk::Input::Key(key.to_string()));
+    }
+    kiosk.send(locker_kiosk::app::kiosk::Input::Enter);
+}
