@@ -2,7 +2,7 @@
 //! boards: what a visit leaves in the store, whatever order the answers
 //! come back in.
 
-use crate::common::{self, Screen, headless, keys};
+use crate::common::{self, Screen, courier_to_the_door, headless, keys};
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -11,17 +11,6 @@ use locker_kiosk::app::Service;
 use locker_kiosk::app::kiosk::{DoorStep, Headless, Input, KioskView, Page};
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::SizeClass;
-
-/// Dana logs in, scans Deniz's announced parcel and chooses M: its door
-/// is opening.
-fn courier_to_the_door(kiosk: &Headless, screen: &Screen) {
-    kiosk.send(Input::DeliverChosen);
-    keys(kiosk, "4711");
-    screen.until("logged in", |v| v.page == Page::CourierScan);
-    keys(kiosk, "9400111899223197428497");
-    screen.until("size screen", |v| v.page == Page::CourierSize);
-    kiosk.send(Input::SizeChosen(SizeClass::M));
-}
 
 #[test]
 fn a_courier_walking_away_from_an_open_door_still_gets_the_recipient_told() {

@@ -2,7 +2,7 @@
 //! (Python's aiosmtpd, from Debian) and a webhook receiver on a socket:
 //! what leaves the locker, what is retried, what staff are told.
 
-use crate::common::{self, headless, keys};
+use crate::common::{self, headless};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -13,7 +13,7 @@ use locker_kiosk::app::Service;
 use locker_kiosk::app::kiosk::{CourierAction, DoorStep, Headless, Input, Page};
 use locker_kiosk::app::notifier::{Notifier, Round};
 use locker_kiosk::config::{Config, EmailSettings, SmtpSecurity, WebhookSettings};
-use locker_kiosk::domain::{SizeClass, Timestamp};
+use locker_kiosk::domain::Timestamp;
 use locker_kiosk::scanning::decode::{Decoder, Symbology};
 use locker_kiosk::scanning::{ScanEvent, ScanSource};
 use locker_kiosk::store::event::NotifiedParcel;
@@ -139,12 +139,7 @@ fn rounds_until(
 /// Dana delivers Deniz's announced parcel through the kiosk: the door
 /// opens, closes, and Dana finishes; the door it went into.
 fn dana_delivers_to_deniz(kiosk: &Headless, screen: &common::Screen) -> u32 {
-    kiosk.send(Input::DeliverChosen);
-    keys(kiosk, "4711");
-    screen.until("logged in", |v| v.page == Page::CourierScan);
-    keys(kiosk, "9400111899223197428497");
-    screen.until("size screen", |v| v.page == Page::CourierSize);
-    kiosk.send(Input::SizeChosen(SizeClass::M));
+    common::courier_to_the_door(kiosk, screen);
     let view = screen.until("door open", |v| {
         matches!(v.courier.door, Some((_, DoorStep::Open)))
     });

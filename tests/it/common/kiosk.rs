@@ -163,3 +163,20 @@ pub fn keys(kiosk: &locker_kiosk::app::kiosk::Headless, text: &str) {
     }
     kiosk.send(locker_kiosk::app::kiosk::Input::Enter);
 }
+
+/// Dana logs in, scans Deniz's announced parcel and chooses M: its door
+/// is opening.
+pub fn courier_to_the_door(kiosk: &locker_kiosk::app::kiosk::Headless, screen: &Screen) {
+    kiosk.send(locker_kiosk::app::kiosk::Input::DeliverChosen);
+    keys(kiosk, "4711");
+    screen.until("logged in", |v| {
+        v.page == locker_kiosk::app::kiosk::Page::CourierScan
+    });
+    keys(kiosk, "9400111899223197428497");
+    screen.until("size screen", |v| {
+        v.page == locker_kiosk::app::kiosk::Page::CourierSize
+    });
+    kiosk.send(locker_kiosk::app::kiosk::Input::SizeChosen(
+        locker_kiosk::domain::SizeClass::M,
+    ));
+}
