@@ -62,10 +62,6 @@ impl FleetLink {
         })
     }
 
-    pub fn status(&self) -> watch::Receiver<LinkStatus> {
-        self.status.subscribe()
-    }
-
     /// Runs for as long as the kiosk runs (on the current runtime).
     pub fn spawn(&self) {
         let link = self.clone();
