@@ -14,6 +14,14 @@ pub fn mark_process_start() {
     PROCESS_START.get_or_init(Instant::now);
 }
 
+static FIRST_FRAME: OnceLock<Duration> = OnceLock::new();
+
+/// The first frame has been drawn (`ui::on_first_frame`).
+pub fn first_frame_drawn() {
+    let start = *PROCESS_START.get_or_init(Instant::now);
+    FIRST_FRAME.get_or_init(|| start.elapsed());
+}
+
 /// Keeps the measurement's timers alive.
 pub struct Measuring {
     _timer: slint::Timer,
@@ -21,12 +29,6 @@ pub struct Measuring {
 
 /// Call right before the event loop starts, after the window is shown.
 pub fn start(idle: Duration) -> Measuring {
-    let start = *PROCESS_START.get_or_init(Instant::now);
-    let first_frame = std::rc::Rc::new(std::cell::Cell::new(None::<Duration>));
-    let seen = first_frame.clone();
-    // The software renderer has no rendering notifier; the first turn of
-    // the event loop after `show` is when the first frame is drawn.
-    slint::Timer::single_shot(Duration::ZERO, move || seen.set(Some(start.elapsed())));
     // Settle for two seconds after start, then measure the idle period.
     let timer = slint::Timer::default();
     let cpu_before = std::cell::Cell::new(None::<(Duration, Instant)>);
@@ -38,7 +40,7 @@ pub fn start(idle: Duration) -> Measuring {
             Some((cpu, at)) if at.elapsed() >= idle => {
                 let used = cpu_time().saturating_sub(cpu).as_secs_f64();
                 let percent = 100.0 * used / at.elapsed().as_secs_f64();
-                let first = first_frame
+                let first = FIRST_FRAME
                     .get()
                     .map_or("not seen".into(), |d| format!("{:.0} ms", d.as_secs_f64() * 1e3));
                 println!(

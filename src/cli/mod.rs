@@ -14,6 +14,7 @@ mod run;
 mod screenshot;
 mod sim;
 mod staff;
+pub mod systemd;
 mod verify_receipt;
 
 use std::path::PathBuf;
@@ -45,7 +46,7 @@ pub struct GlobalArgs {
     /// Configuration file [default: ./locker-kiosk.toml, then /etc/locker-kiosk/config.toml, then the built-in demo locker]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Where the database lives [default: $STATE_DIRECTORY, /var/lib/locker-kiosk for root, else the user's data directory]
+    /// Where the database lives [default: $STATE_DIRECTORY, /var/lib/locker-kiosk for root, else the user's data directory; the demo in demo/ inside]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Use the built-in demo locker and demo data (codes in README.md), whatever config exists
@@ -121,8 +122,12 @@ impl GlobalArgs {
         Ok(config)
     }
 
+    /// The demo, asked for or because no configuration holds settings yet,
+    /// keeps its records apart from the locker's (`demo/` inside), so that
+    /// configuring the locker later starts from clean records.
     pub fn data_dir(&self) -> PathBuf {
-        data_dir::resolve(self.data_dir.clone(), self.demo)
+        let demo = self.demo || crate::config::configured_file(self.config.as_deref()).is_none();
+        data_dir::resolve(self.data_dir.clone(), demo)
     }
 }
 

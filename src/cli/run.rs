@@ -153,8 +153,15 @@ fn show_ui(config: Config, store: Store, args: &RunArgs) -> Result<(), String> {
     }
     let window = AppWindow::new().map_err(|e| format!("cannot open the screen: {e}"))?;
     ui::bind(&window, &context);
+    let status = format!("showing locker {}", context.service.config().locker.id);
+    ui::on_first_frame(&window, move || {
+        super::measure::first_frame_drawn();
+        super::systemd::ready(&status);
+    });
+    let _watchdog = super::systemd::start_watchdog();
     if !args.windowed {
         window.window().set_fullscreen(true);
+        #[cfg(feature = "desktop")]
         fill_the_screen(&window);
     }
     stop_on_signals(runtime.handle().clone());
@@ -208,6 +215,7 @@ fn stop_on_signals(runtime: tokio::runtime::Handle) {
                     signal,
                     "stopping: the visit on screen ends with its records"
                 );
+                super::systemd::stopping();
                 ui::stop_gracefully(runtime);
             }
             if let Some(signal) = signals.next() {
@@ -221,28 +229,31 @@ fn stop_on_signals(runtime: tokio::runtime::Handle) {
 }
 
 /// Without a window manager (a bare X server on a panel) winit's full-screen
-/// request only moves the window to the corner; it keeps its first size. Once
-/// the window exists, it is sized to its screen explicitly.
+/// request only moves the window to the corner; it keeps its first size. So
+/// on X11 the window is given the screen's size before it is shown.
+#[cfg(feature = "desktop")]
 fn fill_the_screen(window: &AppWindow) {
-    use slint::winit_030::WinitWindowAccessor;
-    let window = window.as_weak();
-    let sized = slint::spawn_local(async move {
-        let Some(window) = window.upgrade() else {
-            return;
-        };
-        // Not a winit window (linuxkms is always the whole screen).
-        let Ok(winit) = window.window().winit_window().await else {
-            return;
-        };
-        let Some(screen) = winit.current_monitor().or_else(|| winit.primary_monitor()) else {
-            return;
-        };
-        winit.set_outer_position(screen.position());
-        let _ = winit.request_inner_size(screen.size());
-    });
-    if let Err(e) = sized {
-        tracing::warn!(error = %e, "cannot size the window to the screen");
+    use x11rb::connection::Connection;
+    if std::env::var_os("DISPLAY").is_none() {
+        return;
     }
+    let (connection, screen) = match x11rb::connect(None) {
+        Ok(connected) => connected,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot ask the X server for the screen's size");
+            return;
+        }
+    };
+    let Some(root) = connection.setup().roots.get(screen) else {
+        return;
+    };
+    window
+        .window()
+        .set_position(slint::PhysicalPosition::new(0, 0));
+    window.window().set_size(slint::PhysicalSize::new(
+        root.width_in_pixels.into(),
+        root.height_in_pixels.into(),
+    ));
 }
 
 fn select_backend(backend: Backend) -> Result<(), String> {
@@ -251,13 +262,17 @@ fn select_backend(backend: Backend) -> Result<(), String> {
             if std::env::var_os("SLINT_BACKEND").is_some() {
                 return Ok(());
             }
-            let desktop = std::env::var_os("WAYLAND_DISPLAY").is_some()
-                || std::env::var_os("DISPLAY").is_some();
+            let desktop = cfg!(feature = "desktop")
+                && (std::env::var_os("WAYLAND_DISPLAY").is_some()
+                    || std::env::var_os("DISPLAY").is_some());
             if desktop { "winit" } else { "linuxkms" }
         }
         Backend::Winit => "winit",
         Backend::Linuxkms => "linuxkms",
     };
+    if name == "winit" && !cfg!(feature = "desktop") {
+        return Err("this build drives only the panel (linuxkms): it has no desktop backend (the `desktop` feature)".into());
+    }
     slint::BackendSelector::new()
         .backend_name(name.into())
         .renderer_name("software".into())

@@ -312,17 +312,12 @@ impl Config {
     }
 
     /// Finds and loads the configuration: the explicit file, then the
-    /// standard places, then the built-in demo.
+    /// standard places, then the built-in demo ([`configured_file`]).
     pub fn locate(explicit: Option<&Path>) -> Result<Config, ConfigErrors> {
-        if let Some(path) = explicit {
-            return Config::load_file(path);
+        match configured_file(explicit) {
+            Some(path) => Config::load_file(&path),
+            None => Ok(Config::demo()),
         }
-        for candidate in standard_locations() {
-            if candidate.exists() {
-                return Config::load_file(&candidate);
-            }
-        }
-        Ok(Config::demo())
     }
 
     pub fn board(&self, id: &str) -> Option<&BoardConfig> {
@@ -336,6 +331,33 @@ impl Config {
     pub fn is_demo_layout(&self) -> bool {
         self.source == ConfigSource::BuiltInDemo
     }
+}
+
+/// The configuration file in use: `explicit`, else the first standard
+/// place that holds settings. None means the built-in demo. A file of
+/// nothing but comments (the Debian package installs one) is a locker not
+/// configured yet, not an empty locker.
+pub fn configured_file(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = explicit {
+        return Some(path.to_path_buf());
+    }
+    standard_locations()
+        .into_iter()
+        .find(|candidate| candidate.exists() && !holds_no_settings(candidate))
+}
+
+/// Only comments and blank lines. A file that cannot be read may hold
+/// settings: loading it then says why it cannot be read.
+fn holds_no_settings(path: &Path) -> bool {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_CONFIG_BYTES + 1).read_to_string(&mut text))
+        .is_ok()
+        && text.lines().all(|line| {
+            let line = line.trim();
+            line.is_empty() || line.starts_with('#')
+        })
 }
 
 pub fn standard_locations() -> Vec<PathBuf> {

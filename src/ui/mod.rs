@@ -46,6 +46,20 @@ pub fn stop_gracefully(runtime: tokio::runtime::Handle) {
     });
 }
 
+/// Calls `drawn` once, on the event loop, right after the window's first
+/// frame has been drawn (systemd's READY, the measured first frame).
+pub fn on_first_frame(window: &AppWindow, drawn: impl FnOnce() + 'static) {
+    let drawn = std::cell::Cell::new(Some(drawn));
+    window.global::<Kiosk>().on_drawing(move || {
+        if let Some(drawn) = drawn.take() {
+            // Asked while the frame is being drawn: the loop's next turn
+            // comes after it.
+            slint::Timer::single_shot(std::time::Duration::ZERO, drawn);
+        }
+        slint::Color::from_argb_u8(0, 0, 0, 0)
+    });
+}
+
 /// Wires a window to the kiosk: sets the static properties, installs the
 /// callbacks, and starts the driver, which fills in the rest.
 pub fn bind(window: &AppWindow, context: &UiContext) {

@@ -27,6 +27,7 @@ mod kiosk_driver;
 mod layering;
 mod lock_boards;
 mod notify;
+mod package;
 mod power_cut;
 mod reconcile;
 mod screen;

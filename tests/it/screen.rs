@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::binary;
 
 /// Kills the child when the test ends, passed or failed.
-struct Reaped(Child);
+pub(crate) struct Reaped(pub(crate) Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
@@ -18,7 +18,7 @@ impl Drop for Reaped {
 }
 
 /// Starts Xvfb on a display number it picks itself; returns it and `:N`.
-fn bare_x_server(width: u32, height: u32) -> (Reaped, String) {
+pub(crate) fn bare_x_server(width: u32, height: u32) -> (Reaped, String) {
     let mut xvfb = Command::new("Xvfb")
         .args(["-displayfd", "1", "-nolisten", "tcp", "-screen", "0"])
         .arg(format!("{width}x{height}x24"))
@@ -35,7 +35,7 @@ fn bare_x_server(width: u32, height: u32) -> (Reaped, String) {
 }
 
 /// The geometry (`WxH+X+Y`) of the top-level window titled `title`.
-fn window_geometry(display: &str, title: &str) -> Option<String> {
+pub(crate) fn window_geometry(display: &str, title: &str) -> Option<String> {
     let out = Command::new("xwininfo")
         .args(["-root", "-children", "-display", display])
         .output()
@@ -132,4 +132,103 @@ fn sigterm_stops_the_kiosk_cleanly() {
         log.contains("stopping: the visit on screen ends with its records"),
         "{log}"
     );
+}
+
+/// What the kiosk tells systemd (`Type=notify`), heard on a socket of the
+/// test's own in systemd's place: READY once the window is drawn, the
+/// watchdog's heartbeats from the UI's event loop (they stop while only
+/// that thread is frozen, and come back after), STOPPING on SIGTERM.
+/// tests/it/package.rs shows a real systemd restarting a frozen kiosk.
+#[test]
+fn systemd_hears_ready_after_the_first_frame_and_heartbeats_from_the_screen() {
+    use std::os::unix::net::UnixDatagram;
+    let (_x, display) = bare_x_server(1024, 600);
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let next = |within: Duration| -> Option<String> {
+        let started = Instant::now();
+        let mut buffer = [0u8; 4096];
+        while started.elapsed() < within {
+            if let Ok(n) = socket.recv(&mut buffer) {
+                return Some(String::from_utf8_lossy(&buffer[..n]).into_owned());
+            }
+        }
+        None
+    };
+    let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    let data = dir.path().join("data");
+    // As systemd does: WATCHDOG_PID names the kiosk's process (the shell
+    // becomes it).
+    let kiosk = Command::new("sh")
+        .args(["-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_locker-kiosk"))
+        .args(["--demo", "--data-dir"])
+        .arg(&data)
+        .env("DISPLAY", &display)
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "400000")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("SLINT_BACKEND")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut kiosk = Reaped(kiosk);
+    let log = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+
+    let first = next(Duration::from_secs(60)).unwrap_or_else(|| panic!("no READY\n{}", log()));
+    assert!(first.contains("READY=1"), "{first}");
+    assert!(first.contains("STATUS=showing locker demo-1"), "{first}");
+    assert!(
+        window_geometry(&display, "locker-kiosk").is_some(),
+        "READY before the window was there"
+    );
+    let beats = |over: Duration| {
+        let started = Instant::now();
+        let mut count = 0;
+        while started.elapsed() < over {
+            if next(Duration::from_millis(50)).is_some_and(|m| m.contains("WATCHDOG=1")) {
+                count += 1;
+            }
+        }
+        count
+    };
+    // Every 200 ms (half of WATCHDOG_USEC).
+    let running = beats(Duration::from_millis(1500));
+    assert!(running >= 3, "{running} heartbeats in 1.5 s\n{}", log());
+
+    // Only the UI's thread (the main thread) stops: the service's threads
+    // go on, and answer a staff command on the control socket.
+    let frozen = crate::common::FrozenThread::freeze(kiosk.0.id() as i32);
+    while next(Duration::from_millis(100)).is_some() {}
+    let (code, out, err) = crate::common::staff(&data, &["parcels", "list"], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Alice"), "{out}");
+    assert_eq!(
+        beats(Duration::from_millis(1200)),
+        0,
+        "heartbeats from a frozen screen"
+    );
+    drop(frozen);
+    assert!(
+        beats(Duration::from_millis(1200)) >= 2,
+        "no heartbeats after the thaw"
+    );
+
+    // SAFETY: a plain kill(2) of our own child.
+    unsafe { libc::kill(kiosk.0.id() as i32, libc::SIGTERM) };
+    let mut stopping = false;
+    while let Some(message) = next(Duration::from_secs(10)) {
+        if message.contains("STOPPING=1") {
+            stopping = true;
+            break;
+        }
+    }
+    assert!(stopping, "no STOPPING after SIGTERM\n{}", log());
+    let status = kiosk.0.wait().unwrap();
+    assert!(status.success(), "{status:?}\n{}", log());
 }
