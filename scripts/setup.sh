@@ -61,5 +61,16 @@ install_nextest() {
     fi
 }
 
+# The Debian package's builder (scripts/package, tests/it/package.rs),
+# pinned: it warns that packaging a dev build will one day be refused, and
+# the suite packages its dev build.
+CARGO_DEB_VERSION=3.8.0
+install_cargo_deb() {
+    if ! cargo deb --version 2>/dev/null | grep -qx "cargo-deb $CARGO_DEB_VERSION"; then
+        echo "setup: installing cargo-deb $CARGO_DEB_VERSION from crates.io" >&2
+        cargo install --locked cargo-deb --version "$CARGO_DEB_VERSION" >&2
+    fi
+}
+
 install_missing_packages "${LOCKER_KIOSK_PACKAGES[@]}"
 install_rust

@@ -26,7 +26,11 @@ fn build_deb(version: &str, out: &Path) -> PathBuf {
         "{}",
         binary.display()
     );
-    let built = Command::new(cargo)
+    // One cargo-deb at a time: it stages its files under target/.
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/package-test.lock");
+    let built = Command::new("flock")
+        .arg(&lock)
+        .arg(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["deb", "--no-build", "--profile", "dev", "--no-strip"])
         // The system's gzip: cargo-deb's own compressor takes minutes on

@@ -51,8 +51,18 @@ pub(crate) fn window_geometry(display: &str, title: &str) -> Option<String> {
 
 /// The demo kiosk on `display`, with `args`; its log goes to `data/log`.
 fn kiosk_on(display: &str, data: &std::path::Path, args: &[&str]) -> Reaped {
+    kiosk_with(binary(), display, data, args)
+}
+
+/// The same, started by `command` (the binary, or a shell that becomes it).
+fn kiosk_with(
+    mut command: Command,
+    display: &str,
+    data: &std::path::Path,
+    args: &[&str],
+) -> Reaped {
     let log = std::fs::File::create(data.join("log")).unwrap();
-    let kiosk = binary()
+    let kiosk = command
         .arg("--demo")
         .args(args)
         .arg("--data-dir")
@@ -159,25 +169,16 @@ fn systemd_hears_ready_after_the_first_frame_and_heartbeats_from_the_screen() {
         }
         None
     };
-    let log = std::fs::File::create(dir.path().join("log")).unwrap();
-    let data = dir.path().join("data");
+    let data = dir.path();
     // As systemd does: WATCHDOG_PID names the kiosk's process (the shell
     // becomes it).
-    let kiosk = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args(["-c", "WATCHDOG_PID=$$ exec \"$0\" \"$@\""])
         .arg(env!("CARGO_BIN_EXE_locker-kiosk"))
-        .args(["--demo", "--data-dir"])
-        .arg(&data)
-        .env("DISPLAY", &display)
         .env("NOTIFY_SOCKET", &socket_path)
-        .env("WATCHDOG_USEC", "400000")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("SLINT_BACKEND")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut kiosk = Reaped(kiosk);
+        .env("WATCHDOG_USEC", "400000");
+    let mut kiosk = kiosk_with(command, &display, data, &[]);
     let log = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
 
     let first = next(Duration::from_secs(60)).unwrap_or_else(|| panic!("no READY\n{}", log()));
@@ -205,7 +206,7 @@ fn systemd_hears_ready_after_the_first_frame_and_heartbeats_from_the_screen() {
     // go on, and answer a staff command on the control socket.
     let frozen = crate::common::FrozenThread::freeze(kiosk.0.id() as i32);
     while next(Duration::from_millis(100)).is_some() {}
-    let (code, out, err) = crate::common::staff(&data, &["parcels", "list"], "");
+    let (code, out, err) = crate::common::staff(data, &["parcels", "list"], "");
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("Alice"), "{out}");
     assert_eq!(
