@@ -14,7 +14,7 @@ mod run;
 mod screenshot;
 mod sim;
 mod staff;
-pub mod systemd;
+mod systemd;
 mod verify_receipt;
 
 use std::path::PathBuf;
