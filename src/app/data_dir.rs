@@ -6,9 +6,10 @@ use std::path::PathBuf;
 pub const SERVICE_DATA_DIR: &str = "/var/lib/locker-kiosk";
 
 /// `--data-dir` if given; else systemd's `$STATE_DIRECTORY` (set by the
-/// service's `StateDirectory=`); else `/var/lib/locker-kiosk` for root;
-/// else the user's data directory. The demo gets a folder of its own
-/// inside, so that trying the demo never touches a real locker's data.
+/// service's `StateDirectory=`); else `/var/lib/locker-kiosk` for root and
+/// for its owner (the kiosk's user, running a staff command); else the
+/// user's data directory. The demo gets a folder of its own inside, so
+/// that trying the demo never touches a real locker's data.
 pub fn resolve(explicit: Option<PathBuf>, demo: bool) -> PathBuf {
     if let Some(dir) = explicit {
         return dir;
@@ -16,7 +17,9 @@ pub fn resolve(explicit: Option<PathBuf>, demo: bool) -> PathBuf {
     let base = std::env::var_os("STATE_DIRECTORY")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| running_as_root().then(|| PathBuf::from(SERVICE_DATA_DIR)))
+        .or_else(|| {
+            (running_as_root() || owns_service_data_dir()).then(|| PathBuf::from(SERVICE_DATA_DIR))
+        })
         .or_else(|| dirs::data_dir().map(|d| d.join("locker-kiosk")))
         .unwrap_or_else(|| PathBuf::from("locker-kiosk-data"));
     if demo { base.join("demo") } else { base }
@@ -24,6 +27,12 @@ pub fn resolve(explicit: Option<PathBuf>, demo: bool) -> PathBuf {
 
 fn running_as_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+fn owns_service_data_dir() -> bool {
+    let me = std::fs::metadata("/proc/self").map(|m| m.uid());
+    let owner = std::fs::metadata(SERVICE_DATA_DIR).map(|m| m.uid());
+    matches!((me, owner), (Ok(me), Ok(owner)) if me == owner)
 }
 
 /// The public half of the locker's receipt key, beside the database, so

@@ -46,7 +46,7 @@ pub struct GlobalArgs {
     /// Configuration file [default: ./locker-kiosk.toml, then /etc/locker-kiosk/config.toml, then the built-in demo locker]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Where the database lives [default: $STATE_DIRECTORY, /var/lib/locker-kiosk for root, else the user's data directory; the demo in demo/ inside]
+    /// Where the database lives [default: $STATE_DIRECTORY, /var/lib/locker-kiosk for root and its owner, else the user's data directory; the demo in demo/ inside]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Use the built-in demo locker and demo data (codes in README.md), whatever config exists
