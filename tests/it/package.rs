@@ -48,13 +48,18 @@ fn build_deb(version: &str, out: &Path) -> PathBuf {
     file
 }
 
-fn run(command: &mut Command) -> String {
-    let out = command.output().unwrap();
-    let text = format!(
+/// What a finished command printed, stdout then stderr.
+fn printed(out: &std::process::Output) -> String {
+    format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
+    )
+}
+
+fn run(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    let text = printed(&out);
     assert!(out.status.success(), "{command:?} failed:\n{text}");
     text
 }
@@ -161,11 +166,7 @@ impl Root {
             .args(args)
             .output()
             .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = printed(&out);
         (out.status.success(), text)
     }
 
