@@ -9,6 +9,7 @@ pub mod data_dir;
 pub mod demo;
 pub mod door_log;
 pub mod fleet;
+pub mod handout;
 pub mod kiosk;
 pub mod maintenance;
 pub mod notifier;

@@ -201,6 +201,14 @@ pub fn notice(config: &Config, message: &DueMessage) -> Notice {
         deadline: message
             .expires_at
             .map(|at| (at.0, super::system::local_time(at))),
-        trackings: message.parcels.iter().map(|p| p.tracking.clone()).collect(),
+        // An item handed out is named, its tag or number beside it.
+        trackings: message
+            .parcels
+            .iter()
+            .map(|p| match &p.item {
+                Some(item) => format!("{item} ({})", p.tracking),
+                None => p.tracking.clone(),
+            })
+            .collect(),
     }
 }

@@ -114,6 +114,16 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
         .filter(|c| c.state == CompartmentState::Reserved)
     {
         let number = compartment.number;
+        // Held for an imported item: it stays held until staff load it.
+        if let Some(item) = store.parcels().item_to_load_at(number)? {
+            if let Some(decision) = settle_load(store, &item, settings, now)? {
+                settled.push(Settled {
+                    compartment: number,
+                    decision,
+                });
+            }
+            continue;
+        }
         let decision = settle_deposit(store, number, settings, now)?;
         settled.push(Settled {
             compartment: number,
@@ -158,6 +168,41 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
         tracing::warn!(compartment = done.compartment, decision = ?done.decision, "settled a door action the kiosk stopped in");
     }
     Ok(settled)
+}
+
+/// An item staff were loading when the kiosk stopped: its door seen
+/// opened and then closed means loaded, as a load that ran to its end
+/// records (the person is sent their code); anything less leaves it
+/// waiting to be loaded.
+fn settle_load(
+    store: &mut Store,
+    item: &crate::store::ItemToLoad,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<Option<Decision>> {
+    let number = item.compartment;
+    let Some(intent) = store.events().last_intent(number)? else {
+        return Ok(None);
+    };
+    let loading =
+        intent.detail["purpose"].as_str() == Some("load") && intent.parcel == Some(item.parcel);
+    let after = seen(&store.events().at_compartment_after(number, intent.id)?);
+    if !loading || after.finished || !after.closed_after_open {
+        return Ok(None);
+    }
+    let loaded = store.parcels().load_item(
+        item.parcel,
+        settings.storage_hours,
+        settings.pin_length,
+        &mut OsEntropy,
+        &intent.actor,
+        now,
+    )?;
+    let tracking = store
+        .parcels()
+        .get(loaded.item.parcel)?
+        .map_or_else(|| item.item.clone(), |p| p.tracking);
+    Ok(Some(Decision::Deposited { tracking }))
 }
 
 /// A parcel in a compartment.
@@ -370,6 +415,7 @@ fn settle_deposit(
             parcels: vec![NotifiedParcel {
                 tracking: tracking.clone(),
                 compartment: Some(number),
+                item: None,
             }],
         };
         store.events().record(now, &NewEvent::new(message, ACTOR))?;

@@ -68,6 +68,19 @@ pub enum StaffRequest {
     RevokeCourier {
         courier: i64,
     },
+    /// Items for named people (`parcels import`), the CSV's text.
+    ImportItems {
+        csv: String,
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// Every item handed out, as CSV for the asset register.
+    ItemRegister,
+    /// The codes no message delivered yet, as slips to print.
+    CodeSlips {
+        #[serde(default)]
+        mark_delivered: bool,
+    },
 }
 
 /// The most hours an extension may give at once (a month).
@@ -107,6 +120,13 @@ pub fn execute(
             Ok(format!("{}'s PIN opens nothing any more\n", name.trim()))
         }
         StaffRequest::ListCompartments => list_compartments(store).map_err(error),
+        StaffRequest::ImportItems { csv, dry_run } => {
+            super::handout::import(store, csv, *dry_run, actor, now)
+        }
+        StaffRequest::ItemRegister => super::handout::register_csv(store),
+        StaffRequest::CodeSlips { mark_delivered } => {
+            super::handout::slips(store, config, *mark_delivered, now)
+        }
         StaffRequest::ListCouriers => list_couriers(store).map_err(error),
         StaffRequest::AddCourier {
             name,

@@ -96,6 +96,27 @@ pub fn account_of(uid: u32) -> Option<String> {
     })
 }
 
+/// A wall-clock time in the locker's local time zone as a timestamp
+/// (`None` for a time the zone skips).
+pub fn local_timestamp(
+    year: i32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+) -> Option<Timestamp> {
+    // SAFETY: mktime only reads and normalises the `tm` we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month as i32 - 1;
+    tm.tm_mday = day as i32;
+    tm.tm_hour = hour as i32;
+    tm.tm_min = minute as i32;
+    tm.tm_isdst = -1;
+    let secs = unsafe { libc::mktime(&mut tm) };
+    (secs != -1 && tm.tm_hour == hour as i32).then(|| Timestamp(secs * 1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

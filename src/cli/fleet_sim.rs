@@ -296,6 +296,7 @@ async fn deposit(service: &Service, tracking: String) -> Option<i64> {
                 parcels: vec![NotifiedParcel {
                     tracking: tracking.clone(),
                     compartment: Some(free.number),
+                    item: None,
                 }],
             };
             store

@@ -88,6 +88,26 @@ pub enum ParcelsCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Items to hand out to named people, from a CSV file (`-` for standard input) with the header
+    /// person,contact,item,size,asset_tag,deadline (asset_tag and deadline may be empty or left out):
+    /// each gets a compartment held for it, to load in maintenance ("Load items"). A bad row is
+    /// named by its line and nothing is imported.
+    Import {
+        file: std::path::PathBuf,
+        /// Check the file and show the doors it would get, changing nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Every item handed out, as CSV for the asset register: person, item, asset tag, door, when
+    /// loaded and when handed over
+    Register,
+    /// The codes no message has delivered yet (nobody reachable, or not sent yet), as slips to
+    /// print and hand out: the person, their items and doors, the code and the deadline
+    Slips {
+        /// Record them delivered on paper: the messages stop, and the codes are kept only as hashes
+        #[arg(long)]
+        mark_delivered: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -234,6 +254,21 @@ pub fn compartments(global: &GlobalArgs, command: &CompartmentsCommand) -> ExitC
 }
 
 pub fn parcels(global: &GlobalArgs, command: &ParcelsCommand) -> ExitCode {
+    if let ParcelsCommand::Import { file, dry_run } = command {
+        return match read_file(file) {
+            Ok(csv) => run(
+                global,
+                StaffRequest::ImportItems {
+                    csv,
+                    dry_run: *dry_run,
+                },
+            ),
+            Err(message) => {
+                eprintln!("locker-kiosk: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     run(
         global,
         match command {
@@ -252,6 +287,11 @@ pub fn parcels(global: &GlobalArgs, command: &ParcelsCommand) -> ExitCode {
                 parcel: parcel.clone(),
                 reason: reason.clone(),
             },
+            ParcelsCommand::Import { .. } => unreachable!("handled above"),
+            ParcelsCommand::Register => StaffRequest::ItemRegister,
+            ParcelsCommand::Slips { mark_delivered } => StaffRequest::CodeSlips {
+                mark_delivered: *mark_delivered,
+            },
         },
     )
 }
@@ -264,4 +304,16 @@ pub fn reports(global: &GlobalArgs, command: &ReportsCommand) -> ExitCode {
             ReportsCommand::Handle { report } => StaffRequest::HandleReport { report: *report },
         },
     )
+}
+
+/// A file's text, `-` for standard input; the file is read here, by the
+/// one who runs the command, not by the kiosk.
+fn read_file(path: &std::path::Path) -> Result<String, String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| format!("reading standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
 }

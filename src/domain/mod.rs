@@ -11,6 +11,7 @@ pub mod allocation;
 pub mod codes;
 pub mod compartment;
 pub mod dropoff;
+pub mod handout;
 pub mod maintenance;
 pub mod parcel;
 pub mod pickup;

@@ -79,6 +79,17 @@ impl Deliveries<'_> {
         Ok(found.into_iter().next())
     }
 
+    /// Messages not delivered yet (waiting, or reaching nobody) that still
+    /// carry a code that opens something: what staff may hand out on
+    /// paper instead. Oldest first.
+    pub fn codes_on_paper(&self) -> Result<Vec<DueMessage>> {
+        let messages = self.load("d.delivered_at IS NULL AND ?1 = ?1", 0, u32::MAX)?;
+        Ok(messages
+            .into_iter()
+            .filter(|m| m.code.is_some() && !m.moot)
+            .collect())
+    }
+
     /// The messages that meet `condition` (on `?1`), at most `limit` (`?2`).
     fn load(&self, condition: &str, value: i64, limit: u32) -> Result<Vec<DueMessage>> {
         let sql = sql_error(self.file);
@@ -373,6 +384,7 @@ impl Deliveries<'_> {
                     .map(|r| NotifiedParcel {
                         tracking: r.1.clone(),
                         compartment: r.2,
+                        item: None,
                     })
                     .collect(),
             };

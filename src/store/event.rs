@@ -57,6 +57,19 @@ pub enum Event {
     DepositUndone {
         tracking: String,
     },
+    /// Staff imported an item for a named person (`parcels import`): its
+    /// compartment is held until staff load it.
+    ItemReserved {
+        item: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        asset_tag: Option<String>,
+        recipient: i64,
+        person: String,
+    },
+    /// An imported item that was never loaded was taken off the list.
+    ItemCancelled {
+        item: String,
+    },
     // Recipients.
     RecipientNotification {
         recipient: i64,
@@ -310,6 +323,9 @@ pub enum RemovalDoor {
 pub struct NotifiedParcel {
     pub tracking: String,
     pub compartment: Option<CompartmentNumber>,
+    /// What an item handed out is ("Laptop"), for the message to name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 impl Event {
@@ -388,6 +404,7 @@ mod tests {
             parcels: vec![NotifiedParcel {
                 tracking: "JD01".into(),
                 compartment: Some(2),
+                item: None,
             }],
         };
         let detail = message.detail();

@@ -51,7 +51,10 @@ pub use deliveries::{Contact, DeliveryState, DueMessage};
 pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
-pub use parcels::{Extension, IssuedCode, NewDeposit, ParcelRecord, ParcelRow};
+pub use parcels::{
+    Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem, ParcelRecord, ParcelRow,
+    RegisterRow,
+};
 pub use recipients::Recipient;
 pub use reports::{Report, ReportRow};
 pub use secret::{LockerSecret, SECRET_FILE};

@@ -987,6 +987,7 @@ fn a_recipient_message_goes_to_the_fleet_with_its_code_which_the_locker_then_for
             parcels: vec![NotifiedParcel {
                 tracking: "EMMA0001".into(),
                 compartment: Some(7),
+                item: None,
             }],
         };
         s.events()

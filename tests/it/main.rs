@@ -23,6 +23,7 @@ mod demo;
 mod dropoff_property;
 mod fleet;
 mod fuzz_replay;
+mod handout;
 mod kiosk_driver;
 mod layering;
 mod lock_boards;

@@ -278,6 +278,7 @@ fn deposited_and_told(
             parcels: vec![NotifiedParcel {
                 tracking: tracking.into(),
                 compartment: Some(door),
+                item: None,
             }],
         };
         s.events()

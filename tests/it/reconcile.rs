@@ -463,3 +463,52 @@ fn a_staff_move_cut_short_holds_both_doors_for_staff_and_a_finished_one_is_left_
     );
     assert_eq!(state_of(&mut store, 5), CompartmentState::Occupied);
 }
+
+#[test]
+fn an_item_load_whose_door_opened_and_closed_is_loaded_and_one_never_opened_stays_held() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let office = "person,contact,item,size,asset_tag\n\
+                  Anna,anna@example.com,Laptop,M,IT-1\n\
+                  Bo,bo@example.com,Laptop,M,IT-2\n";
+    locker_kiosk::app::handout::import(&mut store, office, false, "cli:it", at(0)).unwrap();
+    let items = store.parcels().items_to_load().unwrap();
+    let (loading, waiting) = (&items[0], &items[1]);
+    // Staff opened Anna's door and closed it; the kiosk died before it
+    // recorded the load. Bo's door was opened and is still open.
+    for item in [loading, waiting] {
+        let event = staff_or_pickup("load", None, Some("load Laptop"));
+        intent_for(
+            &mut store,
+            item.compartment,
+            event,
+            "staff:admin",
+            item.parcel,
+        );
+    }
+    let (anna, bo) = (loading.compartment, waiting.compartment);
+    door(&mut store, anna, true, 2);
+    door(&mut store, bo, true, 3);
+    door(&mut store, anna, false, 4);
+    let settled = reconcile(&mut store, &settings(), at(10)).unwrap();
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0].compartment, anna);
+    assert!(matches!(&settled[0].decision, Decision::Deposited { tracking } if tracking == "IT-1"));
+    let parcel = store.parcels().by_tracking("IT-1").unwrap().unwrap();
+    assert_eq!(parcel.status, ParcelStatus::Deposited);
+    let told = store
+        .events()
+        .recent(Some("recipient_notification"), 5)
+        .unwrap();
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].actor, "staff:admin");
+    assert_eq!(told[0].detail["parcels"][0]["item"], "Laptop");
+    assert_eq!(state_of(&mut store, bo), CompartmentState::Reserved);
+    assert_eq!(store.parcels().items_to_load().unwrap().len(), 1);
+    // Settled once: a second start changes nothing.
+    assert!(
+        reconcile(&mut store, &settings(), at(20))
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -180,6 +180,7 @@ pub fn end_session(
             .map(|d| NotifiedParcel {
                 tracking: d.parcel.tracking.clone(),
                 compartment: Some(d.compartment),
+                item: None,
             })
             .collect();
         let message = Event::RecipientNotification {

@@ -63,7 +63,7 @@ pub async fn history(
 /// Why staff open a door: written down as its intent before the lock is
 /// pulsed, so that a restart can settle what the open was for.
 pub struct StaffOpen {
-    /// `maintenance`, `move` or `remove`.
+    /// `maintenance`, `move`, `remove` or `load`.
     purpose: &'static str,
     /// What staff chose, said in the log with the outcome.
     said: String,
@@ -93,6 +93,17 @@ impl StaffOpen {
             said,
             parcel: Some(parcel),
             to: Some(to),
+            removal: None,
+        }
+    }
+
+    /// The door of an imported item `parcel`, which staff load.
+    pub fn loading(parcel: i64, said: String) -> StaffOpen {
+        StaffOpen {
+            purpose: "load",
+            said,
+            parcel: Some(parcel),
+            to: None,
             removal: None,
         }
     }

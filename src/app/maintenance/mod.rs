@@ -5,6 +5,7 @@
 //! live in `domain::maintenance`, the records in the store.
 
 pub mod doors;
+pub mod loading;
 pub mod log;
 pub mod parcels;
 pub mod reports;

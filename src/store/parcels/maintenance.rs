@@ -217,6 +217,7 @@ impl Parcels<'_> {
             parcels: vec![NotifiedParcel {
                 tracking: tracking.clone(),
                 compartment,
+                item: None,
             }],
         };
         let message = NewEvent::new(notification, actor).parcel(parcel);

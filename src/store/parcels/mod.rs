@@ -2,6 +2,7 @@
 //! them. Every transition is checked by the domain's lifecycle, changes the
 //! compartment with it, and records its event, in one transaction.
 
+mod handout;
 mod maintenance;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -14,6 +15,7 @@ use crate::domain::dropoff::{ParcelMatch, Retrievable};
 use crate::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
 use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
 
+pub use handout::{ItemToLoad, LoadedItem, NewItem, RegisterRow};
 pub use maintenance::{Extension, ParcelRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +251,105 @@ fn live_code(conn: &Connection, recipient: i64) -> rusqlite::Result<Option<(i64,
     Ok(undelivered(conn, code)?.map(|issued| (code, issued)))
 }
 
+/// What [`deposit_in`] did.
+pub(super) struct Deposited {
+    pub parcel: i64,
+    pub code_id: i64,
+    pub code: IssuedCode,
+}
+
+/// A parcel into its compartment within `tx`, waiting until `expires`,
+/// with its code and its `parcel_deposited` event as `actor`.
+pub(super) fn deposit_in(
+    tx: &Connection,
+    file: &std::path::Path,
+    deposit: &NewDeposit<'_>,
+    entropy: &mut dyn Entropy,
+    expires: Timestamp,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Deposited> {
+    let sql = sql_error(file);
+    let state: Option<String> = tx
+        .query_row(
+            "SELECT state FROM compartments WHERE number = ?1 AND in_layout = 1",
+            [deposit.compartment],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(&sql)?;
+    match state.as_deref() {
+        None => {
+            return Err(StoreError::NoSuchCompartment(deposit.compartment));
+        }
+        Some("free" | "reserved" | "occupied") => {}
+        Some(other) => {
+            return Err(StoreError::Rule(format!(
+                "compartment {} is {other} and takes no parcels",
+                deposit.compartment
+            )));
+        }
+    }
+    let (code_id, issued) = code_for(
+        tx,
+        deposit.recipient,
+        deposit.preset_code,
+        deposit.pin_length,
+        entropy,
+        now,
+    )
+    .map_err(&sql)?;
+    let parcel = match deposit.announced {
+        Some(id) => id,
+        None => {
+            tx.execute(
+                "INSERT INTO parcels (tracking, carrier, recipient_id, status, updated_at)
+                 VALUES (?1, ?2, ?3, 'announced', ?4)",
+                params![deposit.tracking, deposit.carrier, deposit.recipient, now.0],
+            )
+            .map_err(&sql)?;
+            tx.last_insert_rowid()
+        }
+    };
+    transition(tx, file, parcel, ParcelEvent::Deposit, now)?;
+    tx.execute(
+        "UPDATE parcels SET compartment = ?2, size = ?3, courier_id = ?4, pickup_code_id = ?5,
+             confirmed = ?6, deposited_at = ?7, expires_at = ?8
+         WHERE id = ?1",
+        params![
+            parcel,
+            deposit.compartment,
+            deposit.size.label(),
+            deposit.courier,
+            code_id,
+            deposit.confirmed,
+            now.0,
+            expires.0
+        ],
+    )
+    .map_err(&sql)?;
+    tx.execute(
+        "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2 WHERE number = ?1",
+        params![deposit.compartment, now.0],
+    )
+    .map_err(&sql)?;
+    let deposited = Event::ParcelDeposited {
+        tracking: deposit.tracking.into(),
+        recipient: deposit.recipient,
+        confirmed: deposit.confirmed,
+        expires_at: expires.0,
+    };
+    let event = NewEvent::new(deposited, actor)
+        .compartment(deposit.compartment)
+        .parcel(parcel);
+    events::insert(tx, now, &event).map_err(&sql)?;
+    Ok(Deposited {
+        parcel,
+        code_id,
+        code: issued,
+    })
+}
+
 impl Parcels<'_> {
     /// Records a parcel announced by a carrier's manifest.
     pub fn announce(
@@ -358,87 +459,14 @@ impl Parcels<'_> {
         now: Timestamp,
     ) -> Result<(i64, IssuedCode)> {
         let file = self.file;
-        let sql = sql_error(file);
-        let tx = self.conn.transaction().map_err(&sql)?;
-        let state: Option<String> = tx
-            .query_row(
-                "SELECT state FROM compartments WHERE number = ?1 AND in_layout = 1",
-                [deposit.compartment],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
-        match state.as_deref() {
-            None => {
-                return Err(StoreError::NoSuchCompartment(deposit.compartment));
-            }
-            Some("free" | "reserved" | "occupied") => {}
-            Some(other) => {
-                return Err(StoreError::Rule(format!(
-                    "compartment {} is {other} and takes no parcels",
-                    deposit.compartment
-                )));
-            }
-        }
-        let (code_id, issued) = code_for(
-            &tx,
-            deposit.recipient,
-            deposit.preset_code,
-            deposit.pin_length,
-            entropy,
-            now,
-        )
-        .map_err(&sql)?;
-        let parcel = match deposit.announced {
-            Some(id) => id,
-            None => {
-                tx.execute(
-                    "INSERT INTO parcels (tracking, carrier, recipient_id, status, updated_at)
-                     VALUES (?1, ?2, ?3, 'announced', ?4)",
-                    params![deposit.tracking, deposit.carrier, deposit.recipient, now.0],
-                )
-                .map_err(&sql)?;
-                tx.last_insert_rowid()
-            }
-        };
-        transition(&tx, file, parcel, ParcelEvent::Deposit, now)?;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
         let expires = now.plus_secs(i64::from(deposit.storage_hours) * 3600);
-        tx.execute(
-            "UPDATE parcels SET compartment = ?2, size = ?3, courier_id = ?4, pickup_code_id = ?5,
-                 confirmed = ?6, deposited_at = ?7, expires_at = ?8
-             WHERE id = ?1",
-            params![
-                parcel,
-                deposit.compartment,
-                deposit.size.label(),
-                deposit.courier,
-                code_id,
-                deposit.confirmed,
-                now.0,
-                expires.0
-            ],
-        )
-        .map_err(&sql)?;
-        tx.execute(
-            "UPDATE compartments SET state = 'occupied', state_reason = NULL, updated_at = ?2 WHERE number = ?1",
-            params![deposit.compartment, now.0],
-        )
-        .map_err(&sql)?;
         let actor = deposit
             .courier
             .map_or("kiosk".to_string(), |c| format!("courier:{c}"));
-        let deposited = Event::ParcelDeposited {
-            tracking: deposit.tracking.into(),
-            recipient: deposit.recipient,
-            confirmed: deposit.confirmed,
-            expires_at: expires.0,
-        };
-        let event = NewEvent::new(deposited, actor)
-            .compartment(deposit.compartment)
-            .parcel(parcel);
-        events::insert(&tx, now, &event).map_err(&sql)?;
-        tx.commit().map_err(&sql)?;
-        Ok((parcel, issued))
+        let put = deposit_in(&tx, file, deposit, entropy, expires, &actor, now)?;
+        tx.commit().map_err(sql_error(file))?;
+        Ok((put.parcel, put.code))
     }
 
     /// What a typed PIN or scanned QR token opens.

@@ -194,7 +194,7 @@ fn show_open_all(window: &AppWindow, summary: &OpenAllSummary) {
     maintenance.set_open_all_state(OpenAllState::Done);
 }
 
-fn open_result(outcome: OpenOutcome) -> OpenResult {
+pub(super) fn open_result(outcome: OpenOutcome) -> OpenResult {
     match outcome {
         OpenOutcome::Opened => OpenResult::Opened,
         OpenOutcome::AlreadyOpen => OpenResult::AlreadyOpen,

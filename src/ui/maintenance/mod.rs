@@ -8,6 +8,7 @@
 
 mod doors;
 mod hardware;
+mod loading;
 mod log;
 mod parcels;
 mod reports;
@@ -62,6 +63,7 @@ fn tab_index(tab: MaintenanceTab) -> u8 {
         MaintenanceTab::Hardware => 3,
         MaintenanceTab::Log => 4,
         MaintenanceTab::Settings => 5,
+        MaintenanceTab::Loading => 6,
     }
 }
 
@@ -124,6 +126,7 @@ pub(super) fn bind_maintenance(window: &AppWindow, context: &UiContext) {
     bind_entry(window, &staff);
     doors::bind(window, &staff);
     parcels::bind(window, &staff);
+    loading::bind(window, &staff);
     reports::bind(window, &staff);
     hardware::bind(window, &staff);
     log::bind(window, &staff);
@@ -151,6 +154,7 @@ fn show_tab(window: &AppWindow, staff: &Rc<Staff>, tab: MaintenanceTab) {
     match tab {
         MaintenanceTab::Doors => doors::show(window, staff),
         MaintenanceTab::Parcels => parcels::show(window, staff),
+        MaintenanceTab::Loading => loading::show(window, staff),
         MaintenanceTab::Reports => reports::show(window, staff),
         MaintenanceTab::Hardware => hardware::show(window, staff),
         MaintenanceTab::Log => log::show(window, staff),
@@ -202,8 +206,11 @@ pub(super) fn show_staff(window: &AppWindow, view: &KioskView, before: Option<Pa
         *staff.signed_in.borrow_mut() = who;
         staff.on_screen.shown.store(true, Ordering::Release);
         doors::reset(window);
+        loading::reset(window);
         show_tab(window, &staff, MaintenanceTab::Doors);
         reports::show(window, &staff);
+        // The tab appears only while items wait to be loaded.
+        loading::show(window, &staff);
     } else if was_in && !is_in {
         staff.on_screen.shown.store(false, Ordering::Release);
         staff.ticker.stop();

@@ -4,11 +4,11 @@
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use crate::ui::{
-    AppWindow, BoardLine, CameraState, DoorFailure, DoorKind, Kiosk, LogFilterKind, LogLine,
-    Maintenance, MaintenanceDoor, MaintenanceHardware, MaintenanceLog, MaintenanceParcels,
-    MaintenanceReports, MaintenanceSettings, MaintenanceTab, OpenAllState, OpenResult, Page,
-    ParcelLine, ParcelNotice, PinStep, ReportLine, ReporterKind, ScanMeaning, ScanReader,
-    ScannerLine,
+    AppWindow, BoardLine, CameraState, DoorFailure, DoorKind, Kiosk, LoadLine, LoadStep,
+    LogFilterKind, LogLine, Maintenance, MaintenanceDoor, MaintenanceHardware, MaintenanceLoading,
+    MaintenanceLog, MaintenanceParcels, MaintenanceReports, MaintenanceSettings, MaintenanceTab,
+    OpenAllState, OpenResult, Page, ParcelLine, ParcelNotice, PinStep, ReportLine, ReporterKind,
+    ScanMeaning, ScanReader, ScannerLine,
 };
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
@@ -50,6 +50,7 @@ pub(super) fn stage(app: &AppWindow, screen: &str) {
     let maintenance = app.global::<Maintenance>();
     let tab = match screen {
         "maintenance-parcels" => MaintenanceTab::Parcels,
+        "maintenance-loading" => MaintenanceTab::Loading,
         "maintenance-reports" => MaintenanceTab::Reports,
         "maintenance-hardware" => MaintenanceTab::Hardware,
         "maintenance-log" => MaintenanceTab::Log,
@@ -60,6 +61,7 @@ pub(super) fn stage(app: &AppWindow, screen: &str) {
     app.global::<MaintenanceReports>().set_open_count(2);
     match tab {
         MaintenanceTab::Parcels => parcels(app),
+        MaintenanceTab::Loading => loading(app),
         MaintenanceTab::Reports => reports(app),
         MaintenanceTab::Hardware => hardware(app),
         MaintenanceTab::Log => log(app),
@@ -68,6 +70,30 @@ pub(super) fn stage(app: &AppWindow, screen: &str) {
     }
     maintenance.set_tab(tab);
     app.global::<Kiosk>().set_page(Page::Maintenance);
+}
+
+/// An office's hand-out half done: door 3 open for Anna's laptop, three
+/// items left after it.
+fn loading(app: &AppWindow) {
+    let item = |parcel: i32, door: i32, person: &str, item: &str, tag: &str| LoadLine {
+        parcel,
+        door,
+        person: person.into(),
+        item: item.into(),
+        asset_tag: tag.into(),
+    };
+    let tab = app.global::<MaintenanceLoading>();
+    tab.set_items(model(vec![
+        item(41, 3, "Anna Weber", "Laptop", "IT-4711"),
+        item(42, 5, "Bo Lindqvist", "Laptop", "IT-4712"),
+        item(43, 11, "Chiara Rossi", "Headset", ""),
+        item(44, 14, "Deniz Yılmaz", "Holiday gift", ""),
+    ]));
+    tab.set_step(LoadStep::Open);
+    tab.set_door(3);
+    tab.set_item("Laptop".into());
+    tab.set_person("Anna Weber".into());
+    tab.set_loaded_count(6);
 }
 
 /// Door 7 just opened for an inspection; or every door opened, one jammed.

@@ -23,7 +23,7 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 26] = [
+pub const SCREENS: [&str; 27] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -46,6 +46,7 @@ pub const SCREENS: [&str; 26] = [
     "maintenance",
     "maintenance-open-all",
     "maintenance-parcels",
+    "maintenance-loading",
     "maintenance-reports",
     "maintenance-hardware",
     "maintenance-log",
