@@ -202,13 +202,17 @@ pub fn register_csv(store: &mut Store) -> Result<String, String> {
         "loaded_at",
         "deadline",
         "handed_over_at",
+        "handed_over_with",
     ];
     let csv_error = |e: csv::Error| e.to_string();
     writer.write_record(header).map_err(csv_error)?;
     for row in rows {
-        let handed_over = (row.status == "collected")
-            .then_some(row.closed_at)
-            .flatten();
+        let collected = row.status == "collected";
+        let handed_over = collected.then_some(row.closed_at).flatten();
+        let with = match (collected, row.collected_with) {
+            (true, with) => with.unwrap_or_else(|| "code".into()),
+            (false, _) => String::new(),
+        };
         writer
             .write_record([
                 row.parcel.to_string(),
@@ -222,6 +226,7 @@ pub fn register_csv(store: &mut Store) -> Result<String, String> {
                 time(row.loaded_at),
                 time(row.deadline),
                 time(handed_over),
+                with,
             ])
             .map_err(csv_error)?;
     }

@@ -89,7 +89,8 @@ pub enum ParcelsCommand {
         reason: String,
     },
     /// Items to hand out to named people, from a CSV file (`-` for standard input) with the header
-    /// person,contact,item,size,asset_tag,deadline (asset_tag and deadline may be empty or left out):
+    /// person,contact,item,size,asset_tag,deadline,badge (the last three may be empty or left out; a
+    /// badge is the text of the person's staff badge QR, to collect with it):
     /// each gets a compartment held for it, to load in maintenance ("Load items"). A bad row is
     /// named by its line and nothing is imported.
     Import {

@@ -9,9 +9,18 @@
 use super::allocation::{AllocationRequest, allocate};
 use super::compartment::{CompartmentNumber, CompartmentView, SizeClass};
 
-/// The columns of an import, in the order of the header; `asset_tag` and
-/// `deadline` may be left out.
-pub const COLUMNS: [&str; 6] = ["person", "contact", "item", "size", "asset_tag", "deadline"];
+/// The columns of an import, in any order; `asset_tag`, `deadline` and
+/// `badge` (the text of the person's staff badge QR, to collect with it)
+/// may be left out.
+pub const COLUMNS: [&str; 7] = [
+    "person",
+    "contact",
+    "item",
+    "size",
+    "asset_tag",
+    "deadline",
+    "badge",
+];
 
 /// How the person is told their code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +52,8 @@ pub struct ItemRow {
     pub size: SizeClass,
     pub asset_tag: Option<String>,
     pub deadline: Option<LocalDeadline>,
+    /// The person's staff badge: they may collect with it.
+    pub badge: Option<String>,
 }
 
 /// What is wrong with one line.
@@ -56,7 +67,7 @@ pub struct RowError {
 /// Where each column is, from the header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
-    at: [Option<usize>; 6],
+    at: [Option<usize>; 7],
 }
 
 impl Header {
@@ -64,14 +75,14 @@ impl Header {
     /// column but `asset_tag` and `deadline` must be there, and nothing
     /// unknown may be.
     pub fn read(names: &[String]) -> Result<Header, RowError> {
-        let mut at = [None; 6];
+        let mut at = [None; 7];
         for (index, name) in names.iter().enumerate() {
             let name = name.trim().to_ascii_lowercase();
             let Some(column) = COLUMNS.iter().position(|c| *c == name) else {
                 return Err(RowError {
                     line: 1,
                     message: format!(
-                        "unknown column `{name}`: the header is {}",
+                        "unknown column `{name}`: the columns are {}",
                         COLUMNS.join(",")
                     ),
                 });
@@ -116,6 +127,7 @@ impl Header {
             .map_err(|e| error(e.to_string()))?;
         let asset_tag = field(4).map(str::to_string);
         let deadline = field(5).map(deadline).transpose().map_err(&error)?;
+        let badge = field(6).map(str::to_string);
         for (name, text) in [("person", person), ("item", item)] {
             if text.chars().count() > 80 {
                 return Err(error(format!("`{name}` is longer than 80 characters")));
@@ -129,6 +141,7 @@ impl Header {
             size,
             asset_tag,
             deadline,
+            badge,
         })
     }
 }
@@ -260,7 +273,7 @@ mod tests {
     }
 
     fn full_header() -> Header {
-        Header::read(&strings(&COLUMNS)).unwrap()
+        Header::read(&strings(&COLUMNS[..6])).unwrap()
     }
 
     #[test]
@@ -368,6 +381,7 @@ mod tests {
             size,
             asset_tag: None,
             deadline: None,
+            badge: None,
         }
     }
 

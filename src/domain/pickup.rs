@@ -25,6 +25,38 @@ pub enum CodeInput {
     Pin(String),
     /// The token from a scanned pickup QR.
     QrToken(String),
+    /// Any other scanned text: a staff badge, when the directory says
+    /// whose it is.
+    Badge(String),
+}
+
+impl CodeInput {
+    /// What a collection through this input is recorded as.
+    pub fn collected_with(&self) -> CollectedWith {
+        match self {
+            CodeInput::Pin(_) | CodeInput::QrToken(_) => CollectedWith::Code,
+            CodeInput::Badge(_) => CollectedWith::Badge,
+        }
+    }
+}
+
+/// How a parcel was collected, for the records (an asset register asks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CollectedWith {
+    /// The recipient's code, typed or scanned.
+    #[default]
+    Code,
+    /// The recipient's staff badge.
+    Badge,
+}
+
+impl CollectedWith {
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectedWith::Code => "code",
+            CollectedWith::Badge => "badge",
+        }
+    }
 }
 
 /// A parcel waiting behind a code.
@@ -45,6 +77,10 @@ pub enum CodeLookup {
     AlreadyUsed,
     /// No such code at this locker.
     Unknown,
+    /// A badge the directory knows, whose holder has nothing waiting.
+    NothingWaiting,
+    /// A scanned text that is no code and no badge here: not a try.
+    NotOurs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -113,9 +149,15 @@ pub enum PickupState {
 /// Why the code screen is shown again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    WrongCode { attempts_left: u32 },
+    WrongCode {
+        attempts_left: u32,
+    },
     Expired,
     AlreadyUsed,
+    /// A known badge, and nothing waits for its holder.
+    NothingWaiting,
+    /// Scanned text that opens nothing here (not counted as a try).
+    NotACode,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +188,7 @@ pub enum PickupEffect {
     OpenDoor(CompartmentNumber),
     /// The door is open for the recipient: the parcel is handed over and
     /// the code is spent.
-    RecordCollected(WaitingParcel),
+    RecordCollected(WaitingParcel, CollectedWith),
     /// The door did not open after the retry: flag it, alert staff; the
     /// parcel stays and its code stays valid.
     RecordDoorFailure {
@@ -194,6 +236,8 @@ pub struct PickupFlow {
     policy: PickupPolicy,
     limiter: AttemptLimiter,
     state: PickupState,
+    /// How the doors now opening were asked for.
+    opened_with: CollectedWith,
 }
 
 impl PickupFlow {
@@ -202,6 +246,7 @@ impl PickupFlow {
             policy,
             limiter: AttemptLimiter::new(policy.lockout),
             state: PickupState::EnterCode { notice: None },
+            opened_with: CollectedWith::Code,
         }
     }
 
@@ -277,6 +322,7 @@ impl PickupFlow {
                 match self.limiter.locked_until(now) {
                     Some(until) => S::LockedOut { until },
                     None => {
+                        self.opened_with = code.collected_with();
                         effects.push(PickupEffect::LookUp(code));
                         S::Checking
                     }
@@ -371,6 +417,12 @@ impl PickupFlow {
             CodeLookup::AlreadyUsed => PickupState::EnterCode {
                 notice: Some(Notice::AlreadyUsed),
             },
+            CodeLookup::NothingWaiting => PickupState::EnterCode {
+                notice: Some(Notice::NothingWaiting),
+            },
+            CodeLookup::NotOurs => PickupState::EnterCode {
+                notice: Some(Notice::NotACode),
+            },
             CodeLookup::Valid(_) | CodeLookup::Unknown => match self.limiter.record_failure(now) {
                 AttemptVerdict::TryAgain { attempts_left } => PickupState::EnterCode {
                     notice: Some(Notice::WrongCode { attempts_left }),
@@ -400,7 +452,7 @@ impl PickupFlow {
                     since: now,
                     reminded: false,
                 };
-                effects.push(PickupEffect::RecordCollected(door.parcel));
+                effects.push(PickupEffect::RecordCollected(door.parcel, self.opened_with));
             } else if outcome == OpenOutcome::NotSent {
                 // The records are failing (shown on its own): the door is
                 // sound, so it is neither retried nor reported.
@@ -523,7 +575,7 @@ mod tests {
         );
         assert_eq!(
             f.handle(outcome(3, OpenOutcome::Opened), T0),
-            vec![F::RecordCollected(parcel(7, 3))]
+            vec![F::RecordCollected(parcel(7, 3), CollectedWith::Code)]
         );
         assert!(matches!(f.state(), PickupState::Doors { .. }));
         assert!(
@@ -545,8 +597,8 @@ mod tests {
         assert_eq!(
             f.handle(outcome(4, OpenOutcome::Opened), T0),
             vec![
-                F::RecordCollected(parcel(1, 4)),
-                F::RecordCollected(parcel(3, 4)),
+                F::RecordCollected(parcel(1, 4), CollectedWith::Code),
+                F::RecordCollected(parcel(3, 4), CollectedWith::Code),
                 F::OpenDoor(9)
             ]
         );

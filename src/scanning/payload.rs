@@ -12,6 +12,17 @@ use crate::domain::codes::PICKUP_QR_PREFIX;
 
 pub const COURIER_BADGE_PREFIX: &str = "LKC1";
 
+/// Whether scanned text could be a staff badge the directory knows: a
+/// readable line of 3 to 128 characters (not a misread: no control
+/// characters, no bytes that were not text).
+pub fn may_be_badge(text: &str) -> bool {
+    let text = text.trim();
+    (3..=128).contains(&text.chars().count())
+        && !text
+            .chars()
+            .any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Payload {
     Pickup { locker: String, token: String },
@@ -405,6 +416,27 @@ mod tests {
         #[test]
         fn any_bytes_get_an_answer(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
             let _ = recognise(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}
+
+#[cfg(test)]
+mod badge_tests {
+    use super::may_be_badge;
+
+    #[test]
+    fn a_badge_is_a_readable_line_and_a_misread_is_not() {
+        for badge in ["EMP-0042", "  4711-ACME  ", "Zoë Ärger 7"] {
+            assert!(may_be_badge(badge), "{badge}");
+        }
+        for not in [
+            "",
+            "ab",
+            "\u{fffd}\u{fffd} garbage",
+            "EMP\u{7}42",
+            &"x".repeat(129),
+        ] {
+            assert!(!may_be_badge(not), "{not:?}");
         }
     }
 }

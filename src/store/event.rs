@@ -24,7 +24,12 @@ pub enum Event {
         confirmed: bool,
         expires_at: i64,
     },
-    ParcelCollected {},
+    ParcelCollected {
+        /// `badge` when its recipient's staff badge opened it (absent:
+        /// their code).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        with: Option<String>,
+    },
     ParcelRetrieved {},
     ParcelReturned {},
     ParcelExpired {},
@@ -380,11 +385,17 @@ mod tests {
 
     #[test]
     fn events_without_fields_have_an_empty_detail_and_unknown_kinds_parse_to_none() {
-        assert_eq!(Event::ParcelCollected {}.kind(), "parcel_collected");
-        assert_eq!(Event::ParcelCollected {}.detail(), serde_json::json!({}));
+        assert_eq!(
+            Event::ParcelCollected { with: None }.kind(),
+            "parcel_collected"
+        );
+        assert_eq!(
+            Event::ParcelCollected { with: None }.detail(),
+            serde_json::json!({})
+        );
         assert_eq!(
             Event::parse("parcel_collected", &serde_json::json!({})),
-            Some(Event::ParcelCollected {})
+            Some(Event::ParcelCollected { with: None })
         );
         assert_eq!(Event::parse("teleported", &serde_json::json!({})), None);
         assert_eq!(

@@ -339,7 +339,10 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
         CodeNotice::Flow(Said::Expired) => (PickupNotice::Expired, 0, 0),
         CodeNotice::Flow(Said::AlreadyUsed) => (PickupNotice::AlreadyUsed, 0, 0),
         CodeNotice::OtherLocker => (PickupNotice::OtherLocker, 0, 0),
-        CodeNotice::NotAPickupCode => (PickupNotice::NotAPickupCode, 0, 0),
+        CodeNotice::NotAPickupCode | CodeNotice::Flow(Said::NotACode) => {
+            (PickupNotice::NotAPickupCode, 0, 0)
+        }
+        CodeNotice::Flow(Said::NothingWaiting) => (PickupNotice::NothingWaiting, 0, 0),
         CodeNotice::TooShort { .. } => (PickupNotice::TooShort, 0, 0),
     };
     kiosk.set_pickup_notice(notice);

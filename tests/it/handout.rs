@@ -13,15 +13,16 @@ use locker_kiosk::app::kiosk::records::Settings;
 use locker_kiosk::config::Config;
 use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::{CompartmentNumber, CompartmentState, ParcelStatus};
+use locker_kiosk::scanning::ScanSource;
 use locker_kiosk::store::{Event, IssuedCode, Store};
-use locker_kiosk::ui::{AppWindow, Kiosk, LoadStep, MaintenanceLoading, Page};
+use locker_kiosk::ui::{AppWindow, Kiosk, LoadStep, MaintenanceLoading, Page, PickupNotice};
 use slint::{ComponentHandle, Model};
 
 const OFFICE: &str = "\
-person,contact,item,size,asset_tag,deadline
-Anna Weber,anna.weber@example.com,Laptop,M,IT-4711,
-Bo Lindqvist,+46 70 123 45 67,Laptop,M,IT-4712,2099-01-31
-Chiara Rossi,chiara@example.com,Headset,S,,
+person,contact,item,size,asset_tag,deadline,badge
+Anna Weber,anna.weber@example.com,Laptop,M,IT-4711,,
+Bo Lindqvist,+46 70 123 45 67,Laptop,M,IT-4712,2099-01-31,EMP-0042
+Chiara Rossi,chiara@example.com,Headset,S,,,EMP-0077
 ";
 
 fn reserved(store: &mut Store) -> Vec<CompartmentNumber> {
@@ -148,7 +149,7 @@ fn staff_import_items_and_a_bad_row_or_a_full_locker_imports_nothing() {
     let lines: Vec<&str> = register.lines().collect();
     assert_eq!(
         lines[0],
-        "item_id,person,contact,item,asset_tag,door,status,imported_at,loaded_at,deadline,handed_over_at"
+        "item_id,person,contact,item,asset_tag,door,status,imported_at,loaded_at,deadline,handed_over_at,handed_over_with"
     );
     assert_eq!(lines.len(), 4, "{register}");
     assert!(
@@ -167,6 +168,22 @@ fn close_door(service: &locker_kiosk::app::Service, compartment: CompartmentNumb
     on_sim_board(service, &board, move |sim, address| {
         sim.close(address, channel);
     });
+}
+
+/// Whether the parcel `tracking` is recorded collected: for a wait that
+/// pumps the UI's event loop meanwhile, as the kiosk runs on it.
+fn collected(
+    runtime: tokio::runtime::Handle,
+    service: locker_kiosk::app::Service,
+    tracking: &'static str,
+) -> impl Fn(&AppWindow) -> bool + 'static {
+    move |w| {
+        page(w) == Page::PickupDone
+            && runtime
+                .block_on(service.parcels(move |p| p.by_tracking(tracking)))
+                .unwrap()
+                .is_some_and(|p| p.status == ParcelStatus::Collected)
+    }
 }
 
 fn step(window: &AppWindow) -> LoadStep {
@@ -314,9 +331,8 @@ fn staff_load_items_door_by_door_and_each_person_collects_with_their_code() {
         w.global::<Kiosk>().get_page() == Page::PickupDoors
     });
     close_door(&service, anna);
-    common::until_in_store(&runtime, &service, "the laptop handed over", move |s| {
-        s.parcels().by_tracking("IT-4711").unwrap().unwrap().status == ParcelStatus::Collected
-    });
+    let handed_over = collected(runtime.handle().clone(), service.clone(), "IT-4711");
+    pump_until(&window, "the laptop handed over", 5, handed_over);
     let register = in_store(&runtime, &service, |s| {
         locker_kiosk::app::handout::register_csv(s).unwrap()
     });
@@ -385,4 +401,71 @@ fn staff_load_items_door_by_door_and_each_person_collects_with_their_code() {
         s.parcels().look_up_code(&CodeInput::Pin(bo_pin)).unwrap()
     });
     assert!(matches!(opens, CodeLookup::Valid(_)), "{opens:?}");
+
+    // Bo collects with his staff badge instead; a badge nobody holds is
+    // no try, and Chiara's badge finds nothing waiting for her.
+    let scan = |text: &str| service.scanned(text.into(), ScanSource::Serial);
+    scan("VISITOR-9");
+    for _ in 0..10 {
+        slint::platform::update_timers_and_animations();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        eprintln!(
+            "DEBUG page {:?} notice {:?}",
+            page(&window),
+            window.global::<Kiosk>().get_pickup_notice()
+        );
+    }
+    pump_until(&window, "not a code", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::NotAPickupCode
+    });
+    scan("EMP-0077");
+    pump_until(&window, "nothing waiting", 5, |w| {
+        w.global::<Kiosk>().get_pickup_notice() == PickupNotice::NothingWaiting
+    });
+    assert_eq!(
+        window.global::<Kiosk>().get_attempts_left(),
+        0,
+        "no try counted"
+    );
+    scan("EMP-0042");
+    pump_until(&window, "his door open", 5, |w| {
+        page(w) == Page::PickupDoors
+    });
+    close_door(&service, bo);
+    let handed_over = collected(runtime.handle().clone(), service.clone(), "IT-4712");
+    pump_until(&window, "Bo's laptop handed over", 5, handed_over);
+    let (with, register) = in_store(&runtime, &service, |s| {
+        let collected = s.events().recent(Some("parcel_collected"), 1).unwrap();
+        (
+            collected[0].detail["with"].clone(),
+            locker_kiosk::app::handout::register_csv(s).unwrap(),
+        )
+    });
+    assert_eq!(with, "badge");
+    assert!(
+        register.lines().any(|l| l.contains(",IT-4712,")
+            && l.contains(",handed_over,")
+            && l.ends_with(",badge")),
+        "{register}"
+    );
+    assert!(
+        register
+            .lines()
+            .any(|l| l.contains(",IT-4711,") && l.ends_with(",code")),
+        "{register}"
+    );
+
+    // Nothing is left on paper: both codes are spent.
+    let (slips, left) = in_store(&runtime, &service, |s| {
+        let slips = locker_kiosk::app::handout::slips(
+            s,
+            &Config::demo(),
+            false,
+            locker_kiosk::app::system::now(),
+        )
+        .unwrap();
+        (slips, s.deliveries().codes_on_paper().unwrap().len())
+    });
+    assert_eq!(slips, "No code waits to be handed out.\n");
+    assert_eq!(left, 0);
 }

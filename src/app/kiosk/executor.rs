@@ -266,7 +266,11 @@ impl Work {
     /// The parcel went out of its door but the records did not take it:
     /// its code is held shut meanwhile, and the collection is written again
     /// every few seconds until the records take it.
-    fn retry_collection(&self, parcel: crate::domain::pickup::ParcelId) {
+    fn retry_collection(
+        &self,
+        parcel: crate::domain::pickup::ParcelId,
+        with: crate::domain::pickup::CollectedWith,
+    ) {
         self.answer(Answer::Pickup(PickupAnswer::CollectionNotRecorded(parcel)));
         let work = self.clone();
         tokio::spawn(async move {
@@ -274,13 +278,13 @@ impl Work {
             loop {
                 tokio::time::sleep(pause).await;
                 let done = work
-                    .store(
-                        move |store, now| match store.parcels().collect(parcel, now) {
+                    .store(move |store, now| {
+                        match store.parcels().collect_with(parcel, with, now) {
                             // Recorded meanwhile (a restart, staff): done too.
                             Err(StoreError::Rule(_)) => Ok(()),
                             other => other,
-                        },
-                    )
+                        }
+                    })
                     .await;
                 match done {
                     Ok(()) => {
@@ -428,14 +432,14 @@ impl Work {
                 })
                 .await
             }
-            PickupEffect::RecordCollected(parcel) => {
+            PickupEffect::RecordCollected(parcel, with) => {
                 let recorded = self
                     .write(StoreWork::Collection, move |store, now| {
-                        store.parcels().collect(parcel.parcel, now)
+                        store.parcels().collect_with(parcel.parcel, with, now)
                     })
                     .await;
                 if !recorded {
-                    self.retry_collection(parcel.parcel);
+                    self.retry_collection(parcel.parcel, with);
                 }
             }
             PickupEffect::RecordDoorFailure { parcel, outcome } => {

@@ -46,8 +46,9 @@ use crate::app::Overview;
 use crate::config::Config;
 use crate::domain::codes::Attempts;
 use crate::domain::dropoff::{DropoffEffect, ParcelMatch, Retrievable, Session};
-use crate::domain::pickup::{CodeLookup, OpenOutcome, PickupEffect};
+use crate::domain::pickup::{CodeInput, CodeLookup, OpenOutcome, PickupEffect};
 use crate::domain::{CompartmentNumber, Timestamp};
+use crate::scanning::payload::may_be_badge;
 use crate::scanning::{Payload, ScanEvent};
 use crate::store::{Courier, Recipient};
 use courier::CourierVisit;
@@ -682,11 +683,21 @@ impl Kiosk {
             (Payload::Pickup { locker, token }, _) if for_recipient && *locker == here => {
                 self.owner = Owner::Recipient;
                 let token = token.clone();
-                self.pickup.scanned(token, now)
+                self.pickup.scanned(CodeInput::QrToken(token), now)
             }
             (Payload::Pickup { locker, .. }, _) if for_recipient => {
                 tracing::info!(%locker, "a pickup code for another locker was shown");
                 self.say_about_scan(CodeNotice::OtherLocker, now)
+            }
+            // Any other text may be a staff badge the directory knows:
+            // the store says (a text no one holds is no try).
+            (Payload::Tracking { .. } | Payload::Unknown, _)
+                if for_recipient && self.pickup.at_code_step() && may_be_badge(&scan.text) =>
+            {
+                self.owner = Owner::Recipient;
+                self.last_activity = now;
+                self.pickup
+                    .scanned(CodeInput::Badge(scan.text.trim().to_string()), now)
             }
             (Payload::Tracking { .. } | Payload::Unknown, _) if for_recipient => {
                 self.say_about_scan(CodeNotice::NotAPickupCode, now)

@@ -166,30 +166,31 @@ impl Pickup {
         self.typing = true;
     }
 
-    /// A pickup QR token of this locker from the camera or a scanner.
-    pub fn scanned(&mut self, token: String, now: Timestamp) -> Vec<Effect> {
+    /// A pickup QR token of this locker, or a badge, from the camera or
+    /// a scanner.
+    pub fn scanned(&mut self, input: CodeInput, now: Timestamp) -> Vec<Effect> {
         let mut effects = Vec::new();
         self.begin(now, &mut effects);
-        self.step(
-            PickupEvent::CodeEntered(CodeInput::QrToken(token)),
-            now,
-            &mut effects,
-        );
+        self.step(PickupEvent::CodeEntered(input), now, &mut effects);
         self.follow_state(now);
         effects
+    }
+
+    /// Whether a code may be taken now: no door is opening or open.
+    pub fn at_code_step(&self) -> bool {
+        matches!(
+            self.flow.state(),
+            PickupState::EnterCode { .. }
+                | PickupState::LockedOut { .. }
+                | PickupState::Done { .. }
+        )
     }
 
     /// A code that opens nothing was shown to a reader: said on the code
     /// screen, unless a pickup is past the code step. False when it is.
     pub fn say_about_scan(&mut self, notice: CodeNotice, now: Timestamp) -> (bool, Vec<Effect>) {
         let mut effects = Vec::new();
-        let at_code_step = matches!(
-            self.flow.state(),
-            PickupState::EnterCode { .. }
-                | PickupState::LockedOut { .. }
-                | PickupState::Done { .. }
-        );
-        if !at_code_step {
+        if !self.at_code_step() {
             return (false, effects);
         }
         if matches!(self.flow.state(), PickupState::Done { .. }) {

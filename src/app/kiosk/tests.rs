@@ -106,7 +106,10 @@ fn a_pickup_from_the_typed_code_to_thank_you_and_home() {
         })));
     assert_eq!(
         effects,
-        vec![Effect::Pickup(PickupEffect::RecordCollected(alice()))]
+        vec![Effect::Pickup(PickupEffect::RecordCollected(
+            alice(),
+            crate::domain::pickup::CollectedWith::Code
+        ))]
     );
     // While the door is open nothing is due before its close reminder.
     assert_eq!(

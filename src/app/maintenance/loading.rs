@@ -14,7 +14,10 @@ use crate::domain::maintenance::PinHolder;
 use crate::domain::pickup::OpenOutcome;
 use crate::hardware::doors::DoorEvent;
 use crate::hardware::protocol::Door;
-use crate::store::{ItemToLoad, LoadedItem};
+use crate::store::LoadedItem;
+
+// What the loading tab lists, as the records hold it.
+pub use crate::store::ItemToLoad;
 
 /// How loading one item ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,6 +59,8 @@ pub struct RegisterRow {
     pub deadline: Option<Timestamp>,
     /// When it left the locker (collected, removed, ...).
     pub closed_at: Option<Timestamp>,
+    /// `code` or `badge`, once collected.
+    pub collected_with: Option<String>,
 }
 
 /// The person's record in the directory: found by name and the same
@@ -77,14 +79,23 @@ fn person(conn: &Connection, row: &ItemRow, now: Timestamp) -> rusqlite::Result<
             |r| r.get(0),
         )
         .optional()?;
-    if let Some(id) = found {
-        return Ok(id);
+    let id = match found {
+        Some(id) => id,
+        None => {
+            conn.execute(
+                "INSERT INTO recipients (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![row.person, email, phone, now.0],
+            )?;
+            conn.last_insert_rowid()
+        }
+    };
+    if let Some(badge) = &row.badge {
+        conn.execute(
+            "UPDATE recipients SET badge_hash = code_hash(?2) WHERE id = ?1",
+            params![id, badge],
+        )?;
     }
-    conn.execute(
-        "INSERT INTO recipients (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![row.person, email, phone, now.0],
-    )?;
-    Ok(conn.last_insert_rowid())
+    Ok(id)
 }
 
 const TO_LOAD: &str = "SELECT p.id, p.compartment, r.name, p.item, p.asset_tag
@@ -151,7 +162,17 @@ impl Parcels<'_> {
                     row.line, new.compartment
                 )));
             }
-            let recipient = person(&tx, row, now).map_err(&sql)?;
+            let recipient = person(&tx, row, now).map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Rule(format!(
+                        "line {}: that badge is someone else's in the directory; nothing was imported",
+                        row.line
+                    ))
+                }
+                other => sql(other),
+            })?;
             tx.execute(
                 "INSERT INTO parcels (tracking, recipient_id, compartment, size, status, item, asset_tag,
                      deadline_at, announced_at, updated_at)
@@ -332,7 +353,7 @@ impl Parcels<'_> {
             .prepare(
                 "SELECT p.id, r.name, coalesce(r.email, r.phone, ''), p.item, p.asset_tag,
                         p.compartment, p.status, p.announced_at, p.deposited_at,
-                        coalesce(p.expires_at, p.deadline_at), p.closed_at
+                        coalesce(p.expires_at, p.deadline_at), p.closed_at, p.collected_with
                  FROM parcels p JOIN recipients r ON r.id = p.recipient_id
                  WHERE p.item IS NOT NULL ORDER BY p.id",
             )
@@ -351,6 +372,7 @@ impl Parcels<'_> {
                 loaded_at: time(r.get(8)?),
                 deadline: time(r.get(9)?),
                 closed_at: time(r.get(10)?),
+                collected_with: r.get(11)?,
             })
         })
         .and_then(|rows| rows.collect())

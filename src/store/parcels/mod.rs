@@ -12,7 +12,7 @@ use super::events::{self, NewEvent};
 use super::{Parcels, Result, StoreError, sql_error};
 use crate::domain::codes::{Entropy, generate_pin, generate_token};
 use crate::domain::dropoff::{ParcelMatch, Retrievable};
-use crate::domain::pickup::{CodeInput, CodeLookup, WaitingParcel};
+use crate::domain::pickup::{CodeInput, CodeLookup, CollectedWith, WaitingParcel};
 use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Timestamp};
 
 pub use handout::{ItemToLoad, LoadedItem, NewItem, RegisterRow};
@@ -475,6 +475,7 @@ impl Parcels<'_> {
         let (column, value) = match input {
             CodeInput::Pin(pin) => ("pin_hash", pin),
             CodeInput::QrToken(token) => ("token_hash", token),
+            CodeInput::Badge(badge) => return self.look_up_badge(badge),
         };
         // Found by its keyed hash through an index: what is compared is a
         // hash the person typing cannot know, so the time it takes says
@@ -523,6 +524,51 @@ impl Parcels<'_> {
         })
     }
 
+    /// What a scanned badge opens: every parcel waiting for the person
+    /// the directory gives it to, whatever code it came with.
+    fn look_up_badge(&self, badge: &str) -> Result<CodeLookup> {
+        let sql = sql_error(self.file);
+        let holder: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM recipients WHERE badge_hash = code_hash(?1) AND active = 1",
+                [badge],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        let Some(holder) = holder else {
+            return Ok(CodeLookup::NotOurs);
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, compartment, status FROM parcels
+                 WHERE recipient_id = ?1 AND status IN ('deposited', 'expired') AND compartment IS NOT NULL
+                 ORDER BY compartment, id",
+            )
+            .map_err(&sql)?;
+        let parcels: Vec<(i64, u32, String)> = stmt
+            .query_map([holder], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(|rows| rows.collect())
+            .map_err(&sql)?;
+        let waiting: Vec<WaitingParcel> = parcels
+            .iter()
+            .filter(|(_, _, status)| status == "deposited")
+            .map(|(parcel, compartment, _)| WaitingParcel {
+                parcel: *parcel,
+                compartment: *compartment,
+            })
+            .collect();
+        Ok(if !waiting.is_empty() {
+            CodeLookup::Valid(waiting)
+        } else if !parcels.is_empty() {
+            CodeLookup::Expired
+        } else {
+            CodeLookup::NothingWaiting
+        })
+    }
+
     /// The code that opens the recipient's waiting parcels and has not
     /// been sent to them yet, if any.
     pub fn pickup_code_for(&self, recipient: i64) -> Result<Option<IssuedCode>> {
@@ -564,15 +610,26 @@ impl Parcels<'_> {
             .map_err(sql_error(self.file))
     }
 
-    /// The recipient has opened the door: the parcel is handed over.
+    /// The recipient has opened the door with their code: the parcel is
+    /// handed over.
     pub fn collect(&mut self, parcel: i64, now: Timestamp) -> Result<()> {
-        self.leave_locker(
-            parcel,
-            ParcelEvent::Collect,
-            "recipient",
-            Event::ParcelCollected {},
-            now,
-        )
+        self.collect_with(parcel, CollectedWith::Code, now)
+    }
+
+    /// The recipient has opened the door (`with` their code or badge):
+    /// the parcel is handed over, and how is recorded with it.
+    pub fn collect_with(&mut self, parcel: i64, with: CollectedWith, now: Timestamp) -> Result<()> {
+        let collected = Event::ParcelCollected {
+            with: (with != CollectedWith::Code).then(|| with.name().to_string()),
+        };
+        self.leave_locker(parcel, ParcelEvent::Collect, "recipient", collected, now)?;
+        self.conn
+            .execute(
+                "UPDATE parcels SET collected_with = ?2 WHERE id = ?1",
+                params![parcel, with.name()],
+            )
+            .map_err(sql_error(self.file))?;
+        Ok(())
     }
 
     /// A courier took an expired parcel back.

@@ -13,3 +13,12 @@ ALTER TABLE parcels ADD COLUMN deadline_at INTEGER;
 -- The items waiting to be loaded, each holding its compartment.
 CREATE INDEX parcels_to_load ON parcels (compartment)
     WHERE status = 'announced' AND item IS NOT NULL;
+
+-- A person may collect with their staff badge where the directory says
+-- whose it is: kept as a keyed hash, like every code.
+ALTER TABLE recipients ADD COLUMN badge_hash TEXT;
+CREATE UNIQUE INDEX recipients_badge ON recipients (badge_hash)
+    WHERE badge_hash IS NOT NULL AND active = 1;
+
+-- How a parcel was collected: `code`, `badge`.
+ALTER TABLE parcels ADD COLUMN collected_with TEXT;

@@ -7,8 +7,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::Staff;
 use crate::app::Service;
-use crate::app::maintenance::loading::{self, LoadResult};
-use crate::store::ItemToLoad;
+use crate::app::maintenance::loading::{self, ItemToLoad, LoadResult};
 use crate::ui::{AppWindow, LoadLine, LoadStep, MaintenanceLoading, OpenResult};
 
 pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
