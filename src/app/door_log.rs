@@ -87,5 +87,29 @@ pub async fn record_door_events(service: Service, mut events: broadcast::Receive
         {
             tracing::error!(error = %e, "recording a door event failed");
         }
+        if let DoorEvent::BoardOnline { board } = event {
+            give_back_board_time(&service, board, now).await;
+        }
+    }
+}
+
+/// A board is back: the time it was offline is given back to the parcels
+/// behind its doors (`outages.rs`).
+async fn give_back_board_time(service: &Service, board: String, now: crate::domain::Timestamp) {
+    let settings = super::kiosk::records::Settings::from(service.config());
+    let compartments: Vec<_> = service
+        .config()
+        .compartments
+        .iter()
+        .filter(|c| c.board == board)
+        .map(|c| c.number)
+        .collect();
+    let given = service
+        .call(move |store| super::outages::board_back(store, &board, &compartments, &settings, now))
+        .await;
+    match given {
+        Ok(credited) if !credited.is_empty() => service.records_changed_elsewhere(),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "giving back a board's offline time failed"),
     }
 }

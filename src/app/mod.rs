@@ -13,6 +13,7 @@ pub mod handout;
 pub mod kiosk;
 pub mod maintenance;
 pub mod notifier;
+pub mod outages;
 pub mod reconcile;
 pub mod service;
 pub mod staff_commands;

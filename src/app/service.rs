@@ -135,6 +135,13 @@ impl Service {
         {
             tracing::error!(error = %e, "settling the door actions left unfinished failed");
         }
+        // The time the kiosk was down is given back to the parcels
+        // waiting through it (see outages.rs).
+        if let Err(e) =
+            crate::app::outages::settle_downtime(&mut store, &settings, super::system::now())
+        {
+            tracing::error!(error = %e, "giving back the time the kiosk was down failed");
+        }
         let doors = Arc::new(DoorSystem::start(
             &config.boards,
             &config.compartments,
@@ -201,6 +208,7 @@ impl Service {
             service.clone(),
             service.doors.subscribe(),
         ));
+        runtime.spawn(super::outages::keep_alive(service.clone()));
         service
     }
 

@@ -198,6 +198,9 @@ pub fn execute(
                 .compartments()
                 .put_back_in_service(*number, actor, now)
                 .map_err(error)?;
+            // The time it was out is given back to the parcels in it.
+            let settings = crate::app::kiosk::records::Settings::from(config);
+            super::outages::back_in_service(store, *number, &settings, now).map_err(error)?;
             Ok(format!(
                 "compartment {number} is back in service ({})\n",
                 state.name()

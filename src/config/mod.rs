@@ -94,6 +94,10 @@ pub struct Policies {
     pub maintenance_idle_timeout_secs: u32,
     pub close_reminder_secs: u32,
     pub open_doors_together: bool,
+    /// An outage (kiosk down, board offline, compartment out of service)
+    /// at least this long is given back to the parcels it kept from
+    /// their recipients (`app::outages`); 0 gives back every one.
+    pub outage_credit_min_minutes: u32,
 }
 
 impl Default for Policies {
@@ -107,6 +111,7 @@ impl Default for Policies {
             maintenance_idle_timeout_secs: 300,
             close_reminder_secs: 30,
             open_doors_together: false,
+            outage_credit_min_minutes: 5,
         }
     }
 }

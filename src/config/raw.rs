@@ -100,6 +100,7 @@ pub struct RawPolicies {
     pub maintenance_idle_timeout_secs: Option<Spanned<u32>>,
     pub close_reminder_secs: Option<Spanned<u32>>,
     pub open_doors_together: Option<bool>,
+    pub outage_credit_min_minutes: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -194,6 +194,13 @@ fn policies(raw: Option<&Spanned<RawPolicies>>, report: &mut Reporter) -> Polici
             report,
         ),
         open_doors_together: p.open_doors_together.unwrap_or(d.open_doors_together),
+        outage_credit_min_minutes: bounded(
+            &p.outage_credit_min_minutes,
+            0..=1440,
+            d.outage_credit_min_minutes,
+            "outage_credit_min_minutes",
+            report,
+        ),
     }
 }
 

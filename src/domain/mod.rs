@@ -13,6 +13,7 @@ pub mod compartment;
 pub mod dropoff;
 pub mod handout;
 pub mod maintenance;
+pub mod outage;
 pub mod parcel;
 pub mod pickup;
 pub mod receipt;

@@ -22,6 +22,9 @@ pub enum NoticeKind {
     Reminder,
     /// Staff gave them more time.
     DeadlineExtended,
+    /// The locker could not hand their parcel out for a while: they get
+    /// that time back.
+    OutageCredited,
 }
 
 impl NoticeKind {
@@ -30,6 +33,7 @@ impl NoticeKind {
         match reason {
             Some("reminder") => NoticeKind::Reminder,
             Some("deadline_extended") => NoticeKind::DeadlineExtended,
+            Some("outage") => NoticeKind::OutageCredited,
             _ => NoticeKind::Arrived,
         }
     }
@@ -39,6 +43,7 @@ impl NoticeKind {
             NoticeKind::Arrived => "arrived",
             NoticeKind::Reminder => "reminder",
             NoticeKind::DeadlineExtended => "deadline_extended",
+            NoticeKind::OutageCredited => "outage",
         }
     }
 }

@@ -7,10 +7,12 @@ struct Words {
     subject_arrived: &'static str,
     subject_reminder: &'static str,
     subject_extended: &'static str,
+    subject_outage: &'static str,
     hello: &'static str,
     arrived: &'static str,
     reminder: &'static str,
     extended: &'static str,
+    outage: &'static str,
     pin: &'static str,
     qr: &'static str,
     no_code: &'static str,
@@ -21,6 +23,7 @@ struct Words {
     sms_arrived: &'static str,
     sms_reminder: &'static str,
     sms_extended: &'static str,
+    sms_outage: &'static str,
     sms_code: &'static str,
 }
 
@@ -28,10 +31,12 @@ const EN: Words = Words {
     subject_arrived: "Your parcel is ready at {locker}",
     subject_reminder: "Reminder: your parcel waits at {locker} until {deadline}",
     subject_extended: "More time for your parcel at {locker}",
+    subject_outage: "More time for your parcel: {locker} was out of order",
     hello: "Hello {name},",
     arrived: "your parcel has arrived and waits for you in the locker.",
     reminder: "your parcel is still waiting for you in the locker. After the deadline it goes back to the sender.",
     extended: "you have more time to collect your parcel.",
+    outage: "the locker could not hand out parcels for a while. You get that time back: your parcel waits for you until the new deadline.",
     pin: "Your pickup code: {pin}",
     qr: "Type it on the locker's screen, or show it the QR code below.",
     no_code: "Open the locker with the code we sent you when your parcel arrived.",
@@ -42,6 +47,7 @@ const EN: Words = Words {
     sms_arrived: "{locker}: your parcel is ready.",
     sms_reminder: "{locker}: your parcel waits until {deadline}.",
     sms_extended: "{locker}: you can collect your parcel until {deadline}.",
+    sms_outage: "{locker} was out of order for a while: you can collect your parcel until {deadline}.",
     sms_code: "Code {pin}.",
 };
 
@@ -49,10 +55,12 @@ const DE: Words = Words {
     subject_arrived: "Ihr Paket liegt bereit: {locker}",
     subject_reminder: "Erinnerung: Ihr Paket wartet bis {deadline} ({locker})",
     subject_extended: "Mehr Zeit für Ihr Paket ({locker})",
+    subject_outage: "Mehr Zeit für Ihr Paket: {locker} war außer Betrieb",
     hello: "Guten Tag {name},",
     arrived: "Ihr Paket ist angekommen und wartet im Schließfach auf Sie.",
     reminder: "Ihr Paket wartet noch im Schließfach. Nach Ablauf der Frist geht es an den Absender zurück.",
     extended: "Sie haben mehr Zeit, Ihr Paket abzuholen.",
+    outage: "das Schließfach konnte eine Zeit lang keine Pakete ausgeben. Diese Zeit bekommen Sie zurück: Ihr Paket wartet bis zur neuen Frist auf Sie.",
     pin: "Ihr Abholcode: {pin}",
     qr: "Geben Sie ihn am Bildschirm des Schließfachs ein oder zeigen Sie ihm den QR-Code unten.",
     no_code: "Öffnen Sie das Fach mit dem Code, den wir Ihnen bei der Ankunft geschickt haben.",
@@ -63,6 +71,7 @@ const DE: Words = Words {
     sms_arrived: "{locker}: Ihr Paket liegt bereit.",
     sms_reminder: "{locker}: Ihr Paket wartet bis {deadline}.",
     sms_extended: "{locker}: Sie können Ihr Paket bis {deadline} abholen.",
+    sms_outage: "{locker} war eine Zeit lang außer Betrieb: Sie können Ihr Paket bis {deadline} abholen.",
     sms_code: "Code {pin}.",
 };
 
@@ -70,10 +79,12 @@ const ES: Words = Words {
     subject_arrived: "Su paquete está listo en {locker}",
     subject_reminder: "Recordatorio: su paquete le espera en {locker} hasta {deadline}",
     subject_extended: "Más tiempo para su paquete en {locker}",
+    subject_outage: "Más tiempo para su paquete: {locker} estuvo fuera de servicio",
     hello: "Hola, {name}:",
     arrived: "su paquete ha llegado y le espera en la taquilla.",
     reminder: "su paquete sigue esperándole en la taquilla. Pasado el plazo, vuelve al remitente.",
     extended: "tiene más tiempo para recoger su paquete.",
+    outage: "la taquilla no pudo entregar paquetes durante un tiempo. Le devolvemos ese tiempo: su paquete le espera hasta el nuevo plazo.",
     pin: "Su código de recogida: {pin}",
     qr: "Escríbalo en la pantalla de la taquilla o muéstrele el código QR de abajo.",
     no_code: "Abra la taquilla con el código que le enviamos cuando llegó su paquete.",
@@ -84,6 +95,7 @@ const ES: Words = Words {
     sms_arrived: "{locker}: su paquete está listo.",
     sms_reminder: "{locker}: su paquete le espera hasta {deadline}.",
     sms_extended: "{locker}: puede recoger su paquete hasta {deadline}.",
+    sms_outage: "{locker} estuvo fuera de servicio un tiempo: puede recoger su paquete hasta {deadline}.",
     sms_code: "Código {pin}.",
 };
 
@@ -120,6 +132,7 @@ pub fn subject(notice: &Notice) -> String {
         NoticeKind::Reminder if notice.deadline.is_some() => w.subject_reminder,
         NoticeKind::Reminder => w.subject_arrived,
         NoticeKind::DeadlineExtended => w.subject_extended,
+        NoticeKind::OutageCredited => w.subject_outage,
     };
     fill(template, notice)
 }
@@ -134,6 +147,7 @@ pub fn body(notice: &Notice) -> Vec<String> {
             NoticeKind::Arrived => w.arrived,
             NoticeKind::Reminder => w.reminder,
             NoticeKind::DeadlineExtended => w.extended,
+            NoticeKind::OutageCredited => w.outage,
         },
         notice,
     ));
@@ -167,6 +181,7 @@ pub fn short(notice: &Notice) -> String {
         NoticeKind::Arrived => w.sms_arrived,
         NoticeKind::Reminder => w.sms_reminder,
         NoticeKind::DeadlineExtended => w.sms_extended,
+        NoticeKind::OutageCredited => w.sms_outage,
     };
     let mut text = fill(lead, notice);
     if notice.code.is_some() {

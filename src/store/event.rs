@@ -46,6 +46,20 @@ pub enum Event {
         expires_at: i64,
         new_code: bool,
     },
+    /// The locker could not hand the parcel out for a while: its deadline
+    /// moved by that time (`domain::outage`).
+    DeadlineCredited {
+        tracking: String,
+        /// An `OutageCause`'s name.
+        cause: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        board: Option<String>,
+        outage_from: i64,
+        outage_to: i64,
+        given_minutes: i64,
+        previous_expires_at: i64,
+        expires_at: i64,
+    },
     ParcelMoved {
         tracking: String,
         from: CompartmentNumber,

@@ -52,8 +52,8 @@ pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{
-    Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem, ParcelRecord, ParcelRow,
-    RegisterRow,
+    Credited, Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem, ParcelRecord,
+    ParcelRow, RegisterRow,
 };
 pub use recipients::Recipient;
 pub use reports::{Report, ReportRow};
@@ -306,6 +306,19 @@ impl Store {
     /// A value from the `meta` table (the locker's id, settings, hashes).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         meta(&self.conn, &self.file, key)
+    }
+
+    /// When the kiosk last said it was running (`app::outages`).
+    pub fn alive_at(&self) -> Result<Option<Timestamp>> {
+        Ok(self
+            .meta("alive_at")?
+            .and_then(|v| v.parse().ok())
+            .map(Timestamp))
+    }
+
+    /// The kiosk is running at `now`.
+    pub fn set_alive_at(&mut self, now: Timestamp) -> Result<()> {
+        set_meta(&self.conn, &self.file, "alive_at", &now.0.to_string())
     }
 
     /// True for a store that has never had anyone or anything in it.

@@ -21,6 +21,7 @@ mod decode;
 mod decode_misreads;
 mod demo;
 mod dropoff_property;
+mod fair_deadlines;
 mod fleet;
 mod fuzz_replay;
 mod handout;

@@ -18,6 +18,8 @@ use crate::store::{Courier, Event, NewDeposit, NewEvent, Result, Store, StoreErr
 pub struct Settings {
     pub storage_hours: u32,
     pub pin_length: u32,
+    /// The shortest outage given back to parcels (`app::outages`).
+    pub outage_credit_min_ms: i64,
 }
 
 impl From<&Config> for Settings {
@@ -25,6 +27,7 @@ impl From<&Config> for Settings {
         Settings {
             storage_hours: config.policies.storage_hours,
             pin_length: config.policies.pin_length,
+            outage_credit_min_ms: i64::from(config.policies.outage_credit_min_minutes) * 60_000,
         }
     }
 }

@@ -254,15 +254,20 @@ pub async fn set_in_service(
 ) -> Result<(), ServiceError> {
     let actor = by.actor();
     let now = system::now();
+    let settings = crate::app::kiosk::records::Settings::from(service.config());
     service
-        .compartments(move |compartments| {
+        .call(move |store| {
             if in_service {
-                compartments
-                    .put_back_in_service(compartment, &actor, now)
-                    .map(|_| ())
+                store
+                    .compartments()
+                    .put_back_in_service(compartment, &actor, now)?;
+                // The time it was out is given back to the parcels in it.
+                crate::app::outages::back_in_service(store, compartment, &settings, now).map(|_| ())
             } else {
                 let state = CompartmentState::OutOfService { reason };
-                compartments.set_state(compartment, &state, &actor, now)
+                store
+                    .compartments()
+                    .set_state(compartment, &state, &actor, now)
             }
         })
         .await

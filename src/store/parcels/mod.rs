@@ -4,6 +4,7 @@
 
 mod handout;
 mod maintenance;
+mod outage;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -17,6 +18,7 @@ use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Tim
 
 pub use handout::{ItemToLoad, LoadedItem, NewItem, RegisterRow};
 pub use maintenance::{Extension, ParcelRow};
+pub use outage::Credited;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParcelRecord {

@@ -1,0 +1,197 @@
+//! Fair deadlines: time the locker could not hand parcels out is given
+//! back. The kiosk down across a parcel's deadline (found by the real
+//! service at start), a lock board offline (the simulated board goes
+//! offline and comes back), a compartment out of service and back. Each
+//! moved deadline is in the audit log with its cause, and the recipient
+//! is told the new one.
+
+use std::time::Duration;
+
+use crate::common::{self, in_store};
+use locker_kiosk::app::Service;
+use locker_kiosk::app::kiosk::records::Settings;
+use locker_kiosk::app::system::{self, OsEntropy};
+use locker_kiosk::config::Config;
+use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
+use locker_kiosk::domain::{CompartmentState, ParcelStatus, Timestamp};
+use locker_kiosk::store::{EventRecord, IssuedCode, Store};
+
+const HOUR: i64 = 3_600_000;
+
+/// Puts a parcel for a new recipient into `compartment` at `at`, waiting
+/// 72 hours: its id and code.
+fn parcel_at(
+    store: &mut Store,
+    tracking: &str,
+    compartment: u32,
+    at: Timestamp,
+) -> (i64, IssuedCode) {
+    let recipient = store.recipients().add(tracking, None, false, at).unwrap();
+    store
+        .parcels()
+        .deposit(
+            &common::deposit(tracking, recipient, compartment),
+            &mut OsEntropy,
+            at,
+        )
+        .unwrap()
+}
+
+fn events_of(store: &mut Store, kind: &str) -> Vec<EventRecord> {
+    store.events().recent(Some(kind), 20).unwrap()
+}
+
+#[test]
+fn a_kiosk_down_across_a_deadline_gives_the_recipient_the_time_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let now = system::now();
+    // Ana had an hour left when the kiosk went down three hours ago; her
+    // deadline passed while it was down. Ben's parcel had expired before.
+    let (ana, ana_code) = parcel_at(&mut store, "ANA", 2, Timestamp(now.0 - 74 * HOUR));
+    let (ben, _) = parcel_at(&mut store, "BEN", 3, Timestamp(now.0 - 80 * HOUR));
+    store
+        .parcels()
+        .expire_due(Timestamp(now.0 - 7 * HOUR))
+        .unwrap();
+    store.set_alive_at(Timestamp(now.0 - 3 * HOUR)).unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(store, Config::demo(), runtime.handle());
+    let (ana_now, ben_now, moved, told) = in_store(&runtime, &service, move |s| {
+        (
+            s.parcels().get(ana).unwrap().unwrap(),
+            s.parcels().get(ben).unwrap().unwrap(),
+            events_of(s, "deadline_credited"),
+            events_of(s, "recipient_notification"),
+        )
+    });
+    // Three hours given back: her hour starts again now.
+    assert_eq!(ana_now.status, ParcelStatus::Deposited);
+    let new_deadline = ana_now.expires_at.unwrap().0;
+    assert!(
+        (new_deadline - (now.0 + HOUR)).abs() < 60_000,
+        "{new_deadline} vs {}",
+        now.0 + HOUR
+    );
+    assert_eq!(
+        ben_now.status,
+        ParcelStatus::Expired,
+        "its time had run out before"
+    );
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].parcel, Some(ana));
+    assert_eq!(moved[0].detail["cause"], "kiosk_down");
+    assert_eq!(moved[0].detail["given_minutes"], 180);
+    assert_eq!(moved[0].detail["previous_expires_at"], now.0 - 2 * HOUR);
+    let message = told
+        .iter()
+        .find(|m| m.detail["reason"] == "outage")
+        .expect("Ana is told");
+    assert_eq!(message.detail["expires_at"], new_deadline);
+    assert!(
+        message.detail["code"].is_i64(),
+        "her code, still unsent, goes with it"
+    );
+    let lookup = in_store(&runtime, &service, move |s| {
+        s.parcels()
+            .look_up_code(&CodeInput::Pin(ana_code.pin))
+            .unwrap()
+    });
+    assert!(matches!(lookup, CodeLookup::Valid(_)), "{lookup:?}");
+    drop(service);
+    drop(runtime);
+
+    // A quick restart gives nothing more.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let service = Service::start(store, Config::demo(), runtime.handle());
+    let moved = in_store(&runtime, &service, |s| events_of(s, "deadline_credited"));
+    assert_eq!(moved.len(), 1);
+}
+
+#[test]
+fn a_board_offline_gives_its_parcels_the_time_back_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let now = system::now();
+    let mut config = Config::demo();
+    // Every outage counts here: the test cannot wait minutes.
+    config.policies.outage_credit_min_minutes = 0;
+    let board_of = |n: u32| {
+        config
+            .compartments
+            .iter()
+            .find(|c| c.number == n)
+            .unwrap()
+            .board
+            .clone()
+    };
+    let (on_b, on_a) = ((1..=30).find(|n| board_of(*n) == "B").unwrap(), 2);
+    assert_eq!(board_of(on_a), "A");
+    let (behind_b, _) = parcel_at(&mut store, "BEHIND-B", on_b, now);
+    let (behind_a, _) = parcel_at(&mut store, "BEHIND-A", on_a, now);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(store, config, runtime.handle());
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+
+    common::on_sim_board(&service, "B", |sim, address| sim.set_offline(address, true));
+    common::until_in_store(&runtime, &service, "board B offline", |s| {
+        !events_of(s, "board_offline").is_empty()
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    common::on_sim_board(&service, "B", |sim, address| {
+        sim.set_offline(address, false)
+    });
+    common::until_in_store(&runtime, &service, "the time given back", |s| {
+        !events_of(s, "deadline_credited").is_empty()
+    });
+    let (moved, b, a) = in_store(&runtime, &service, move |s| {
+        (
+            events_of(s, "deadline_credited"),
+            s.parcels().get(behind_b).unwrap().unwrap(),
+            s.parcels().get(behind_a).unwrap().unwrap(),
+        )
+    });
+    assert_eq!(moved.len(), 1, "only the parcel behind board B");
+    assert_eq!(moved[0].parcel, Some(behind_b));
+    assert_eq!(moved[0].detail["cause"], "board_offline");
+    assert_eq!(moved[0].detail["board"], "B");
+    let given = b.expires_at.unwrap().0 - (now.0 + 72 * HOUR);
+    assert!((400..10_000).contains(&given), "given back {given} ms");
+    assert_eq!(a.expires_at.unwrap().0, now.0 + 72 * HOUR);
+}
+
+#[test]
+fn a_compartment_back_in_service_gives_the_time_it_was_out_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let now = system::now();
+    let (parcel, _) = parcel_at(&mut store, "STUCK", 5, Timestamp(now.0 - 10 * HOUR));
+    let out = CompartmentState::OutOfService {
+        reason: "door sticks".into(),
+    };
+    store
+        .compartments()
+        .set_state(5, &out, "staff:ines", Timestamp(now.0 - 4 * HOUR))
+        .unwrap();
+    store
+        .compartments()
+        .put_back_in_service(5, "staff:ines", now)
+        .unwrap();
+    let settings = Settings::from(&Config::demo());
+    let credited =
+        locker_kiosk::app::outages::back_in_service(&mut store, 5, &settings, now).unwrap();
+    assert_eq!(credited.len(), 1);
+    let record = store.parcels().get(parcel).unwrap().unwrap();
+    assert_eq!(record.expires_at.unwrap().0, now.0 + 62 * HOUR + 4 * HOUR);
+    let moved = events_of(&mut store, "deadline_credited");
+    assert_eq!(moved[0].detail["cause"], "compartment_out_of_service");
+    assert_eq!(moved[0].detail["given_minutes"], 240);
+    // The same again gives nothing: it was given back once.
+    assert!(
+        locker_kiosk::app::outages::back_in_service(&mut store, 5, &settings, now)
+            .unwrap()
+            .is_empty()
+    );
+}
