@@ -76,6 +76,16 @@ pub enum StaffRequest {
     },
     /// Every item handed out, as CSV for the asset register.
     ItemRegister,
+    /// A one-time code for someone else to collect a parcel.
+    DelegateParcel {
+        parcel: String,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// The delegate code of a parcel opens nothing more.
+    RevokeDelegate {
+        parcel: String,
+    },
     /// The codes no message delivered yet, as slips to print.
     CodeSlips {
         #[serde(default)]
@@ -247,6 +257,43 @@ pub fn execute(
                     ""
                 }
             ))
+        }
+        StaffRequest::DelegateParcel { parcel, name } => {
+            let record = find_parcel(store, parcel)?;
+            let code = store
+                .parcels()
+                .delegate(
+                    &[record.id],
+                    name.as_deref(),
+                    config.policies.pin_length,
+                    &mut super::system::OsEntropy,
+                    actor,
+                    now,
+                )
+                .map_err(error)?;
+            Ok(format!(
+                "Someone else may collect {} once with the code {} (or the QR code made from {}).\n\
+                 Give it to them yourself: it is shown only now. The recipient's own code still works;\n\
+                 `parcels revoke-delegate {}` takes it back.\n",
+                record.tracking,
+                code.pin,
+                crate::domain::codes::pickup_qr_payload(&config.locker.id, &code.qr_token),
+                record.id
+            ))
+        }
+        StaffRequest::RevokeDelegate { parcel } => {
+            let record = find_parcel(store, parcel)?;
+            match store
+                .parcels()
+                .revoke_delegates(record.id, actor, now)
+                .map_err(error)?
+            {
+                0 => Err(format!("no delegate code opens {} now", record.tracking)),
+                _ => Ok(format!(
+                    "the delegate code for {} opens nothing any more\n",
+                    record.tracking
+                )),
+            }
         }
         StaffRequest::ReturnParcel { parcel, reason } => {
             let reason = reason.trim();

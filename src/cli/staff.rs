@@ -88,6 +88,16 @@ pub enum ParcelsCommand {
         #[arg(long)]
         reason: String,
     },
+    /// A one-time code for someone else to collect a parcel (the recipient's own code still works);
+    /// an earlier one for it opens nothing more. Printed once, never stored readable
+    Delegate {
+        parcel: String,
+        /// Who will collect, for the records
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// The delegate code of a parcel opens nothing any more
+    RevokeDelegate { parcel: String },
     /// Items to hand out to named people, from a CSV file (`-` for standard input) with the header
     /// person,contact,item,size,asset_tag,deadline,badge (the last three may be empty or left out; a
     /// badge is the text of the person's staff badge QR, to collect with it):
@@ -290,6 +300,13 @@ pub fn parcels(global: &GlobalArgs, command: &ParcelsCommand) -> ExitCode {
             },
             ParcelsCommand::Import { .. } => unreachable!("handled above"),
             ParcelsCommand::Register => StaffRequest::ItemRegister,
+            ParcelsCommand::Delegate { parcel, name } => StaffRequest::DelegateParcel {
+                parcel: parcel.clone(),
+                name: name.clone(),
+            },
+            ParcelsCommand::RevokeDelegate { parcel } => StaffRequest::RevokeDelegate {
+                parcel: parcel.clone(),
+            },
             ParcelsCommand::Slips { mark_delivered } => StaffRequest::CodeSlips {
                 mark_delivered: *mark_delivered,
             },

@@ -48,6 +48,8 @@ pub enum CollectedWith {
     Code,
     /// The recipient's staff badge.
     Badge,
+    /// A one-time code the recipient made for someone else.
+    Delegate,
 }
 
 impl CollectedWith {
@@ -55,6 +57,7 @@ impl CollectedWith {
         match self {
             CollectedWith::Code => "code",
             CollectedWith::Badge => "badge",
+            CollectedWith::Delegate => "delegate",
         }
     }
 }
@@ -71,6 +74,9 @@ pub struct WaitingParcel {
 pub enum CodeLookup {
     /// Valid: these parcels are waiting (one or more compartments).
     Valid(Vec<WaitingParcel>),
+    /// A code the recipient made for someone else: these of their
+    /// parcels are waiting for that person.
+    Delegated(Vec<WaitingParcel>),
     /// The code exists but its parcels expired: the courier takes them back.
     Expired,
     /// The code was valid once and has been used.
@@ -144,6 +150,13 @@ pub enum PickupState {
     Done {
         failed: usize,
     },
+    /// The recipient's code was right and they asked for someone else to
+    /// collect: a code for that person is being made; no door opens.
+    Delegating {
+        parcels: Vec<WaitingParcel>,
+    },
+    /// The code for someone else is made and shown.
+    Delegated,
 }
 
 /// Why the code screen is shown again.
@@ -158,11 +171,21 @@ pub enum Notice {
     NothingWaiting,
     /// Scanned text that opens nothing here (not counted as a try).
     NotACode,
+    /// The code for someone else could not be recorded: nothing changed.
+    DelegateNotRecorded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickupEvent {
     CodeEntered(CodeInput),
+    /// "Someone else will collect", on or off, at the code step: a right
+    /// code then makes a one-time code for that person instead of
+    /// opening doors.
+    ForSomeoneElse(bool),
+    /// The code for someone else is recorded (or could not be).
+    DelegateIssued {
+        recorded: bool,
+    },
     LookedUp(CodeLookup),
     DoorOutcome {
         compartment: CompartmentNumber,
@@ -185,6 +208,8 @@ pub enum PickupEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickupEffect {
     LookUp(CodeInput),
+    /// Make a one-time code for someone else to collect these parcels.
+    IssueDelegate(Vec<WaitingParcel>),
     OpenDoor(CompartmentNumber),
     /// The door is open for the recipient: the parcel is handed over and
     /// the code is spent.
@@ -238,6 +263,8 @@ pub struct PickupFlow {
     state: PickupState,
     /// How the doors now opening were asked for.
     opened_with: CollectedWith,
+    /// "Someone else will collect" is on.
+    for_someone_else: bool,
 }
 
 impl PickupFlow {
@@ -247,7 +274,12 @@ impl PickupFlow {
             limiter: AttemptLimiter::new(policy.lockout),
             state: PickupState::EnterCode { notice: None },
             opened_with: CollectedWith::Code,
+            for_someone_else: false,
         }
+    }
+
+    pub fn for_someone_else(&self) -> bool {
+        self.for_someone_else
     }
 
     pub fn state(&self) -> &PickupState {
@@ -314,20 +346,45 @@ impl PickupFlow {
                 }
                 S::EnterCode { notice: None }
             }
-            (_, E::Leave) => match self.limiter.locked_until(now) {
-                Some(until) => S::LockedOut { until },
-                None => S::EnterCode { notice: None },
-            },
-            (S::EnterCode { .. } | S::Done { .. } | S::LockedOut { .. }, E::CodeEntered(code)) => {
+            (
+                state @ (S::EnterCode { .. } | S::Done { .. } | S::LockedOut { .. } | S::Delegated),
+                E::ForSomeoneElse(on),
+            ) => {
+                self.for_someone_else = on;
+                let notice = match state {
+                    S::EnterCode { notice } => notice_if_code_step(notice),
+                    _ => None,
+                };
                 match self.limiter.locked_until(now) {
                     Some(until) => S::LockedOut { until },
-                    None => {
-                        self.opened_with = code.collected_with();
-                        effects.push(PickupEffect::LookUp(code));
-                        S::Checking
-                    }
+                    None => S::EnterCode { notice },
                 }
             }
+            (S::Delegating { .. }, E::DelegateIssued { recorded: true }) => {
+                self.for_someone_else = false;
+                S::Delegated
+            }
+            (S::Delegating { .. }, E::DelegateIssued { recorded: false }) => S::EnterCode {
+                notice: Some(Notice::DelegateNotRecorded),
+            },
+            (_, E::Leave) => {
+                self.for_someone_else = false;
+                match self.limiter.locked_until(now) {
+                    Some(until) => S::LockedOut { until },
+                    None => S::EnterCode { notice: None },
+                }
+            }
+            (
+                S::EnterCode { .. } | S::Done { .. } | S::LockedOut { .. } | S::Delegated,
+                E::CodeEntered(code),
+            ) => match self.limiter.locked_until(now) {
+                Some(until) => S::LockedOut { until },
+                None => {
+                    self.opened_with = code.collected_with();
+                    effects.push(PickupEffect::LookUp(code));
+                    S::Checking
+                }
+            },
             (S::LockedOut { until }, E::Tick) if now >= until => S::EnterCode { notice: None },
             (S::Checking, E::LookedUp(lookup)) => self.on_lookup(lookup, now, effects),
             (
@@ -399,7 +456,23 @@ impl PickupFlow {
         now: Timestamp,
         effects: &mut Vec<PickupEffect>,
     ) -> PickupState {
+        let lookup = match lookup {
+            CodeLookup::Delegated(parcels) => {
+                self.opened_with = CollectedWith::Delegate;
+                CodeLookup::Valid(parcels)
+            }
+            other => other,
+        };
         match lookup {
+            CodeLookup::Valid(parcels)
+                if !parcels.is_empty()
+                    && self.for_someone_else
+                    && self.opened_with != CollectedWith::Delegate =>
+            {
+                self.limiter.record_success();
+                effects.push(PickupEffect::IssueDelegate(parcels.clone()));
+                PickupState::Delegating { parcels }
+            }
             CodeLookup::Valid(parcels) if !parcels.is_empty() => {
                 self.limiter.record_success();
                 let doors = parcels
@@ -423,12 +496,14 @@ impl PickupFlow {
             CodeLookup::NotOurs => PickupState::EnterCode {
                 notice: Some(Notice::NotACode),
             },
-            CodeLookup::Valid(_) | CodeLookup::Unknown => match self.limiter.record_failure(now) {
-                AttemptVerdict::TryAgain { attempts_left } => PickupState::EnterCode {
-                    notice: Some(Notice::WrongCode { attempts_left }),
-                },
-                AttemptVerdict::LockedOut { until } => PickupState::LockedOut { until },
-            },
+            CodeLookup::Valid(_) | CodeLookup::Delegated(_) | CodeLookup::Unknown => {
+                match self.limiter.record_failure(now) {
+                    AttemptVerdict::TryAgain { attempts_left } => PickupState::EnterCode {
+                        notice: Some(Notice::WrongCode { attempts_left }),
+                    },
+                    AttemptVerdict::LockedOut { until } => PickupState::LockedOut { until },
+                }
+            }
         }
     }
 
@@ -532,6 +607,12 @@ fn open_doors(doors: &[DoorTask]) -> Vec<CompartmentNumber> {
     open
 }
 
+/// The notice kept when "someone else" is switched at the code step: a
+/// wrong code's count stays said, nothing else.
+fn notice_if_code_step(notice: Option<Notice>) -> Option<Notice> {
+    notice.filter(|n| matches!(n, Notice::WrongCode { .. }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,6 +645,34 @@ mod tests {
             compartment,
             outcome,
         }
+    }
+
+    #[test]
+    fn a_code_for_someone_else_opens_no_door_and_its_holder_collects_as_a_delegate() {
+        let mut f = flow();
+        f.handle(PickupEvent::ForSomeoneElse(true), T0);
+        let effects = enter(&mut f, CodeLookup::Valid(vec![parcel(7, 3)]));
+        assert_eq!(effects, vec![F::IssueDelegate(vec![parcel(7, 3)])]);
+        assert!(matches!(f.state(), PickupState::Delegating { .. }));
+        f.handle(PickupEvent::DelegateIssued { recorded: true }, T0);
+        assert_eq!(f.state(), &PickupState::Delegated);
+        assert!(!f.for_someone_else(), "one code made: the choice is spent");
+        // The other person's code: the door opens, recorded as theirs.
+        let effects = enter(&mut f, CodeLookup::Delegated(vec![parcel(7, 3)]));
+        assert_eq!(effects, vec![F::OpenDoor(3)]);
+        let effects = f.handle(outcome(3, OpenOutcome::Opened), T0);
+        assert!(effects.contains(&F::RecordCollected(parcel(7, 3), CollectedWith::Delegate)));
+        // A code that could not be recorded says so and changes nothing.
+        let mut f = flow();
+        f.handle(PickupEvent::ForSomeoneElse(true), T0);
+        enter(&mut f, CodeLookup::Valid(vec![parcel(7, 3)]));
+        f.handle(PickupEvent::DelegateIssued { recorded: false }, T0);
+        assert_eq!(
+            f.state(),
+            &PickupState::EnterCode {
+                notice: Some(Notice::DelegateNotRecorded)
+            }
+        );
     }
 
     #[test]

@@ -84,6 +84,16 @@ pub enum Command {
         tracking: String,
         reason: String,
     },
+    /// A one-time code for someone else to collect a parcel; the
+    /// response carries it, for the backend to send to that person.
+    DelegatePickup {
+        tracking: String,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    RevokeDelegate {
+        tracking: String,
+    },
     /// Opens a door from afar; refused while a person is mid-flow at the
     /// screen.
     OpenDoor {
@@ -115,6 +125,8 @@ impl Command {
             Command::RevokeCourier { .. } => "revoke_courier",
             Command::ExtendDeadline { .. } => "extend_deadline",
             Command::MarkForReturn { .. } => "mark_for_return",
+            Command::DelegatePickup { .. } => "delegate_pickup",
+            Command::RevokeDelegate { .. } => "revoke_delegate",
             Command::OpenDoor { .. } => "open_door",
             Command::OutOfService { .. } => "out_of_service",
             Command::BackInService { .. } => "back_in_service",

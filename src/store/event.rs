@@ -107,6 +107,15 @@ pub enum Event {
         code: Option<i64>,
         parcels: Vec<NotifiedParcel>,
     },
+    /// The recipient made a one-time code for someone else to collect
+    /// this parcel (`code` is its id; the code itself is never logged).
+    DelegateCodeIssued {
+        code: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
+    /// The delegate code for this parcel was taken back.
+    DelegateCodeRevoked {},
     RecipientPrefersLow {
         recipient: i64,
     },

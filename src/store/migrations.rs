@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/011_fleet_commands.sql"),
     include_str!("schema/012_handout.sql"),
     include_str!("schema/013_fair_deadlines.sql"),
+    include_str!("schema/014_delegation.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

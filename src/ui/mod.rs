@@ -144,6 +144,20 @@ fn person_doors(view: &KioskView) -> Vec<i32> {
     }
 }
 
+/// The code made for someone else: its digits and its QR, drawn only
+/// when it changes; nothing once it is no longer shown.
+fn show_delegate_code(kiosk: &Kiosk<'_>, code: Option<&(String, String)>) {
+    let pin = code.map_or(String::new(), |(pin, _)| pin.clone());
+    if kiosk.get_delegate_pin() == pin.as_str() {
+        return;
+    }
+    kiosk.set_delegate_qr(match code {
+        Some((_, qr)) => courier::qr_image(qr),
+        None => slint::Image::default(),
+    });
+    kiosk.set_delegate_pin(pin.into());
+}
+
 fn page_of(page: kiosk::Page) -> Page {
     use kiosk::Page as P;
     match page {
@@ -151,6 +165,7 @@ fn page_of(page: kiosk::Page) -> Page {
         P::PickupCode => Page::PickupCode,
         P::PickupDoors => Page::PickupDoors,
         P::PickupDone => Page::PickupDone,
+        P::PickupDelegate => Page::PickupDelegate,
         P::CourierLogin => Page::CourierLogin,
         P::CourierScan => Page::CourierScan,
         P::CourierRecipient => Page::CourierRecipient,
@@ -265,6 +280,7 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
         host::input(Input::PickupChosen)
     });
     kiosk.on_still_here(|| host::input(Input::Touch));
+    kiosk.on_for_someone_else_toggled(|| host::input(Input::ForSomeoneElse));
     kiosk.on_display_toggled(|choice| {
         host::input(Input::DisplayToggled(match choice {
             DisplayChoice::LargeText => kiosk::DisplayChoice::LargeText,
@@ -343,6 +359,7 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
             (PickupNotice::NotAPickupCode, 0, 0)
         }
         CodeNotice::Flow(Said::NothingWaiting) => (PickupNotice::NothingWaiting, 0, 0),
+        CodeNotice::Flow(Said::DelegateNotRecorded) => (PickupNotice::DelegateNotRecorded, 0, 0),
         CodeNotice::TooShort { .. } => (PickupNotice::TooShort, 0, 0),
     };
     kiosk.set_pickup_notice(notice);
@@ -367,6 +384,8 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
     kiosk.set_failed_doors(view.failed as i32);
     kiosk.set_report_recorded(view.report_recorded);
     kiosk.set_prefer_low_saved(view.prefer_low_saved);
+    kiosk.set_for_someone_else(view.for_someone_else);
+    show_delegate_code(&kiosk, view.delegate_code.as_ref());
 }
 
 /// The person's doors stand out on the drawing of the locker (the model

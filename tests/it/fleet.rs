@@ -647,8 +647,11 @@ fn fleet_sim_runs_locker_cores_against_the_broker_and_reports_what_arrived() {
     assert_eq!(report["drained"], true, "{out}");
     assert_eq!(report["lockers"], 3);
     // Each deposit: deposited, the message, the message's handover to
-    // the fleet, collected; and every event written arrived.
-    assert_eq!(report["events_written"], 12 * 4, "{out}");
+    // the fleet, collected; and every event written arrived. A locker's
+    // own events (a board's first answer, late on a loaded machine) may
+    // fall in the window too.
+    let written = report["events_written"].as_u64().unwrap();
+    assert!((12 * 4..=12 * 4 + 6).contains(&written), "{out}");
     assert_eq!(report["events_delivered"], report["events_written"]);
     assert!(
         report["latency_p99_ms"].as_i64().unwrap() >= report["latency_p50_ms"].as_i64().unwrap()

@@ -15,7 +15,9 @@ use locker_kiosk::domain::pickup::{CodeInput, CodeLookup};
 use locker_kiosk::domain::{CompartmentNumber, CompartmentState, ParcelStatus};
 use locker_kiosk::scanning::ScanSource;
 use locker_kiosk::store::{Event, IssuedCode, Store};
-use locker_kiosk::ui::{AppWindow, Kiosk, LoadStep, MaintenanceLoading, Page, PickupNotice};
+use locker_kiosk::ui::{
+    AppWindow, DoorProgress, Kiosk, LoadStep, MaintenanceLoading, Page, PickupNotice,
+};
 use slint::{ComponentHandle, Model};
 
 const OFFICE: &str = "\
@@ -186,6 +188,15 @@ fn collected(
     }
 }
 
+/// Whether the pickup screen shows `door` open (its sensor saw it).
+fn door_open(window: &AppWindow, door: CompartmentNumber) -> bool {
+    window
+        .global::<Kiosk>()
+        .get_pickup_doors()
+        .iter()
+        .any(|d| d.compartment == door as i32 && d.progress == DoorProgress::Open)
+}
+
 fn step(window: &AppWindow) -> LoadStep {
     window.global::<MaintenanceLoading>().get_step()
 }
@@ -327,9 +338,7 @@ fn staff_load_items_door_by_door_and_each_person_collects_with_their_code() {
         press(&window, &digit.to_string());
     }
     press(&window, "Open");
-    pump_until(&window, "her door open", 5, |w| {
-        w.global::<Kiosk>().get_page() == Page::PickupDoors
-    });
+    pump_until(&window, "her door open", 5, move |w| door_open(w, anna));
     close_door(&service, anna);
     let handed_over = collected(runtime.handle().clone(), service.clone(), "IT-4711");
     pump_until(&window, "the laptop handed over", 5, handed_over);
@@ -428,9 +437,7 @@ fn staff_load_items_door_by_door_and_each_person_collects_with_their_code() {
         "no try counted"
     );
     scan("EMP-0042");
-    pump_until(&window, "his door open", 5, |w| {
-        page(w) == Page::PickupDoors
-    });
+    pump_until(&window, "his door open", 5, move |w| door_open(w, bo));
     close_door(&service, bo);
     let handed_over = collected(runtime.handle().clone(), service.clone(), "IT-4712");
     pump_until(&window, "Bo's laptop handed over", 5, handed_over);

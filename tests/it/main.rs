@@ -19,6 +19,7 @@ mod config;
 mod crash;
 mod decode;
 mod decode_misreads;
+mod delegation;
 mod demo;
 mod dropoff_property;
 mod fair_deadlines;

@@ -124,6 +124,16 @@ async fn apply(
             })
             .await
         }
+        Command::DelegatePickup { tracking, name } => {
+            staff(StaffRequest::DelegateParcel {
+                parcel: tracking,
+                name,
+            })
+            .await
+        }
+        Command::RevokeDelegate { tracking } => {
+            staff(StaffRequest::RevokeDelegate { parcel: tracking }).await
+        }
         Command::MarkForReturn { tracking, reason } => {
             staff(StaffRequest::ReturnParcel {
                 parcel: tracking,

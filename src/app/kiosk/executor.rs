@@ -407,6 +407,26 @@ impl Work {
 
     async fn pickup(&self, effect: PickupEffect) {
         match effect {
+            PickupEffect::IssueDelegate(parcels) => {
+                let pin_length = self.service.config().policies.pin_length;
+                let ids: Vec<i64> = parcels.iter().map(|p| p.parcel).collect();
+                let code = self
+                    .read(StoreWork::Delegation, None, move |store, now| {
+                        store
+                            .parcels()
+                            .delegate(
+                                &ids,
+                                None,
+                                pin_length,
+                                &mut crate::app::system::OsEntropy,
+                                "recipient",
+                                now,
+                            )
+                            .map(Some)
+                    })
+                    .await;
+                self.answer(Answer::Pickup(PickupAnswer::DelegateIssued(code)));
+            }
             PickupEffect::LookUp(code) => {
                 let lookup = self
                     .read(

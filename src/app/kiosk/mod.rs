@@ -53,6 +53,9 @@ use crate::scanning::{Payload, ScanEvent};
 use crate::store::{Courier, Recipient};
 use courier::CourierVisit;
 use pickup::Pickup;
+
+/// The text of a pickup QR, for the screens that draw one.
+pub use crate::domain::codes::pickup_qr_payload;
 use staff::StaffSession;
 use typed::Typed;
 
@@ -63,6 +66,8 @@ pub enum Page {
     PickupCode,
     PickupDoors,
     PickupDone,
+    /// The one-time code the recipient made for someone else, shown.
+    PickupDelegate,
     CourierLogin,
     CourierScan,
     CourierRecipient,
@@ -100,6 +105,8 @@ pub enum Input {
     DisplayToggled(DisplayChoice),
     /// "Pick up a parcel".
     PickupChosen,
+    /// "Someone else will collect", on the pickup code screen.
+    ForSomeoneElse,
     DeliverChosen,
     /// The hidden entry to maintenance.
     MaintenanceRequested,
@@ -157,6 +164,9 @@ pub enum PickupAnswer {
     CollectionNotRecorded(crate::domain::pickup::ParcelId),
     /// ... and now it is.
     CollectionRecorded(crate::domain::pickup::ParcelId),
+    /// The one-time code for someone else, as made (`None`: the records
+    /// did not take it).
+    DelegateIssued(Option<crate::store::IssuedCode>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,6 +198,7 @@ pub enum StaffAnswer {
 pub enum StoreWork {
     PickupLookup,
     Collection,
+    Delegation,
     DoorFailure,
     Report,
     Preference,
@@ -208,6 +219,7 @@ impl StoreWork {
         match self {
             StoreWork::PickupLookup => "pickup_lookup",
             StoreWork::Collection => "collection",
+            StoreWork::Delegation => "delegation",
             StoreWork::DoorFailure => "door_failure",
             StoreWork::Report => "report",
             StoreWork::Preference => "preference",
@@ -513,7 +525,7 @@ impl Kiosk {
             overview: self.overview.clone(),
             idle_warning: self.idle_warning(now),
             records_problem: self.records_problem,
-            pickup: self.pickup.view(now),
+            pickup: self.pickup.view(now, &self.locker_id),
             courier: self.courier.view(now),
             staff: self.staff.view(now),
         }
@@ -542,6 +554,10 @@ impl Kiosk {
                     self.owner = Owner::Recipient;
                     self.pickup.start(self.display.prefer_low, now)
                 }
+                _ => Vec::new(),
+            },
+            Input::ForSomeoneElse => match self.owner {
+                Owner::Recipient => self.pickup.toggle_for_someone_else(now),
                 _ => Vec::new(),
             },
             Input::DeliverChosen => match self.owner {
@@ -824,6 +840,7 @@ impl Kiosk {
                 PickupScreen::Code => Page::PickupCode,
                 PickupScreen::Doors => Page::PickupDoors,
                 PickupScreen::Done => Page::PickupDone,
+                PickupScreen::Delegate => Page::PickupDelegate,
             },
             Owner::Courier => match self.courier.screen() {
                 CourierScreen::Home => Page::Home,

@@ -21,6 +21,8 @@ pub enum PickupScreen {
     Code,
     Doors,
     Done,
+    /// The code made for someone else.
+    Delegate,
 }
 
 /// What the code screen says, as facts: the pickup flow's own notices,
@@ -56,6 +58,10 @@ pub enum DoorView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickupView {
     pub notice: CodeNotice,
+    /// "Someone else will collect" is on.
+    pub for_someone_else: bool,
+    /// The code made for someone else: its PIN and its QR's text.
+    pub delegate_code: Option<(String, String)>,
     pub doors: Vec<(CompartmentNumber, DoorView)>,
     pub failed: usize,
     pub report_recorded: bool,
@@ -80,6 +86,8 @@ pub struct Pickup {
     /// Parcels handed over whose collection the records have not taken
     /// yet (the executor retries): their code must not open them again.
     unrecorded: std::collections::BTreeSet<crate::domain::pickup::ParcelId>,
+    /// The code made for someone else, while it is shown.
+    delegate_code: Option<crate::store::IssuedCode>,
 }
 
 impl Pickup {
@@ -95,6 +103,7 @@ impl Pickup {
             prefer_low: false,
             prefer_low_saved: false,
             unrecorded: Default::default(),
+            delegate_code: None,
         }
     }
 
@@ -121,6 +130,7 @@ impl Pickup {
     /// A fresh code screen; a finished pickup's state is left behind.
     fn begin(&mut self, now: Timestamp, effects: &mut Vec<Effect>) {
         self.scan_notice = None;
+        self.delegate_code = None;
         self.report_recorded = false;
         self.done_at = None;
         self.screen = PickupScreen::Code;
@@ -173,6 +183,18 @@ impl Pickup {
         self.begin(now, &mut effects);
         self.step(PickupEvent::CodeEntered(input), now, &mut effects);
         self.follow_state(now);
+        effects
+    }
+
+    /// "Someone else will collect", switched on or off at the code step.
+    pub fn toggle_for_someone_else(&mut self, now: Timestamp) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if self.screen != PickupScreen::Code || !self.at_code_step() {
+            return effects;
+        }
+        let on = !self.flow.for_someone_else();
+        self.scan_notice = None;
+        self.step(PickupEvent::ForSomeoneElse(on), now, &mut effects);
         effects
     }
 
@@ -295,6 +317,11 @@ impl Pickup {
             PickupAnswer::CollectionRecorded(parcel) => {
                 self.unrecorded.remove(&parcel);
             }
+            PickupAnswer::DelegateIssued(code) => {
+                let recorded = code.is_some();
+                self.delegate_code = code;
+                self.step(PickupEvent::DelegateIssued { recorded }, now, &mut effects);
+            }
         }
         self.follow_state(now);
         effects
@@ -351,11 +378,14 @@ impl Pickup {
                 self.screen = PickupScreen::Done;
                 self.done_at = Some(now);
             }
+            PickupState::Delegated if self.screen != PickupScreen::Home => {
+                self.screen = PickupScreen::Delegate;
+            }
             _ => {}
         }
     }
 
-    pub fn view(&self, now: Timestamp) -> PickupView {
+    pub fn view(&self, now: Timestamp, locker_id: &str) -> PickupView {
         let notice = match self.flow.state() {
             PickupState::EnterCode { .. } if self.typing => CodeNotice::None,
             PickupState::EnterCode { notice } => {
@@ -392,6 +422,17 @@ impl Pickup {
         }
         PickupView {
             notice,
+            for_someone_else: self.flow.for_someone_else(),
+            delegate_code: self
+                .delegate_code
+                .as_ref()
+                .filter(|_| matches!(self.flow.state(), PickupState::Delegated))
+                .map(|code| {
+                    (
+                        code.pin.clone(),
+                        crate::domain::codes::pickup_qr_payload(locker_id, &code.qr_token),
+                    )
+                }),
             doors,
             failed: match self.flow.state() {
                 PickupState::Done { failed } => *failed,

@@ -2,6 +2,7 @@
 //! them. Every transition is checked by the domain's lifecycle, changes the
 //! compartment with it, and records its event, in one transaction.
 
+mod delegation;
 mod handout;
 mod maintenance;
 mod outage;
@@ -498,6 +499,9 @@ impl Parcels<'_> {
         if spent {
             return Ok(CodeLookup::AlreadyUsed);
         }
+        if let Some(delegated) = delegation::look_up_delegate(self.conn, code).map_err(&sql)? {
+            return Ok(delegated);
+        }
         let mut stmt = self
             .conn
             .prepare(
@@ -787,6 +791,8 @@ impl Parcels<'_> {
         if let Some(code) = code {
             spend_code_if_done(&tx, code, now).map_err(&sql)?;
         }
+        // Out of the locker: a code made for someone else is spent too.
+        delegation::spend_delegates(&tx, parcel, "used_at", now).map_err(&sql)?;
         let mut record = NewEvent::new(record, actor).parcel(parcel);
         record.compartment = compartment;
         events::insert(&tx, now, &record).map_err(&sql)?;

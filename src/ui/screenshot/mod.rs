@@ -23,7 +23,7 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 27] = [
+pub const SCREENS: [&str; 28] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -31,6 +31,7 @@ pub const SCREENS: [&str; 27] = [
     "pickup-locked-out",
     "pickup-doors",
     "pickup-done",
+    "pickup-delegate",
     "courier-login",
     "courier-scan",
     "courier-scan-typing",
@@ -160,6 +161,8 @@ fn stage(app: &AppWindow, screen: &str) {
         kiosk.set_page(page);
         PickupView {
             notice,
+            for_someone_else: false,
+            delegate_code: None,
             doors,
             failed: 0,
             report_recorded: false,
@@ -202,6 +205,17 @@ fn stage(app: &AppWindow, screen: &str) {
             super::highlight_doors(app, &[10, 16], &[]);
         }
         "pickup-done" => show_pickup(app, &view(Page::PickupDone, CodeNotice::None, vec![])),
+        "pickup-delegate" => {
+            let mut shown = view(Page::PickupDelegate, CodeNotice::None, vec![]);
+            shown.delegate_code = Some((
+                "408317".into(),
+                crate::app::kiosk::pickup_qr_payload(
+                    &config.locker.id,
+                    "DELEGATEQQQQQQQQQQQQQQQQQQ",
+                ),
+            ));
+            show_pickup(app, &shown);
+        }
         "home-camera" => {
             kiosk.set_page(Page::Home);
             kiosk.set_camera(super::CameraState::Online);
