@@ -116,6 +116,12 @@ pub enum Event {
     },
     /// The delegate code for this parcel was taken back.
     DelegateCodeRevoked {},
+    /// The recipient's larger text and high contrast, remembered.
+    RecipientDisplay {
+        recipient: i64,
+        large_text: bool,
+        high_contrast: bool,
+    },
     RecipientPrefersLow {
         recipient: i64,
     },

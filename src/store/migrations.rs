@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/012_handout.sql"),
     include_str!("schema/013_fair_deadlines.sql"),
     include_str!("schema/014_delegation.sql"),
+    include_str!("schema/015_display_preferences.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

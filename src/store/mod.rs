@@ -55,7 +55,7 @@ pub use parcels::{
     Credited, Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem, ParcelRecord,
     ParcelRow, RegisterRow,
 };
-pub use recipients::Recipient;
+pub use recipients::{DisplayPreferences, Recipient};
 pub use reports::{Report, ReportRow};
 pub use secret::{LockerSecret, SECRET_FILE};
 

@@ -168,6 +168,81 @@ impl Recipients<'_> {
     }
 }
 
+/// How a recipient likes the screen: remembered from a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DisplayPreferences {
+    pub large_text: bool,
+    pub high_contrast: bool,
+}
+
+impl Recipients<'_> {
+    /// The display the recipient of `parcel` chose last.
+    pub fn display_of(&self, parcel: i64) -> Result<DisplayPreferences> {
+        self.conn
+            .query_row(
+                "SELECT r.large_text, r.high_contrast FROM parcels p
+                 JOIN recipients r ON r.id = p.recipient_id WHERE p.id = ?1",
+                [parcel],
+                |r| {
+                    Ok(DisplayPreferences {
+                        large_text: r.get(0)?,
+                        high_contrast: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(sql_error(self.file))
+    }
+
+    /// The recipient of `parcel` chose these this visit (`None`: left as
+    /// it was): remembered for their next.
+    pub fn remember_display(
+        &mut self,
+        parcel: i64,
+        large_text: Option<bool>,
+        high_contrast: Option<bool>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let file = self.file;
+        let tx = self.conn.transaction().map_err(sql_error(file))?;
+        let recipient: i64 = tx
+            .query_row(
+                "SELECT recipient_id FROM parcels WHERE id = ?1",
+                [parcel],
+                |r| r.get(0),
+            )
+            .map_err(sql_error(file))?;
+        let changed = tx
+            .execute(
+                "UPDATE recipients SET large_text = coalesce(?2, large_text),
+                     high_contrast = coalesce(?3, high_contrast)
+                 WHERE id = ?1 AND (large_text IS NOT coalesce(?2, large_text)
+                     OR high_contrast IS NOT coalesce(?3, high_contrast))",
+                params![recipient, large_text, high_contrast],
+            )
+            .map_err(sql_error(file))?;
+        if changed > 0 {
+            let (large_text, high_contrast): (bool, bool) = tx
+                .query_row(
+                    "SELECT large_text, high_contrast FROM recipients WHERE id = ?1",
+                    [recipient],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(sql_error(file))?;
+            let remembered = super::Event::RecipientDisplay {
+                recipient,
+                large_text,
+                high_contrast,
+            };
+            let event = super::NewEvent::new(remembered, actor).parcel(parcel);
+            super::events::insert(&tx, now, &event).map_err(sql_error(file))?;
+        }
+        tx.commit().map_err(sql_error(file))
+    }
+}
+
 fn recipient_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Recipient> {
     Ok(Recipient {
         id: r.get(0)?,

@@ -227,3 +227,74 @@ fn pickups_from_code_to_thank_you() {
     assert_eq!(window.global::<Kiosk>().get_language(), "en");
     press(&window, "Pick up a parcel");
 }
+
+#[test]
+fn larger_text_chosen_once_is_met_again_at_the_next_pickup() {
+    use locker_kiosk::ui::Theme;
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (runtime, service, window) = common::demo_kiosk_with_closing_doors(dir.path());
+    let toggle = |label: &str| {
+        ElementHandle::find_by_accessible_label(&window, label)
+            .find(|e| e.accessible_role() == Some(AccessibleRole::Checkbox))
+            .unwrap()
+            .invoke_accessible_default_action();
+    };
+
+    // Bob chooses larger text at home and collects: his profile keeps it.
+    toggle("Larger text");
+    assert!(window.global::<Theme>().get_large_text());
+    press(&window, "Pick up a parcel");
+    type_code(&window, "246813");
+    pump_until(&window, "thank you", 10, |w| page(w) == Page::PickupDone);
+    press(&window, "Back to the start");
+    pump_until(&window, "home, plain again", 5, |w| {
+        page(w) == Page::Home && !w.global::<Theme>().get_large_text()
+    });
+    let saved = runtime
+        .block_on(service.call(|s| {
+            let large: bool = s
+                .connection()
+                .query_row(
+                    "SELECT large_text FROM recipients WHERE name LIKE 'Bob%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            Ok(large)
+        }))
+        .unwrap();
+    assert!(saved);
+
+    // Staff give him a new parcel; he touches nothing at home, and once
+    // his code is known the screen is large again.
+    let code = runtime
+        .block_on(service.call(|s| {
+            let bob: i64 = s
+                .connection()
+                .query_row(
+                    "SELECT id FROM recipients WHERE name LIKE 'Bob%'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let (_, code) = s
+                .parcels()
+                .deposit(
+                    &common::deposit("BOB-NEXT", bob, 3),
+                    &mut locker_kiosk::app::system::OsEntropy,
+                    locker_kiosk::app::system::now(),
+                )
+                .unwrap();
+            Ok(code)
+        }))
+        .unwrap();
+    press(&window, "Pick up a parcel");
+    assert!(!window.global::<Theme>().get_large_text());
+    type_code(&window, &code.pin);
+    pump_until(&window, "larger text again", 10, |w| {
+        w.global::<Theme>().get_large_text()
+    });
+}

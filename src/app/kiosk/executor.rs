@@ -316,6 +316,31 @@ impl Work {
                     self.answer(Answer::Pickup(PickupAnswer::PreferLowSaved));
                 }
             }
+            Effect::RememberDisplay {
+                parcel,
+                large_text,
+                high_contrast,
+            } => {
+                let remembered = self
+                    .read(StoreWork::Preference, None, move |store, now| {
+                        let mut recipients = store.recipients();
+                        let before = recipients.display_of(parcel)?;
+                        if large_text.is_some() || high_contrast.is_some() {
+                            recipients.remember_display(
+                                parcel,
+                                large_text,
+                                high_contrast,
+                                "recipient",
+                                now,
+                            )?;
+                        }
+                        Ok(Some(before))
+                    })
+                    .await;
+                if let Some(remembered) = remembered {
+                    self.answer(Answer::Pickup(PickupAnswer::RememberedDisplay(remembered)));
+                }
+            }
             Effect::Dropoff { effect, courier } => self.dropoff(effect, courier).await,
             Effect::EndVisit {
                 session,

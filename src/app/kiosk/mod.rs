@@ -50,6 +50,7 @@ use crate::domain::pickup::{CodeInput, CodeLookup, OpenOutcome, PickupEffect};
 use crate::domain::{CompartmentNumber, Timestamp};
 use crate::scanning::payload::may_be_badge;
 use crate::scanning::{Payload, ScanEvent};
+use crate::store::DisplayPreferences;
 use crate::store::{Courier, Recipient};
 use courier::CourierVisit;
 use pickup::Pickup;
@@ -167,6 +168,8 @@ pub enum PickupAnswer {
     /// The one-time code for someone else, as made (`None`: the records
     /// did not take it).
     DelegateIssued(Option<crate::store::IssuedCode>),
+    /// The display the recipient at the screen chose on earlier visits.
+    RememberedDisplay(DisplayPreferences),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +249,13 @@ pub enum Effect {
     SavePreferLow {
         parcel: i64,
     },
+    /// The recipient of this parcel is at the screen: remember the display
+    /// they chose now, and answer with what they chose before.
+    RememberDisplay {
+        parcel: i64,
+        large_text: Option<bool>,
+        high_contrast: Option<bool>,
+    },
     /// The drop-off flow's own effects, for the courier logged in.
     Dropoff {
         effect: DropoffEffect,
@@ -312,6 +322,11 @@ pub struct Display {
     /// Compartments reachable from a wheelchair (saved in the recipient's
     /// profile at pickup).
     pub prefer_low: bool,
+    /// Larger text and high contrast were chosen (or unchosen) this
+    /// visit: remembered for the recipient once their code is known, and
+    /// not overridden by what they chose before.
+    pub large_text_chosen: bool,
+    pub high_contrast_chosen: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,11 +339,36 @@ pub enum DisplayChoice {
 impl Display {
     fn toggle(&mut self, choice: DisplayChoice) {
         let flag = match choice {
-            DisplayChoice::LargeText => &mut self.large_text,
-            DisplayChoice::HighContrast => &mut self.high_contrast,
+            DisplayChoice::LargeText => {
+                self.large_text_chosen = true;
+                &mut self.large_text
+            }
+            DisplayChoice::HighContrast => {
+                self.high_contrast_chosen = true;
+                &mut self.high_contrast
+            }
             DisplayChoice::PreferLow => &mut self.prefer_low,
         };
         *flag = !*flag;
+    }
+
+    /// What the recipient chose this visit, to remember (`None`: not
+    /// touched).
+    fn chosen(&self) -> (Option<bool>, Option<bool>) {
+        (
+            self.large_text_chosen.then_some(self.large_text),
+            self.high_contrast_chosen.then_some(self.high_contrast),
+        )
+    }
+
+    /// What they chose on an earlier visit, where this one has not.
+    fn apply_remembered(&mut self, remembered: DisplayPreferences) {
+        if !self.large_text_chosen {
+            self.large_text = remembered.large_text;
+        }
+        if !self.high_contrast_chosen {
+            self.high_contrast = remembered.high_contrast;
+        }
     }
 }
 
@@ -742,15 +782,35 @@ impl Kiosk {
 
     fn answer(&mut self, answer: Answer, now: Timestamp) -> Vec<Effect> {
         match answer {
+            Answer::Pickup(PickupAnswer::RememberedDisplay(remembered)) => {
+                if self.owner == Owner::Recipient {
+                    self.display.apply_remembered(remembered);
+                }
+                Vec::new()
+            }
             Answer::Pickup(answer) => {
                 if matches!(answer, PickupAnswer::DoorOutcome { .. }) {
                     self.last_activity = now;
+                }
+                // Their own code or badge (not a delegate's): the person
+                // at the screen is this recipient.
+                let mut effects = Vec::new();
+                if let PickupAnswer::LookedUp(CodeLookup::Valid(parcels)) = &answer
+                    && let Some(first) = parcels.first()
+                {
+                    let (large_text, high_contrast) = self.display.chosen();
+                    effects.push(Effect::RememberDisplay {
+                        parcel: first.parcel,
+                        large_text,
+                        high_contrast,
+                    });
                 }
                 if matches!(answer, PickupAnswer::CollectionRecorded(_)) {
                     // The records take writes again.
                     self.records_problem = false;
                 }
-                self.pickup.answer(answer, now)
+                effects.extend(self.pickup.answer(answer, now));
+                effects
             }
             Answer::Courier(answer) => {
                 if matches!(answer, CourierAnswer::DoorOutcome { .. }) {

@@ -317,6 +317,8 @@ impl Pickup {
             PickupAnswer::CollectionRecorded(parcel) => {
                 self.unrecorded.remove(&parcel);
             }
+            // The kiosk's own: the display is the visit's.
+            PickupAnswer::RememberedDisplay(_) => {}
             PickupAnswer::DelegateIssued(code) => {
                 let recorded = code.is_some();
                 self.delegate_code = code;

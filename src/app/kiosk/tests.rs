@@ -96,7 +96,17 @@ fn a_pickup_from_the_typed_code_to_thank_you_and_home() {
         .send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
             CodeLookup::Valid(vec![alice()]),
         ))));
-    assert_eq!(effects, vec![Effect::Pickup(PickupEffect::OpenDoor(2))]);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::RememberDisplay {
+                parcel: alice().parcel,
+                large_text: None,
+                high_contrast: None
+            },
+            Effect::Pickup(PickupEffect::OpenDoor(2))
+        ]
+    );
     assert_eq!(bench.view().page, Page::PickupDoors);
     let effects = bench
         .at(0.5)
@@ -165,12 +175,57 @@ fn a_language_chosen_at_home_lasts_the_whole_visit_and_no_longer() {
 }
 
 #[test]
+fn a_recipients_display_is_remembered_and_met_again_once_their_code_is_known() {
+    let mut bench = Bench::new();
+    // Alice chose larger text at home: remembered with her code.
+    bench.send(Input::DisplayToggled(DisplayChoice::LargeText));
+    bench.send(Input::PickupChosen);
+    let effects = bench.send(Input::Answer(Answer::Pickup(PickupAnswer::LookedUp(
+        CodeLookup::Valid(vec![alice()]),
+    ))));
+    assert_eq!(
+        effects[0],
+        Effect::RememberDisplay {
+            parcel: alice().parcel,
+            large_text: Some(true),
+            high_contrast: None
+        }
+    );
+    bench.send(Input::Leave);
+    assert!(
+        !bench.view().display.large_text,
+        "the next person starts plain"
+    );
+
+    // Next visit she touches nothing: once her code is known, her larger
+    // text and high contrast come back; a choice made now wins.
+    bench.send(Input::DisplayToggled(DisplayChoice::HighContrast));
+    bench.send(Input::DisplayToggled(DisplayChoice::HighContrast));
+    bench.send(Input::PickupChosen);
+    let remembered = crate::store::DisplayPreferences {
+        large_text: true,
+        high_contrast: true,
+    };
+    bench.send(Input::Answer(Answer::Pickup(
+        PickupAnswer::RememberedDisplay(remembered),
+    )));
+    let display = bench.view().display;
+    assert!(display.large_text, "remembered");
+    assert!(
+        !display.high_contrast,
+        "switched off this visit: not overridden"
+    );
+}
+
+#[test]
 fn display_choices_made_at_home_last_the_whole_visit_in_every_flow() {
     let mut bench = Bench::new();
     let chosen = Display {
         large_text: true,
         high_contrast: true,
         prefer_low: true,
+        large_text_chosen: true,
+        high_contrast_chosen: true,
     };
     for flow in [Input::PickupChosen, Input::DeliverChosen] {
         bench.send(Input::DisplayToggled(DisplayChoice::LargeText));
