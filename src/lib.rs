@@ -22,5 +22,6 @@ pub mod fuzzing;
 pub mod hardware;
 pub mod notify;
 pub mod scanning;
+pub mod speech;
 pub mod store;
 pub mod ui;

@@ -5,7 +5,7 @@
 //! - `domain` uses nothing; `config` the domain; `hardware` the config
 //!   and the domain, but none of the domain's flows; `scanning` the
 //!   domain; `store` and `notify` the domain and the config; `fleet` the
-//!   domain;
+//!   domain; `speech` nothing of ours;
 //! - `app` uses all of those; `ui` only `app` (its views) and `api.slint`;
 //! - `cli` and the binary sit on top.
 
@@ -22,8 +22,9 @@ fn allowed(module: &str) -> Option<&'static [&'static str]> {
         "store" => &["domain", "config"],
         "notify" => &["domain", "config"],
         "fleet" => &["domain"],
+        "speech" => &[],
         "app" => &[
-            "domain", "config", "hardware", "scanning", "store", "notify", "fleet",
+            "domain", "config", "hardware", "scanning", "store", "notify", "fleet", "speech",
         ],
         "ui" => &["app"],
         // The command line and the crate root see everything.

@@ -35,6 +35,7 @@ mod power_cut;
 mod reconcile;
 mod screen;
 mod service;
+mod speech;
 mod store;
 mod store_secrets;
 mod store_staff;

@@ -1,0 +1,87 @@
+//! Spoken guidance's voice: eSpeak NG's library synthesises a screen's
+//! outcome in each language the kiosk speaks, to a WAV of speech of a
+//! sensible length (not silence), and the speaker hands that WAV to its
+//! player off the caller's thread.
+
+use std::time::{Duration, Instant};
+
+use locker_kiosk::speech::{Speaker, synthesize};
+
+const SAID: [(&str, &str); 3] = [
+    ("en", "Door 12 is open, at the bottom left."),
+    ("de", "Fach 12 ist offen, unten links."),
+    ("es", "La puerta 12 está abierta, abajo a la izquierda."),
+];
+
+#[test]
+fn each_language_is_spoken_as_speech_of_a_sensible_length() {
+    let mut lengths = Vec::new();
+    for (language, text) in SAID {
+        let pcm = synthesize(text, language).unwrap_or_else(|e| panic!("{language}: {e}"));
+        let seconds = pcm.seconds();
+        // Six or seven words at 150 a minute, with a pause at the end.
+        assert!((1.0..6.0).contains(&seconds), "{language}: {seconds:.2} s");
+        assert!(pcm.rms() > 500.0, "{language}: silence ({:.0})", pcm.rms());
+        // A quarter of it at least is voiced, not pauses.
+        let loud = pcm
+            .samples
+            .iter()
+            .filter(|s| s.unsigned_abs() > 1000)
+            .count();
+        assert!(
+            loud * 4 > pcm.samples.len() / 4,
+            "{language}: {loud} loud samples"
+        );
+        lengths.push((language, seconds, pcm.samples.clone()));
+    }
+    assert_ne!(lengths[0].2, lengths[1].2, "German is not English");
+    // A longer prompt takes longer to say.
+    let long = synthesize(
+        "Door 12 is open, at the bottom left. Take your parcel and close the door, please.",
+        "en",
+    )
+    .unwrap();
+    assert!(
+        long.seconds() > lengths[0].1 + 1.0,
+        "{:.2} s",
+        long.seconds()
+    );
+    // Volume scales it; zero is silence.
+    let quiet = synthesize(SAID[0].1, "en").unwrap().at_volume(0);
+    assert_eq!(quiet.rms(), 0.0);
+    assert!(synthesize("x", "no-such-voice").is_err());
+}
+
+#[test]
+fn the_speaker_plays_the_newest_prompt_as_a_wav_off_the_callers_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("played.wav");
+    let player = vec![
+        "sh".to_string(),
+        "-c".to_string(),
+        format!("cat > {}", out.display()),
+    ];
+    let speaker = Speaker::start(80, player);
+    let asked = Instant::now();
+    speaker.say(SAID[1].1, "de");
+    assert!(
+        asked.elapsed() < Duration::from_millis(50),
+        "say() does not wait"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let wav = loop {
+        let wav = std::fs::read(&out).unwrap_or_default();
+        if wav.len() > 44
+            && wav.len() as u32 == 8 + u32::from_le_bytes(wav[4..8].try_into().unwrap())
+        {
+            break wav;
+        }
+        assert!(Instant::now() < deadline, "nothing played");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(&wav[..4], b"RIFF");
+    assert_eq!(&wav[8..12], b"WAVE");
+    let rate = u32::from_le_bytes(wav[24..28].try_into().unwrap());
+    let seconds = (wav.len() - 44) as f64 / 2.0 / f64::from(rate);
+    assert!((1.0..6.0).contains(&seconds), "{seconds:.2} s");
+}
