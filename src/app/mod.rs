@@ -20,3 +20,6 @@ pub mod staff_commands;
 pub mod system;
 
 pub use service::{CameraStatus, Overview, Service};
+
+/// Spoken guidance's voice, for the screens.
+pub use crate::speech;

@@ -60,9 +60,30 @@ pub struct Config {
     pub notifications: Notifications,
     /// The fleet backend over MQTT (`[fleet]`); none when not configured.
     pub fleet: Option<FleetSettings>,
+    /// Spoken guidance (`[speech]`).
+    pub speech: SpeechSettings,
     pub scanners: Vec<ScannerConfig>,
     pub boards: Vec<BoardConfig>,
     pub compartments: Vec<CompartmentConfig>,
+}
+
+/// Spoken guidance: off for each person until they ask for it; how loud,
+/// and what plays the sound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeechSettings {
+    /// Percent of full loudness, 0 (the kiosk never speaks) to 100.
+    pub volume: u8,
+    /// The program and its arguments; a WAV comes on its standard input.
+    pub player: Vec<String>,
+}
+
+impl Default for SpeechSettings {
+    fn default() -> Self {
+        SpeechSettings {
+            volume: 80,
+            player: ["aplay", "-q", "-"].map(String::from).to_vec(),
+        }
+    }
 }
 
 /// A copy of the records into `dir` every `every`, the newest `keep` kept.

@@ -19,9 +19,18 @@ pub struct RawConfig {
     pub backups: Option<Spanned<RawBackups>>,
     pub notifications: Option<Spanned<RawNotifications>>,
     pub fleet: Option<Spanned<RawFleet>>,
+    pub speech: Option<Spanned<RawSpeech>>,
     pub scanners: Vec<Spanned<RawScanner>>,
     pub boards: Vec<Spanned<RawBoard>>,
     pub compartments: Vec<Spanned<RawCompartment>>,
+}
+
+/// Spoken guidance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpeech {
+    pub volume: Option<Spanned<u32>>,
+    pub player: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -187,6 +196,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         backups: None,
         notifications: None,
         fleet: None,
+        speech: None,
         scanners: Vec::new(),
         boards: Vec::new(),
         compartments: Vec::new(),
@@ -201,6 +211,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
             "backups" => one(value, report).map(|v| raw.backups = Some(v)),
             "notifications" => one(value, report).map(|v| raw.notifications = Some(v)),
             "fleet" => one(value, report).map(|v| raw.fleet = Some(v)),
+            "speech" => one(value, report).map(|v| raw.speech = Some(v)),
             "scanners" => each(key, value, report).map(|v| raw.scanners = v),
             "boards" => each(key, value, report).map(|v| raw.boards = v),
             "compartments" => each(key, value, report).map(|v| raw.compartments = v),
@@ -208,7 +219,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
                 report.error(
                     key.span(),
                     format!(
-                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `backups`, `notifications`, `fleet`, `scanners`, `boards`, `compartments`"
+                        "unknown section `{other}`, expected one of `locker`, `policies`, `languages`, `doors`, `camera`, `backups`, `notifications`, `fleet`, `speech`, `scanners`, `boards`, `compartments`"
                     ),
                 );
                 None
@@ -229,6 +240,7 @@ pub fn read(text: &str, report: &mut Reporter) -> Option<RawConfig> {
         backups: raw.backups,
         notifications: raw.notifications,
         fleet: raw.fleet,
+        speech: raw.speech,
         scanners: raw.scanners,
         boards: raw.boards,
         compartments: raw.compartments,
@@ -244,6 +256,7 @@ struct RestOfConfig {
     backups: Option<Spanned<RawBackups>>,
     notifications: Option<Spanned<RawNotifications>>,
     fleet: Option<Spanned<RawFleet>>,
+    speech: Option<Spanned<RawSpeech>>,
     scanners: Vec<Spanned<RawScanner>>,
     boards: Vec<Spanned<RawBoard>>,
     compartments: Vec<Spanned<RawCompartment>>,

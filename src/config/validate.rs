@@ -31,6 +31,7 @@ pub fn parse(text: &str, source: ConfigSource) -> Result<Config, ConfigErrors> {
         backups: backups(raw.backups.as_ref(), &mut report),
         notifications: super::links::notifications(raw.notifications.as_ref(), &mut report),
         fleet: super::links::fleet(raw.fleet.as_ref(), &mut report),
+        speech: speech(raw.speech.as_ref(), &mut report),
         scanners: raw
             .scanners
             .iter()
@@ -291,6 +292,33 @@ fn languages(raw: Option<&Spanned<RawLanguages>>, report: &mut Reporter) -> Lang
     Languages {
         default: l.default.get_ref().clone(),
         available: l.available.get_ref().clone(),
+    }
+}
+
+fn speech(raw: Option<&Spanned<RawSpeech>>, report: &mut Reporter) -> SpeechSettings {
+    let d = SpeechSettings::default();
+    let Some(raw) = raw else { return d };
+    let r = raw.get_ref();
+    let player = match &r.player {
+        Some(player) if player.get_ref().is_empty() => {
+            report.error(
+                player.span(),
+                "speech player needs a program, e.g. [\"aplay\", \"-q\", \"-\"]",
+            );
+            d.player
+        }
+        Some(player) => player.get_ref().clone(),
+        None => d.player,
+    };
+    SpeechSettings {
+        volume: bounded(
+            &r.volume,
+            0..=100,
+            u32::from(d.volume),
+            "speech volume",
+            report,
+        ) as u8,
+        player,
     }
 }
 

@@ -213,7 +213,7 @@ pub fn synthesize(text: &str, language: &str) -> Result<Pcm, SpeechError> {
 
 #[cfg(test)]
 mod tests {
-    use super::Pcm;
+    use crate::speech::Pcm;
 
     #[test]
     fn a_wav_has_its_header_and_every_sample() {

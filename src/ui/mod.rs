@@ -75,11 +75,42 @@ pub fn bind(window: &AppWindow, context: &UiContext) {
     set_language(window, &languages.default);
     kiosk.on_language_chosen(|language| host::input(Input::LanguageChosen(language.into())));
     bind_pickup(window, context);
+    bind_speech(window, context);
     courier::bind_courier(window);
     bind_scanners(window, context);
     maintenance::bind_maintenance(window, context);
     // Every callback is bound and every adapter listens: the kiosk starts.
     host::start(window, context);
+}
+
+/// Spoken guidance: the words come translated from the screens
+/// (`ui/guidance.slint`); a speaker thread says them. It is offered only
+/// where eSpeak NG loads and the volume is not 0 (checked off the UI
+/// thread: loading the library takes a moment).
+fn bind_speech(window: &AppWindow, context: &UiContext) {
+    let settings = context.service.config().speech.clone();
+    let kiosk = window.global::<Kiosk>();
+    kiosk.set_speech_available(false);
+    if settings.volume == 0 {
+        return;
+    }
+    let speaker = crate::app::speech::Speaker::start(settings.volume, settings.player);
+    let weak = window.as_weak();
+    kiosk.on_say(move |text| {
+        if let Some(window) = weak.upgrade() {
+            let language = window.global::<Kiosk>().get_language();
+            speaker.say(&text, &language);
+        }
+    });
+    let weak = window.as_weak();
+    std::thread::spawn(move || match crate::app::speech::available() {
+        Ok(()) => {
+            let _ = weak.upgrade_in_event_loop(|window| {
+                window.global::<Kiosk>().set_speech_available(true);
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "spoken guidance is not offered"),
+    });
 }
 
 /// Shows the kiosk driver's view: the page, what was typed, the person's
@@ -94,6 +125,7 @@ fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
     theme.set_large_text(view.display.large_text);
     theme.set_high_contrast(view.display.high_contrast);
     kiosk.set_prefer_low(view.display.prefer_low);
+    kiosk.set_speech(view.display.speech);
     if let Some(overview) = &view.overview {
         show_overview(window, overview);
     }
@@ -156,6 +188,30 @@ fn show_delegate_code(kiosk: &Kiosk<'_>, code: Option<&(String, String)>) {
         None => slint::Image::default(),
     });
     kiosk.set_delegate_pin(pin.into());
+}
+
+/// Where `compartment` is on the locker's front, in thirds across and
+/// down, for spoken guidance.
+fn door_place(grid: &[GridDoor], compartment: i32) -> DoorPlace {
+    let columns = grid.iter().map(|d| d.column).max().unwrap_or(0) + 1;
+    let Some(door) = grid.iter().find(|d| d.compartment == compartment) else {
+        return DoorPlace::Middle;
+    };
+    let across = (door.column * 3 / columns.max(1)).clamp(0, 2);
+    let middle = door.top + door.height / 2;
+    let down = (middle * 3 / 1000).clamp(0, 2);
+    use DoorPlace as P;
+    match (down, across) {
+        (0, 0) => P::TopLeft,
+        (0, 1) => P::TopMiddle,
+        (0, _) => P::TopRight,
+        (1, 0) => P::MiddleLeft,
+        (1, 1) => P::Middle,
+        (1, _) => P::MiddleRight,
+        (_, 0) => P::BottomLeft,
+        (_, 1) => P::BottomMiddle,
+        _ => P::BottomRight,
+    }
 }
 
 fn page_of(page: kiosk::Page) -> Page {
@@ -286,6 +342,7 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
             DisplayChoice::LargeText => kiosk::DisplayChoice::LargeText,
             DisplayChoice::HighContrast => kiosk::DisplayChoice::HighContrast,
             DisplayChoice::PreferLow => kiosk::DisplayChoice::PreferLow,
+            DisplayChoice::Speech => kiosk::DisplayChoice::Speech,
         }))
     });
     let (service, w) = (context.service.clone(), window.as_weak());
@@ -365,6 +422,7 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
     kiosk.set_pickup_notice(notice);
     kiosk.set_attempts_left(attempts);
     kiosk.set_lockout_seconds(seconds);
+    let grid: Vec<GridDoor> = kiosk.get_door_grid().iter().collect();
     let doors: Vec<PickupDoor> = view
         .doors
         .iter()
@@ -378,8 +436,21 @@ fn show_pickup(window: &AppWindow, view: &PickupView) {
                 DoorView::Failed => DoorProgress::Failed,
             },
             reminder: matches!(door, DoorView::Open { reminder: true }),
+            place: door_place(&grid, *compartment as i32),
         })
         .collect();
+    // The door spoken guidance talks about: the first that needs the
+    // person (its door opening, open, or failed).
+    let guided = doors.iter().find(|d| {
+        matches!(
+            d.progress,
+            DoorProgress::Opening | DoorProgress::Open | DoorProgress::Failed
+        )
+    });
+    kiosk.set_has_guided_door(guided.is_some());
+    if let Some(door) = guided {
+        kiosk.set_guided_door(door.clone());
+    }
     kiosk.set_pickup_doors(ModelRc::new(VecModel::from(doors)));
     kiosk.set_failed_doors(view.failed as i32);
     kiosk.set_report_recorded(view.report_recorded);

@@ -354,7 +354,7 @@ fn installed_under_systemd_the_watchdog_restarts_a_frozen_screen_and_upgrades_ke
     // The user, its groups, its private records; the conffile is the
     // kiosk's to read only.
     let user = root.inside(&["id", "locker-kiosk"]);
-    for group in ["dialout", "video", "input"] {
+    for group in ["dialout", "video", "input", "audio"] {
         assert!(user.contains(group), "{user}");
     }
     let modes = root.inside(&[

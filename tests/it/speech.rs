@@ -85,3 +85,108 @@ fn the_speaker_plays_the_newest_prompt_as_a_wav_off_the_callers_thread() {
     let seconds = (wav.len() - 44) as f64 / 2.0 / f64::from(rate);
     assert!((1.0..6.0).contains(&seconds), "{seconds:.2} s");
 }
+
+/// The WAVs the kiosk's test player wrote, oldest first.
+fn played(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| std::fs::read(f).ok())
+        .filter(|wav| {
+            wav.len() > 44
+                && wav.len() as u32 == 8 + u32::from_le_bytes(wav[4..8].try_into().unwrap())
+        })
+        .collect()
+}
+
+fn seconds(wav: &[u8]) -> f64 {
+    let rate = u32::from_le_bytes(wav[24..28].try_into().unwrap());
+    (wav.len() - 44) as f64 / 2.0 / f64::from(rate)
+}
+
+#[test]
+fn spoken_guidance_is_turned_on_by_a_long_press_and_says_where_the_door_is() {
+    use crate::common::{self, page, press, pump_until};
+    use locker_kiosk::ui::{Guidance, Kiosk, Page};
+    use slint::ComponentHandle;
+    use slint::platform::{PointerEventButton, WindowEvent};
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let said = dir.path().join("said");
+    std::fs::create_dir(&said).unwrap();
+    let store = common::seeded_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut config = locker_kiosk::config::Config::demo();
+    config.doors.simulated_close_after = Some(Duration::from_millis(1500));
+    config.speech.player = vec![
+        "sh".into(),
+        "-c".into(),
+        format!("cat > {}/$(date +%s%N).wav", said.display()),
+    ];
+    let (service, window) = common::start_kiosk(store, config, &runtime);
+    assert!(service.doors().wait_first_poll(Duration::from_secs(5)));
+    pump_until(&window, "speech offered", 5, |w| {
+        w.global::<Kiosk>().get_speech_available()
+    });
+    assert!(!window.global::<Kiosk>().get_speech(), "off by default");
+
+    // A long press where no control is: spoken guidance starts, and the
+    // home screen's prompt is said.
+    let at = slint::LogicalPosition::new(3.0, 3.0);
+    window.window().dispatch_event(WindowEvent::PointerPressed {
+        position: at,
+        button: PointerEventButton::Left,
+    });
+    let pressed = Instant::now();
+    pump_until(&window, "held a second and a half", 5, move |_| {
+        pressed.elapsed() > Duration::from_millis(1700)
+    });
+    window
+        .window()
+        .dispatch_event(WindowEvent::PointerReleased {
+            position: at,
+            button: PointerEventButton::Left,
+        });
+    pump_until(&window, "speech on", 5, |w| {
+        w.global::<Kiosk>().get_speech()
+    });
+    let saidir = said.clone();
+    pump_until(&window, "the home prompt said", 10, move |_| {
+        !played(&saidir).is_empty()
+    });
+    assert!(seconds(&played(&said)[0]) > 3.0, "a whole sentence");
+
+    // Alice's code: the prompt says which door opened and where.
+    press(&window, "Pick up a parcel");
+    for digit in "583920".chars() {
+        press(&window, &digit.to_string());
+    }
+    press(&window, "Open");
+    pump_until(&window, "her door open", 10, |w| {
+        w.global::<Guidance>()
+            .get_prompt()
+            .starts_with("Door 2 is open, ")
+    });
+    let prompt = window.global::<Guidance>().get_prompt().to_string();
+    assert!(
+        prompt.contains(" at the ") || prompt.contains(" in the "),
+        "{prompt}"
+    );
+    let count = played(&said).len();
+    let saidir = said.clone();
+    pump_until(&window, "the door's prompt said", 10, move |_| {
+        played(&saidir).len() > count
+    });
+    assert!(seconds(played(&said).last().unwrap()) > 2.0);
+    pump_until(&window, "thank you", 10, |w| page(w) == Page::PickupDone);
+    // The button at home turns it off again; the next person starts without.
+    press(&window, "Back to the start");
+    pump_until(&window, "home", 5, |w| page(w) == Page::Home);
+    assert!(!window.global::<Kiosk>().get_speech());
+}

@@ -327,6 +327,8 @@ pub struct Display {
     /// not overridden by what they chose before.
     pub large_text_chosen: bool,
     pub high_contrast_chosen: bool,
+    /// Spoken guidance: each screen's prompt and each outcome said aloud.
+    pub speech: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,6 +336,7 @@ pub enum DisplayChoice {
     LargeText,
     HighContrast,
     PreferLow,
+    Speech,
 }
 
 impl Display {
@@ -348,6 +351,7 @@ impl Display {
                 &mut self.high_contrast
             }
             DisplayChoice::PreferLow => &mut self.prefer_low,
+            DisplayChoice::Speech => &mut self.speech,
         };
         *flag = !*flag;
     }

@@ -226,6 +226,7 @@ fn display_choices_made_at_home_last_the_whole_visit_in_every_flow() {
         prefer_low: true,
         large_text_chosen: true,
         high_contrast_chosen: true,
+        speech: false,
     };
     for flow in [Input::PickupChosen, Input::DeliverChosen] {
         bench.send(Input::DisplayToggled(DisplayChoice::LargeText));

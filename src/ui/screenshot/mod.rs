@@ -151,6 +151,8 @@ fn stage(app: &AppWindow, screen: &str) {
         ..Overview::default()
     };
     show_overview(app, &overview);
+    // A locker with eSpeak NG installed offers spoken guidance at home.
+    kiosk.set_speech_available(true);
     // A locker with its camera working, as most are (the home screens show
     // both cases: `home` without a camera, `home-camera` with one).
     if !screen.starts_with("home") {
