@@ -124,6 +124,13 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
             }
             continue;
         }
+        if let Some(decision) = settle_return(store, number, now)? {
+            settled.push(Settled {
+                compartment: number,
+                decision,
+            });
+            continue;
+        }
         let decision = settle_deposit(store, number, settings, now)?;
         settled.push(Settled {
             compartment: number,
@@ -168,6 +175,44 @@ pub fn reconcile(store: &mut Store, settings: &Settings, now: Timestamp) -> Resu
         tracing::warn!(compartment = done.compartment, decision = ?done.decision, "settled a door action the kiosk stopped in");
     }
     Ok(settled)
+}
+
+/// A compartment held for a person's return when the kiosk stopped: its
+/// door seen opened and then closed means the parcel is in, as a return
+/// that ran to its end records (unconfirmed); opened and left open is
+/// flagged for staff; never opened is released. `None`: not a return's.
+fn settle_return(
+    store: &mut Store,
+    number: CompartmentNumber,
+    now: Timestamp,
+) -> Result<Option<Decision>> {
+    let Some(intent) = store.events().last_intent(number)? else {
+        return Ok(None);
+    };
+    let (true, Some(parcel)) = (
+        intent.detail["purpose"].as_str() == Some("return"),
+        intent.parcel,
+    ) else {
+        return Ok(None);
+    };
+    let after = seen(&store.events().at_compartment_after(number, intent.id)?);
+    let tracking = store
+        .parcels()
+        .get(parcel)?
+        .map_or_else(String::new, |p| p.tracking);
+    if after.opened && after.closed_after_open {
+        store.parcels().accept_return(parcel, number, false, now)?;
+        return Ok(Some(Decision::Deposited { tracking }));
+    }
+    if after.opened {
+        let reason = format!(
+            "a return of {tracking} was interrupted (the kiosk stopped while its door was open): check whether the parcel is inside"
+        );
+        flag(store, number, reason, now)?;
+        return Ok(Some(Decision::Flagged { tracking }));
+    }
+    store.compartments().release(number, now)?;
+    Ok(Some(Decision::Released))
 }
 
 /// An item staff were loading when the kiosk stopped: its door seen

@@ -86,6 +86,16 @@ pub enum StaffRequest {
     RevokeDelegate {
         parcel: String,
     },
+    /// A person will return or send a parcel from the locker: their code.
+    ExpectReturn {
+        person: String,
+        #[serde(default)]
+        contact: Option<String>,
+        carrier: String,
+        size: String,
+        #[serde(default)]
+        reference: Option<String>,
+    },
     /// The codes no message delivered yet, as slips to print.
     CodeSlips {
         #[serde(default)]
@@ -279,6 +289,57 @@ pub fn execute(
                 code.pin,
                 crate::domain::codes::pickup_qr_payload(&config.locker.id, &code.qr_token),
                 record.id
+            ))
+        }
+        StaffRequest::ExpectReturn {
+            person,
+            contact,
+            carrier,
+            size,
+            reference,
+        } => {
+            let (person, carrier) = (person.trim(), carrier.trim());
+            if person.is_empty() || carrier.is_empty() {
+                return Err("a return needs the person and the carrier that takes it".into());
+            }
+            let size: crate::domain::SizeClass = size.parse().map_err(|e| format!("{e}"))?;
+            let contact = contact
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(crate::domain::handout::contact)
+                .transpose()?;
+            let expected = crate::store::ExpectedReturn {
+                person,
+                contact: contact.as_ref(),
+                carrier,
+                size,
+                reference: reference
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty()),
+            };
+            let (parcel, code) = store
+                .parcels()
+                .expect_return(
+                    &expected,
+                    config.policies.pin_length,
+                    &mut super::system::OsEntropy,
+                    actor,
+                    now,
+                )
+                .map_err(error)?;
+            let tracking = store
+                .parcels()
+                .get(parcel)
+                .map_err(error)?
+                .map_or_else(String::new, |p| p.tracking);
+            Ok(format!(
+                "{person} may put {tracking} (size {size}, for {carrier}) into the locker with the code {} \
+                 or the QR code made from {}.\nGive it to them: it is shown only now. {carrier}'s next courier \
+                 takes the parcel with the other returns.\n",
+                code.pin,
+                crate::domain::codes::pickup_qr_payload(&config.locker.id, &code.qr_token),
             ))
         }
         StaffRequest::RevokeDelegate { parcel } => {

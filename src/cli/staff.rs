@@ -98,6 +98,25 @@ pub enum ParcelsCommand {
     },
     /// The delegate code of a parcel opens nothing any more
     RevokeDelegate { parcel: String },
+    /// A person will return (or send) a parcel from the locker: prints the code they put it in with.
+    /// Once its door is closed, the carrier's next courier takes it back with the other returns
+    ExpectReturn {
+        /// Who brings it
+        #[arg(long)]
+        person: String,
+        /// Their email address or phone number, for the directory
+        #[arg(long)]
+        contact: Option<String>,
+        /// The carrier (the couriers' company) that takes it
+        #[arg(long)]
+        carrier: String,
+        /// S, M, L, XL or WxHxD in millimetres: the compartment it needs
+        #[arg(long, default_value = "M")]
+        size: String,
+        /// The carrier's reference (the return label's number)
+        #[arg(long)]
+        reference: Option<String>,
+    },
     /// Items to hand out to named people, from a CSV file (`-` for standard input) with the header
     /// person,contact,item,size,asset_tag,deadline,badge (the last three may be empty or left out; a
     /// badge is the text of the person's staff badge QR, to collect with it):
@@ -306,6 +325,19 @@ pub fn parcels(global: &GlobalArgs, command: &ParcelsCommand) -> ExitCode {
             },
             ParcelsCommand::RevokeDelegate { parcel } => StaffRequest::RevokeDelegate {
                 parcel: parcel.clone(),
+            },
+            ParcelsCommand::ExpectReturn {
+                person,
+                contact,
+                carrier,
+                size,
+                reference,
+            } => StaffRequest::ExpectReturn {
+                person: person.clone(),
+                contact: contact.clone(),
+                carrier: carrier.clone(),
+                size: size.clone(),
+                reference: reference.clone(),
             },
             ParcelsCommand::Slips { mark_delivered } => StaffRequest::CodeSlips {
                 mark_delivered: *mark_delivered,

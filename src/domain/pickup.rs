@@ -87,6 +87,11 @@ pub enum CodeLookup {
     NothingWaiting,
     /// A scanned text that is no code and no badge here: not a try.
     NotOurs,
+    /// A return code: the person puts this expected parcel in.
+    Return {
+        parcel: ParcelId,
+        size: super::compartment::SizeClass,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -496,6 +501,12 @@ impl PickupFlow {
             CodeLookup::NotOurs => PickupState::EnterCode {
                 notice: Some(Notice::NotACode),
             },
+            // A right code, for putting a parcel in: the kiosk's return
+            // flow takes the person from here.
+            CodeLookup::Return { .. } => {
+                self.limiter.record_success();
+                PickupState::EnterCode { notice: None }
+            }
             CodeLookup::Valid(_) | CodeLookup::Delegated(_) | CodeLookup::Unknown => {
                 match self.limiter.record_failure(now) {
                     AttemptVerdict::TryAgain { attempts_left } => PickupState::EnterCode {

@@ -76,6 +76,19 @@ pub enum Event {
     DepositUndone {
         tracking: String,
     },
+    /// A person may return (or send) this parcel from the locker with a
+    /// return code; its carrier's courier then takes it.
+    ReturnExpected {
+        tracking: String,
+        carrier: String,
+        person: String,
+    },
+    /// The return is in its compartment, its door closed (`confirmed`:
+    /// seen closed; false when settled after a restart).
+    ReturnAccepted {
+        tracking: String,
+        confirmed: bool,
+    },
     /// Staff imported an item for a named person (`parcels import`): its
     /// compartment is held until staff load it.
     ItemReserved {

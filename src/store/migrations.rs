@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/013_fair_deadlines.sql"),
     include_str!("schema/014_delegation.sql"),
     include_str!("schema/015_display_preferences.sql"),
+    include_str!("schema/016_returns_from_the_locker.sql"),
 ];
 
 pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;

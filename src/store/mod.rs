@@ -52,8 +52,8 @@ pub use event::Event;
 pub use events::{EventRecord, LogFilter, NewEvent, OutboxState};
 pub use lock::{DataDirLock, LOCK_FILE};
 pub use parcels::{
-    Credited, Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem, ParcelRecord,
-    ParcelRow, RegisterRow,
+    Credited, ExpectedReturn, Extension, IssuedCode, ItemToLoad, LoadedItem, NewDeposit, NewItem,
+    ParcelRecord, ParcelRow, RegisterRow,
 };
 pub use recipients::{DisplayPreferences, Recipient};
 pub use reports::{Report, ReportRow};

@@ -126,6 +126,9 @@ fn show(window: &AppWindow, view: &KioskView, before: Option<&KioskView>) {
     theme.set_high_contrast(view.display.high_contrast);
     kiosk.set_prefer_low(view.display.prefer_low);
     kiosk.set_speech(view.display.speech);
+    if let Some(returning) = &view.returning {
+        show_return(window, returning);
+    }
     if let Some(overview) = &view.overview {
         show_overview(window, overview);
     }
@@ -190,6 +193,29 @@ fn show_delegate_code(kiosk: &Kiosk<'_>, code: Option<&(String, String)>) {
     kiosk.set_delegate_pin(pin.into());
 }
 
+/// A return from the locker: its step, its door and where it is, and the
+/// receipt's QR (drawn once).
+pub(crate) fn show_return(window: &AppWindow, view: &kiosk::returns::ReturnView) {
+    use kiosk::returns::ReturnView as V;
+    let kiosk = window.global::<Kiosk>();
+    let (step, door) = match view {
+        V::Opening => (ReturnStep::Opening, 0),
+        V::Open { compartment } => (ReturnStep::Open, *compartment),
+        V::Done { compartment, .. } => (ReturnStep::Done, *compartment),
+        V::NoRoom => (ReturnStep::NoRoom, 0),
+        V::NotRecorded { compartment } => (ReturnStep::NotRecorded, *compartment),
+    };
+    if let V::Done { receipt, .. } = view
+        && kiosk.get_return_step() != ReturnStep::Done
+    {
+        kiosk.set_return_receipt_qr(courier::qr_image(receipt));
+    }
+    let grid: Vec<GridDoor> = kiosk.get_door_grid().iter().collect();
+    kiosk.set_return_place(door_place(&grid, door as i32));
+    kiosk.set_return_door(door as i32);
+    kiosk.set_return_step(step);
+}
+
 /// Where `compartment` is on the locker's front, in thirds across and
 /// down, for spoken guidance.
 fn door_place(grid: &[GridDoor], compartment: i32) -> DoorPlace {
@@ -222,6 +248,7 @@ fn page_of(page: kiosk::Page) -> Page {
         P::PickupDoors => Page::PickupDoors,
         P::PickupDone => Page::PickupDone,
         P::PickupDelegate => Page::PickupDelegate,
+        P::Return => Page::ReturnParcel,
         P::CourierLogin => Page::CourierLogin,
         P::CourierScan => Page::CourierScan,
         P::CourierRecipient => Page::CourierRecipient,

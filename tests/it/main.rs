@@ -33,6 +33,7 @@ mod notify;
 mod package;
 mod power_cut;
 mod reconcile;
+mod returns;
 mod screen;
 mod service;
 mod speech;

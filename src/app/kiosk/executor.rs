@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use super::records::{self, Settings};
+use super::returns::{ReturnAnswer, ReturnEffect};
 use super::{
     Answer, CourierAnswer, Effect, Input, PickupAnswer, SizeOption, StaffAnswer, StoreWork,
 };
@@ -263,6 +264,103 @@ impl Work {
         });
     }
 
+    /// A person's return: a compartment held and opened for it, a door
+    /// that failed flagged, the parcel accepted with its receipt.
+    async fn returning(&self, effect: ReturnEffect) {
+        match effect {
+            ReturnEffect::Place {
+                parcel,
+                size,
+                exclude,
+            } => {
+                let views = match compartment_views(&self.service, self.doors.as_ref()).await {
+                    Ok(views) => views,
+                    Err(e) => {
+                        self.failed(StoreWork::Reservation, e).await;
+                        self.answer(Answer::Return(ReturnAnswer::NoRoom));
+                        return;
+                    }
+                };
+                let mut request = crate::domain::AllocationRequest::new(size);
+                request.exclude = &exclude;
+                let Some(compartment) = crate::domain::allocate(&views, &request) else {
+                    self.answer(Answer::Return(ReturnAnswer::NoRoom));
+                    return;
+                };
+                let held = self
+                    .read(StoreWork::Reservation, false, move |store, now| {
+                        store.compartments().reserve(compartment, now)
+                    })
+                    .await;
+                if !held {
+                    self.answer(Answer::Return(ReturnAnswer::NoRoom));
+                    return;
+                }
+                let intent = Intent {
+                    purpose: "return",
+                    actor: "recipient".into(),
+                    parcel: None,
+                    taken: Some(parcel),
+                };
+                self.open(compartment, intent, |compartment, outcome| {
+                    Answer::Return(ReturnAnswer::DoorOutcome {
+                        compartment,
+                        outcome,
+                    })
+                })
+                .await;
+            }
+            ReturnEffect::DoorFailed {
+                parcel,
+                compartment,
+                outcome,
+            } => {
+                self.write(StoreWork::DoorFailure, move |store, now| {
+                    let reason = format!("door did not open for a return ({})", outcome.name());
+                    let waiting = crate::domain::pickup::WaitingParcel {
+                        parcel,
+                        compartment,
+                    };
+                    store
+                        .compartments()
+                        .door_failed(&waiting, &reason, "recipient", now)
+                })
+                .await;
+            }
+            ReturnEffect::Record {
+                parcel,
+                compartment,
+            } => {
+                let locker = self.service.config().locker.id.clone();
+                let receipt = self
+                    .read(StoreWork::Collection, None, move |store, now| {
+                        let accepted =
+                            store
+                                .parcels()
+                                .accept_return(parcel, compartment, true, now)?;
+                        let proof = crate::domain::receipt::Receipt {
+                            locker,
+                            courier: accepted.person,
+                            company: accepted.carrier,
+                            issued_at: now.0 / 1000,
+                            deposited: vec![crate::domain::receipt::ReceiptLine {
+                                tracking: accepted.tracking,
+                                door: compartment,
+                                at: now.0 / 1000,
+                            }],
+                            retrieved: Vec::new(),
+                        };
+                        let key = store
+                            .couriers()
+                            .receipt_key(&mut crate::app::system::OsEntropy)?;
+                        Ok(Some(crate::domain::receipt::sign(&proof, &key)))
+                    })
+                    .await;
+                self.answer(Answer::Return(ReturnAnswer::Recorded(receipt)));
+            }
+        }
+    }
+
     /// The parcel went out of its door but the records did not take it:
     /// its code is held shut meanwhile, and the collection is written again
     /// every few seconds until the records take it.
@@ -316,6 +414,7 @@ impl Work {
                     self.answer(Answer::Pickup(PickupAnswer::PreferLowSaved));
                 }
             }
+            Effect::Return(effect) => self.returning(effect).await,
             Effect::RememberDisplay {
                 parcel,
                 large_text,

@@ -17,6 +17,7 @@ mod feeds;
 mod front;
 mod pickup;
 pub mod records;
+pub mod returns;
 mod staff;
 mod typed;
 
@@ -69,6 +70,8 @@ pub enum Page {
     PickupDone,
     /// The one-time code the recipient made for someone else, shown.
     PickupDelegate,
+    /// A person puts a parcel in to return or send it.
+    Return,
     CourierLogin,
     CourierScan,
     CourierRecipient,
@@ -144,6 +147,7 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     Pickup(PickupAnswer),
+    Return(returns::ReturnAnswer),
     Courier(CourierAnswer),
     Staff(StaffAnswer),
     Overview(Overview),
@@ -245,6 +249,8 @@ impl StoreWork {
 pub enum Effect {
     /// The pickup flow's own effects (look a code up, open, record).
     Pickup(PickupEffect),
+    /// A person's return, placed, failed or accepted.
+    Return(returns::ReturnEffect),
     /// Write "low compartments" into the profile of this parcel's recipient.
     SavePreferLow {
         parcel: i64,
@@ -393,6 +399,8 @@ pub struct KioskView {
     /// A store read or write failed since the last overview was read.
     pub records_problem: bool,
     pub pickup: PickupView,
+    /// A return from the locker, while it is on screen.
+    pub returning: Option<returns::ReturnView>,
     pub courier: DropoffView,
     pub staff: StaffView,
 }
@@ -428,6 +436,8 @@ pub struct Kiosk {
     overview: Option<Overview>,
     records_problem: bool,
     pickup: Pickup,
+    /// A person's return from the locker, while it lasts.
+    returning: returns::Return,
     courier: CourierVisit,
     staff: StaffSession,
 }
@@ -452,6 +462,7 @@ impl Kiosk {
             overview: None,
             records_problem: false,
             pickup: Pickup::new(policies.pickup_policy(), policies.pin_length as usize),
+            returning: returns::Return::default(),
             courier: CourierVisit::new(policies.lockout),
             staff: StaffSession::new(policies.lockout),
         }
@@ -570,6 +581,7 @@ impl Kiosk {
             idle_warning: self.idle_warning(now),
             records_problem: self.records_problem,
             pickup: self.pickup.view(now, &self.locker_id),
+            returning: self.returning.view().cloned(),
             courier: self.courier.view(now),
             staff: self.staff.view(now),
         }
@@ -665,6 +677,7 @@ impl Kiosk {
                 // person may close during the next one's visit.
                 let mut effects = self.pickup.door_closed(compartment, now);
                 effects.extend(self.courier.door_closed(compartment, now));
+                effects.extend(self.returning.door_closed(compartment));
                 effects
             }
             Input::BoardsChanged | Input::RecordsChanged => vec![Effect::RefreshOverview],
@@ -726,7 +739,10 @@ impl Kiosk {
         self.typed.clear();
         match self.owner {
             Owner::Nobody => Vec::new(),
-            Owner::Recipient => self.pickup.leave(now),
+            Owner::Recipient => {
+                self.returning.leave();
+                self.pickup.leave(now)
+            }
             Owner::Courier => self.courier.leave(now),
             Owner::Staff => self.staff.leave(),
         }
@@ -799,6 +815,9 @@ impl Kiosk {
                 // Their own code or badge (not a delegate's): the person
                 // at the screen is this recipient.
                 let mut effects = Vec::new();
+                if let PickupAnswer::LookedUp(CodeLookup::Return { parcel, size }) = &answer {
+                    effects.extend(self.returning.begin(*parcel, *size));
+                }
                 if let PickupAnswer::LookedUp(CodeLookup::Valid(parcels)) = &answer
                     && let Some(first) = parcels.first()
                 {
@@ -815,6 +834,10 @@ impl Kiosk {
                 }
                 effects.extend(self.pickup.answer(answer, now));
                 effects
+            }
+            Answer::Return(answer) => {
+                self.last_activity = now;
+                self.returning.answer(answer)
             }
             Answer::Courier(answer) => {
                 if matches!(answer, CourierAnswer::DoorOutcome { .. }) {
@@ -899,6 +922,7 @@ impl Kiosk {
     fn page_now(&self) -> Page {
         match self.owner {
             Owner::Nobody => Page::Home,
+            Owner::Recipient if self.returning.on_screen() => Page::Return,
             Owner::Recipient => match self.pickup.screen() {
                 PickupScreen::Home => Page::Home,
                 PickupScreen::Code => Page::PickupCode,

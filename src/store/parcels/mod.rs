@@ -6,6 +6,7 @@ mod delegation;
 mod handout;
 mod maintenance;
 mod outage;
+mod returns;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -20,6 +21,7 @@ use crate::domain::{CompartmentNumber, ParcelEvent, ParcelStatus, SizeClass, Tim
 pub use handout::{ItemToLoad, LoadedItem, NewItem, RegisterRow};
 pub use maintenance::{Extension, ParcelRow};
 pub use outage::Credited;
+pub use returns::ExpectedReturn;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParcelRecord {
@@ -501,6 +503,9 @@ impl Parcels<'_> {
         }
         if let Some(delegated) = delegation::look_up_delegate(self.conn, code).map_err(&sql)? {
             return Ok(delegated);
+        }
+        if let Some(found) = returns::look_up_return(self.conn, code).map_err(&sql)? {
+            return Ok(found);
         }
         let mut stmt = self
             .conn

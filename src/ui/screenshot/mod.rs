@@ -23,7 +23,7 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 28] = [
+pub const SCREENS: [&str; 30] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -32,6 +32,8 @@ pub const SCREENS: [&str; 28] = [
     "pickup-doors",
     "pickup-done",
     "pickup-delegate",
+    "return-open",
+    "return-done",
     "courier-login",
     "courier-scan",
     "courier-scan-typing",
@@ -207,6 +209,18 @@ fn stage(app: &AppWindow, screen: &str) {
             super::highlight_doors(app, &[10, 16], &[]);
         }
         "pickup-done" => show_pickup(app, &view(Page::PickupDone, CodeNotice::None, vec![])),
+        "return-open" | "return-done" => {
+            kiosk.set_page(super::Page::ReturnParcel);
+            let view = if screen == "return-open" {
+                crate::app::kiosk::returns::ReturnView::Open { compartment: 14 }
+            } else {
+                crate::app::kiosk::returns::ReturnView::Done {
+                    compartment: 14,
+                    receipt: demo::sample_receipt(),
+                }
+            };
+            super::show_return(app, &view);
+        }
         "pickup-delegate" => {
             let mut shown = view(Page::PickupDelegate, CodeNotice::None, vec![]);
             shown.delegate_code = Some((
