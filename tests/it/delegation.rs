@@ -107,13 +107,7 @@ fn staff_make_and_take_back_a_code_for_someone_else() {
         "",
     );
     assert_eq!(code, 0, "{err}");
-    let pin: String = out
-        .split("with the code ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let pin = common::printed_code(&out);
     assert_eq!(pin.len(), 6, "{out}");
     assert!(out.contains("LK1:demo-1:"), "{out}");
     let lookup = |pin: &str| {

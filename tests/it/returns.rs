@@ -79,13 +79,7 @@ fn staff_expect_a_return_and_the_binary_prints_its_code() {
         out.contains("Erin Eriksen may put RMA-7 (size L, for Demo Parcel Co)"),
         "{out}"
     );
-    let pin: String = out
-        .split("with the code ")
-        .nth(1)
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
+    let pin = common::printed_code(&out);
     let lookup = Store::open(dir.path())
         .unwrap()
         .parcels()

@@ -178,12 +178,15 @@ fn spoken_guidance_is_turned_on_by_a_long_press_and_says_where_the_door_is() {
         prompt.contains(" at the ") || prompt.contains(" in the "),
         "{prompt}"
     );
+    // The door's sentence, whole (shorter prompts before it may have been
+    // cut short by the next).
     let count = played(&said).len();
     let saidir = said.clone();
     pump_until(&window, "the door's prompt said", 10, move |_| {
-        played(&saidir).len() > count
+        played(&saidir)[count..]
+            .iter()
+            .any(|wav| seconds(wav) > 2.5)
     });
-    assert!(seconds(played(&said).last().unwrap()) > 2.0);
     pump_until(&window, "thank you", 10, |w| page(w) == Page::PickupDone);
     // The button at home turns it off again; the next person starts without.
     press(&window, "Back to the start");

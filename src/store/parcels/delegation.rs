@@ -5,9 +5,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::IssuedCode;
+use super::{IssuedCode, new_code};
 use crate::domain::Timestamp;
-use crate::domain::codes::{Entropy, generate_pin, generate_token};
+use crate::domain::codes::Entropy;
 use crate::domain::pickup::{CodeLookup, WaitingParcel};
 use crate::store::event::Event;
 use crate::store::events::{self, NewEvent};
@@ -108,28 +108,7 @@ impl Parcels<'_> {
         let Some(recipient) = recipient else {
             return Err(StoreError::Rule("no parcel to delegate".into()));
         };
-        let taken = |pin: &str| -> bool {
-            tx.query_row(
-                "SELECT 1 FROM pickup_codes
-                 WHERE pin_hash = code_hash(?1) AND used_at IS NULL AND revoked_at IS NULL",
-                [pin],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|found| found.is_some())
-            .unwrap_or(true)
-        };
-        let issued = IssuedCode {
-            pin: generate_pin(pin_length as usize, entropy, &taken),
-            qr_token: generate_token(entropy),
-        };
-        tx.execute(
-            "INSERT INTO pickup_codes (pin_hash, token_hash, recipient_id, created_at)
-             VALUES (code_hash(?1), code_hash(?2), ?3, ?4)",
-            params![issued.pin, issued.qr_token, recipient, now.0],
-        )
-        .map_err(&sql)?;
-        let code = tx.last_insert_rowid();
+        let (code, issued) = new_code(&tx, recipient, pin_length, entropy, now).map_err(&sql)?;
         let name = name.map(str::trim).filter(|n| !n.is_empty());
         for parcel in parcels {
             tx.execute(

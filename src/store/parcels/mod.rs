@@ -186,37 +186,77 @@ pub(super) fn code_for(
     if let Some(found) = live_code(conn, recipient)? {
         return Ok(found);
     }
-    let issued = match preset {
-        Some(preset) => preset.clone(),
-        None => {
-            let taken = |pin: &str| -> bool {
-                conn.query_row(
-                    "SELECT 1 FROM pickup_codes
-                     WHERE pin_hash = code_hash(?1) AND used_at IS NULL AND revoked_at IS NULL",
-                    [pin],
-                    |_| Ok(()),
-                )
-                .optional()
-                .map(|found| found.is_some())
-                .unwrap_or(true)
-            };
-            IssuedCode {
-                pin: generate_pin(pin_length as usize, entropy, &taken),
-                qr_token: generate_token(entropy),
-            }
-        }
+    let (id, issued) = match preset {
+        Some(preset) => (insert_code(conn, recipient, preset, now)?, preset.clone()),
+        None => new_code(conn, recipient, pin_length, entropy, now)?,
     };
-    conn.execute(
-        "INSERT INTO pickup_codes (pin_hash, token_hash, recipient_id, created_at)
-         VALUES (code_hash(?1), code_hash(?2), ?3, ?4)",
-        params![issued.pin, issued.qr_token, recipient, now.0],
-    )?;
-    let id = conn.last_insert_rowid();
     conn.execute(
         "INSERT INTO undelivered_codes (code_id, sealed) VALUES (?1, seal(?2))",
         params![id, format!("{} {}", issued.pin, issued.qr_token)],
     )?;
     Ok((id, issued))
+}
+
+/// A new random code for `recipient` (its PIN unlike every other live
+/// one), kept only as hashes: its id and the code.
+pub(super) fn new_code(
+    conn: &Connection,
+    recipient: i64,
+    pin_length: u32,
+    entropy: &mut dyn Entropy,
+    now: Timestamp,
+) -> rusqlite::Result<(i64, IssuedCode)> {
+    let taken = |pin: &str| -> bool {
+        conn.query_row(
+            "SELECT 1 FROM pickup_codes
+             WHERE pin_hash = code_hash(?1) AND used_at IS NULL AND revoked_at IS NULL",
+            [pin],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .unwrap_or(true)
+    };
+    let issued = IssuedCode {
+        pin: generate_pin(pin_length as usize, entropy, &taken),
+        qr_token: generate_token(entropy),
+    };
+    Ok((insert_code(conn, recipient, &issued, now)?, issued))
+}
+
+/// `code` for `recipient`, as hashes; its id.
+fn insert_code(
+    conn: &Connection,
+    recipient: i64,
+    code: &IssuedCode,
+    now: Timestamp,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO pickup_codes (pin_hash, token_hash, recipient_id, created_at)
+         VALUES (code_hash(?1), code_hash(?2), ?3, ?4)",
+        params![code.pin, code.qr_token, recipient, now.0],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What a lookup finds among `parcels` (id, door, status) in the
+/// locker: those waiting, else expired ones, else `none`.
+fn waiting_among(parcels: &[(i64, u32, String)], none: CodeLookup) -> CodeLookup {
+    let waiting: Vec<WaitingParcel> = parcels
+        .iter()
+        .filter(|(_, _, status)| status == "deposited")
+        .map(|(parcel, compartment, _)| WaitingParcel {
+            parcel: *parcel,
+            compartment: *compartment,
+        })
+        .collect();
+    if !waiting.is_empty() {
+        CodeLookup::Valid(waiting)
+    } else if !parcels.is_empty() {
+        CodeLookup::Expired
+    } else {
+        none
+    }
 }
 
 /// A code kept sealed until its message is delivered.
@@ -518,21 +558,7 @@ impl Parcels<'_> {
             .query_map([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .and_then(|rows| rows.collect())
             .map_err(&sql)?;
-        let waiting: Vec<WaitingParcel> = parcels
-            .iter()
-            .filter(|(_, _, status)| status == "deposited")
-            .map(|(parcel, compartment, _)| WaitingParcel {
-                parcel: *parcel,
-                compartment: *compartment,
-            })
-            .collect();
-        Ok(if !waiting.is_empty() {
-            CodeLookup::Valid(waiting)
-        } else if !parcels.is_empty() {
-            CodeLookup::Expired
-        } else {
-            CodeLookup::AlreadyUsed
-        })
+        Ok(waiting_among(&parcels, CodeLookup::AlreadyUsed))
     }
 
     /// What a scanned badge opens: every parcel waiting for the person
@@ -563,21 +589,7 @@ impl Parcels<'_> {
             .query_map([holder], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .and_then(|rows| rows.collect())
             .map_err(&sql)?;
-        let waiting: Vec<WaitingParcel> = parcels
-            .iter()
-            .filter(|(_, _, status)| status == "deposited")
-            .map(|(parcel, compartment, _)| WaitingParcel {
-                parcel: *parcel,
-                compartment: *compartment,
-            })
-            .collect();
-        Ok(if !waiting.is_empty() {
-            CodeLookup::Valid(waiting)
-        } else if !parcels.is_empty() {
-            CodeLookup::Expired
-        } else {
-            CodeLookup::NothingWaiting
-        })
+        Ok(waiting_among(&parcels, CodeLookup::NothingWaiting))
     }
 
     /// The code that opens the recipient's waiting parcels and has not

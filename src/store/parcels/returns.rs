@@ -4,8 +4,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{IssuedCode, transition};
-use crate::domain::codes::{Entropy, generate_pin, generate_token};
+use super::{IssuedCode, new_code, transition};
+use crate::domain::codes::Entropy;
 use crate::domain::handout::Contact;
 use crate::domain::pickup::CodeLookup;
 use crate::domain::{CompartmentNumber, ParcelEvent, SizeClass, Timestamp};
@@ -92,28 +92,7 @@ impl Parcels<'_> {
             [parcel],
         )
         .map_err(&sql)?;
-        let taken = |pin: &str| -> bool {
-            tx.query_row(
-                "SELECT 1 FROM pickup_codes
-                 WHERE pin_hash = code_hash(?1) AND used_at IS NULL AND revoked_at IS NULL",
-                [pin],
-                |_| Ok(()),
-            )
-            .optional()
-            .map(|found| found.is_some())
-            .unwrap_or(true)
-        };
-        let code = IssuedCode {
-            pin: generate_pin(pin_length as usize, entropy, &taken),
-            qr_token: generate_token(entropy),
-        };
-        tx.execute(
-            "INSERT INTO pickup_codes (pin_hash, token_hash, recipient_id, created_at)
-             VALUES (code_hash(?1), code_hash(?2), ?3, ?4)",
-            params![code.pin, code.qr_token, person, now.0],
-        )
-        .map_err(&sql)?;
-        let code_id = tx.last_insert_rowid();
+        let (code_id, code) = new_code(&tx, person, pin_length, entropy, now).map_err(&sql)?;
         tx.execute(
             "INSERT INTO return_codes (code_id, parcel_id) VALUES (?1, ?2)",
             params![code_id, parcel],

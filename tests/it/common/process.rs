@@ -6,6 +6,16 @@ pub fn binary() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_locker-kiosk"))
 }
 
+/// The PIN a staff command printed ("… with the code 123456 …").
+pub fn printed_code(out: &str) -> String {
+    out.split("with the code ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no code in: {out}"))
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
+}
+
 /// Runs `locker-kiosk ARGS --data-dir DIR` with `stdin`.
 pub fn staff(dir: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
     use std::io::Write;
