@@ -94,6 +94,19 @@ pub enum Command {
     RevokeDelegate {
         tracking: String,
     },
+    /// A person will return or send a parcel from the locker; the
+    /// response carries their return code, for the backend to send them.
+    ExpectReturn {
+        person: String,
+        #[serde(default)]
+        contact: Option<String>,
+        carrier: String,
+        /// `S`, `M`, `L`, `XL` or `WxHxD`; `M` when not given.
+        #[serde(default)]
+        size: Option<String>,
+        #[serde(default)]
+        reference: Option<String>,
+    },
     /// Opens a door from afar; refused while a person is mid-flow at the
     /// screen.
     OpenDoor {
@@ -127,6 +140,7 @@ impl Command {
             Command::MarkForReturn { .. } => "mark_for_return",
             Command::DelegatePickup { .. } => "delegate_pickup",
             Command::RevokeDelegate { .. } => "revoke_delegate",
+            Command::ExpectReturn { .. } => "expect_return",
             Command::OpenDoor { .. } => "open_door",
             Command::OutOfService { .. } => "out_of_service",
             Command::BackInService { .. } => "back_in_service",

@@ -265,3 +265,48 @@ fn a_return_cut_short_by_a_restart_is_settled_from_what_its_door_did() {
     );
     assert!(!accepted.confirmed, "settled after a restart");
 }
+
+#[test]
+fn the_fleet_expects_a_return_and_its_answer_carries_the_code() {
+    use locker_kiosk::fleet::command::{Command, CommandBody, sign};
+    use locker_kiosk::fleet::wire::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::seeded_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = locker_kiosk::app::Service::start(store, Config::demo(), runtime.handle());
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let now = locker_kiosk::app::system::now();
+    let body = CommandBody {
+        id: "ret-1".into(),
+        locker: "demo-1".into(),
+        issued_at: now.0,
+        expires_at: now.0 + 60_000,
+        command: Command::ExpectReturn {
+            person: "Erin Eriksen".into(),
+            contact: Some("erin@example.com".into()),
+            carrier: CARRIER.into(),
+            size: Some("S".into()),
+            reference: Some("RMA-9".into()),
+        },
+    };
+    let payload = serde_json::to_vec(&sign(&body, &key)).unwrap();
+    let keys = [key.verifying_key().to_bytes()];
+    let answer = runtime.block_on(locker_kiosk::app::fleet::handle_command(
+        &service, &keys, &payload, now,
+    ));
+    assert_eq!(answer.outcome, Outcome::Applied, "{}", answer.message);
+    let pin = common::printed_code(&answer.message);
+    let lookup = in_store(&runtime, &service, move |s| {
+        s.parcels().look_up_code(&CodeInput::Pin(pin)).unwrap()
+    });
+    assert!(
+        matches!(
+            lookup,
+            CodeLookup::Return {
+                size: SizeClass::S,
+                ..
+            }
+        ),
+        "{lookup:?}"
+    );
+}

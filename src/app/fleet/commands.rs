@@ -131,6 +131,22 @@ async fn apply(
             })
             .await
         }
+        Command::ExpectReturn {
+            person,
+            contact,
+            carrier,
+            size,
+            reference,
+        } => {
+            staff(StaffRequest::ExpectReturn {
+                person,
+                contact,
+                carrier,
+                size: size.unwrap_or_else(|| "M".into()),
+                reference,
+            })
+            .await
+        }
         Command::RevokeDelegate { tracking } => {
             staff(StaffRequest::RevokeDelegate { parcel: tracking }).await
         }
