@@ -94,6 +94,11 @@ pub enum Command {
     RevokeDelegate {
         tracking: String,
     },
+    /// Items for named people, as `parcels import` takes them (the CSV's
+    /// text): all of them reserved, or none.
+    ImportItems {
+        csv: String,
+    },
     /// A person will return or send a parcel from the locker; the
     /// response carries their return code, for the backend to send them.
     ExpectReturn {
@@ -141,6 +146,7 @@ impl Command {
             Command::DelegatePickup { .. } => "delegate_pickup",
             Command::RevokeDelegate { .. } => "revoke_delegate",
             Command::ExpectReturn { .. } => "expect_return",
+            Command::ImportItems { .. } => "import_items",
             Command::OpenDoor { .. } => "open_door",
             Command::OutOfService { .. } => "out_of_service",
             Command::BackInService { .. } => "back_in_service",

@@ -337,14 +337,26 @@ impl Deliveries<'_> {
         let mut stmt = tx
             .prepare(
                 "SELECT p.id, p.tracking, p.compartment, p.recipient_id, p.expires_at, r.name,
-                        p.pickup_code_id
+                        p.pickup_code_id, p.item
                  FROM parcels p JOIN recipients r ON r.id = p.recipient_id
                  WHERE p.status = 'deposited' AND p.reminded_at IS NULL
+                   AND p.return_requested_at IS NULL
                    AND p.expires_at IS NOT NULL AND p.expires_at <= ?1 AND p.expires_at > ?2
                  ORDER BY p.recipient_id, p.expires_at",
             )
             .map_err(sql_error(file))?;
-        type Row = (i64, String, Option<u32>, i64, i64, String, Option<i64>);
+        // The parcels on their way back to the sender (returns, staff's
+        // returns) have no one to remind.
+        type Row = (
+            i64,
+            String,
+            Option<u32>,
+            i64,
+            i64,
+            String,
+            Option<i64>,
+            Option<String>,
+        );
         let rows: Vec<Row> = stmt
             .query_map(params![horizon, now.0], |r| {
                 Ok((
@@ -355,6 +367,7 @@ impl Deliveries<'_> {
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
+                    r.get(7)?,
                 ))
             })
             .and_then(|rows| rows.collect())
@@ -384,7 +397,7 @@ impl Deliveries<'_> {
                     .map(|r| NotifiedParcel {
                         tracking: r.1.clone(),
                         compartment: r.2,
-                        item: None,
+                        item: r.7.clone(),
                     })
                     .collect(),
             };

@@ -327,6 +327,18 @@ fn staff_load_items_door_by_door_and_each_person_collects_with_their_code() {
     expected.sort();
     assert_eq!(doors, expected);
     assert_ne!(codes[0].3.pin, codes[1].3.pin);
+    // A day before Anna's deadline she is reminded, her item named.
+    let reminded = in_store(&runtime, &service, move |s| {
+        let later = locker_kiosk::app::system::now().plus_secs(50 * 3600);
+        s.deliveries().queue_reminders(later, 24).unwrap();
+        let reminder = s
+            .events()
+            .recent(Some("recipient_notification"), 1)
+            .unwrap();
+        reminder[0].detail.clone()
+    });
+    assert_eq!(reminded["reason"], "reminder");
+    assert_eq!(reminded["parcels"][0]["item"], "Laptop", "{reminded}");
 
     // Anna collects with her code: her door opens, and the register says
     // who took which asset from which door, and when.

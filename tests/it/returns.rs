@@ -310,3 +310,48 @@ fn the_fleet_expects_a_return_and_its_answer_carries_the_code() {
         "{lookup:?}"
     );
 }
+
+#[test]
+fn the_fleet_imports_items_all_or_nothing() {
+    use locker_kiosk::fleet::command::{Command, CommandBody, sign};
+    use locker_kiosk::fleet::wire::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::demo_store(dir.path());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = locker_kiosk::app::Service::start(store, Config::demo(), runtime.handle());
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let keys = [key.verifying_key().to_bytes()];
+    let now = locker_kiosk::app::system::now();
+    let send = |id: &str, csv: &str| {
+        let body = CommandBody {
+            id: id.into(),
+            locker: "demo-1".into(),
+            issued_at: now.0,
+            expires_at: now.0 + 60_000,
+            command: Command::ImportItems { csv: csv.into() },
+        };
+        let payload = serde_json::to_vec(&sign(&body, &key)).unwrap();
+        runtime.block_on(locker_kiosk::app::fleet::handle_command(
+            &service, &keys, &payload, now,
+        ))
+    };
+    let bad = send(
+        "items-1",
+        "person,contact,item,size\nAnna,anna@example.com,Laptop,M\nBo,,Laptop,M\n",
+    );
+    assert_eq!(bad.outcome, Outcome::Refused);
+    assert!(
+        bad.message.contains("line 3: `contact` is empty"),
+        "{}",
+        bad.message
+    );
+    let good = send(
+        "items-2",
+        "person,contact,item,size\nAnna,anna@example.com,Laptop,M\n",
+    );
+    assert_eq!(good.outcome, Outcome::Applied, "{}", good.message);
+    let waiting = in_store(&runtime, &service, |s| {
+        s.parcels().items_to_load().unwrap().len()
+    });
+    assert_eq!(waiting, 1, "only the good batch");
+}

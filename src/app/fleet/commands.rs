@@ -131,6 +131,13 @@ async fn apply(
             })
             .await
         }
+        Command::ImportItems { csv } => {
+            staff(StaffRequest::ImportItems {
+                csv,
+                dry_run: false,
+            })
+            .await
+        }
         Command::ExpectReturn {
             person,
             contact,
