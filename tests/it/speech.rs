@@ -192,4 +192,10 @@ fn spoken_guidance_is_turned_on_by_a_long_press_and_says_where_the_door_is() {
     press(&window, "Back to the start");
     pump_until(&window, "home", 5, |w| page(w) == Page::Home);
     assert!(!window.global::<Kiosk>().get_speech());
+    // A courier's screens have their prompts too.
+    press(&window, "Deliver parcels");
+    assert_eq!(
+        window.global::<Guidance>().get_prompt(),
+        "Type your courier code, or hold your badge up to the camera."
+    );
 }
