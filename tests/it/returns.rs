@@ -296,8 +296,21 @@ fn the_fleet_expects_a_return_and_its_answer_carries_the_code() {
     ));
     assert_eq!(answer.outcome, Outcome::Applied, "{}", answer.message);
     let pin = common::printed_code(&answer.message);
-    let lookup = in_store(&runtime, &service, move |s| {
-        s.parcels().look_up_code(&CodeInput::Pin(pin)).unwrap()
+    let (lookup, kept) = in_store(&runtime, &service, {
+        let pin = pin.clone();
+        move |s| {
+            let lookup = s.parcels().look_up_code(&CodeInput::Pin(pin)).unwrap();
+            let kept: String = s
+                .connection()
+                .query_row(
+                    "SELECT (SELECT group_concat(message, ' ') FROM fleet_commands) || ' ' ||
+                            (SELECT group_concat(detail, ' ') FROM events)",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            (lookup, kept)
+        }
     });
     assert!(
         matches!(
@@ -309,6 +322,14 @@ fn the_fleet_expects_a_return_and_its_answer_carries_the_code() {
         ),
         "{lookup:?}"
     );
+    assert!(!kept.contains(&pin), "the code is kept readable: {kept}");
+    // The same command again: not carried out twice, nor the code handed
+    // out again.
+    let again = runtime.block_on(locker_kiosk::app::fleet::handle_command(
+        &service, &keys, &payload, now,
+    ));
+    assert_eq!(again.outcome, Outcome::Duplicate);
+    assert!(!again.message.contains(&pin), "{}", again.message);
 }
 
 #[test]

@@ -67,7 +67,11 @@ pub async fn handle(
         Ok(text) => (true, text.trim().to_owned()),
         Err(text) => (false, text.trim().to_owned()),
     };
-    let (id, name, recorded_message) = (body.id.clone(), body.command.name(), message.clone());
+    // A code made for the answer (a delegate's, a return's) goes to the
+    // fleet once and is never kept readable: the records keep the answer
+    // without it, and a repeat of the command gets that.
+    let (id, name, recorded_message) =
+        (body.id.clone(), body.command.name(), without_code(&message));
     let recorded = service
         .fleet_commands(move |c| {
             c.record(
@@ -92,6 +96,17 @@ pub async fn handle(
         Outcome::Refused
     };
     answer(Some(body.id), outcome, message)
+}
+
+/// `message` up to the code a staff command printed ("… with the code
+/// 123456 or the QR code made from LK1:…"): what the records keep.
+fn without_code(message: &str) -> String {
+    match message.split_once(" with the code ") {
+        Some((before, _)) => {
+            format!("{before} with a code sent in the first answer only (not kept)")
+        }
+        None => message.to_string(),
+    }
 }
 
 async fn apply(

@@ -70,6 +70,9 @@ pub struct Return {
     parcel: Option<(ParcelId, SizeClass)>,
     failed: Vec<CompartmentNumber>,
     view: Option<ReturnView>,
+    /// The person is still at the screen (a door left open is watched
+    /// after they leave, off the screen).
+    shown: bool,
 }
 
 impl Return {
@@ -78,6 +81,7 @@ impl Return {
         self.parcel = Some((parcel, size));
         self.failed.clear();
         self.view = Some(ReturnView::Opening);
+        self.shown = true;
         vec![Effect::Return(ReturnEffect::Place {
             parcel,
             size,
@@ -87,11 +91,12 @@ impl Return {
 
     /// Whether the return screen is what the person sees.
     pub fn on_screen(&self) -> bool {
-        self.view.is_some()
+        self.shown && self.view.is_some()
     }
 
+    /// What the return screen shows, while it is on screen.
     pub fn view(&self) -> Option<&ReturnView> {
-        self.view.as_ref()
+        self.view.as_ref().filter(|_| self.shown)
     }
 
     pub fn answer(&mut self, answer: ReturnAnswer) -> Vec<Effect> {
@@ -148,6 +153,11 @@ impl Return {
                     },
                     None => ReturnView::NotRecorded { compartment },
                 });
+                // Closed after the person left: nothing more to show.
+                if !self.shown {
+                    self.parcel = None;
+                    self.view = None;
+                }
                 Vec::new()
             }
         }
@@ -171,6 +181,7 @@ impl Return {
     /// The person leaves. A door still open stays watched: closing it
     /// later accepts the parcel, as the restart would.
     pub fn leave(&mut self) {
+        self.shown = false;
         if !matches!(self.view, Some(ReturnView::Open { .. })) {
             self.parcel = None;
             self.view = None;
@@ -241,5 +252,25 @@ mod tests {
         assert_eq!(r.view(), Some(&ReturnView::NoRoom));
         r.leave();
         assert!(!r.on_screen());
+    }
+
+    #[test]
+    fn a_door_left_open_is_accepted_when_it_closes_after_the_person_left() {
+        let mut r = Return::default();
+        r.begin(7, SizeClass::S);
+        r.answer(ReturnAnswer::DoorOutcome {
+            compartment: 2,
+            outcome: OpenOutcome::Opened,
+        });
+        r.leave();
+        assert!(!r.on_screen(), "the next person does not see it");
+        assert_eq!(r.view(), None);
+        assert_eq!(
+            r.door_closed(2),
+            vec![Effect::Return(ReturnEffect::Record {
+                parcel: 7,
+                compartment: 2
+            })]
+        );
     }
 }
