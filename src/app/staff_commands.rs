@@ -92,7 +92,9 @@ pub enum StaffRequest {
         #[serde(default)]
         contact: Option<String>,
         carrier: String,
-        size: String,
+        /// None: the person chooses at the screen.
+        #[serde(default)]
+        size: Option<String>,
         #[serde(default)]
         reference: Option<String>,
     },
@@ -302,7 +304,11 @@ pub fn execute(
             if person.is_empty() || carrier.is_empty() {
                 return Err("a return needs the person and the carrier that takes it".into());
             }
-            let size: crate::domain::SizeClass = size.parse().map_err(|e| format!("{e}"))?;
+            let size: Option<crate::domain::SizeClass> = size
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(|e| format!("{e}"))?;
             let contact = contact
                 .as_deref()
                 .map(str::trim)
@@ -335,9 +341,12 @@ pub fn execute(
                 .map_err(error)?
                 .map_or_else(String::new, |p| p.tracking);
             Ok(format!(
-                "{person} may put {tracking} (size {size}, for {carrier}) into the locker with the code {} \
+                "{person} may put {tracking} ({}, for {carrier}) into the locker with the code {} \
                  or the QR code made from {}.\nGive it to them: it is shown only now. {carrier}'s next courier \
                  takes the parcel with the other returns.\n",
+                size.map_or("size chosen at the screen".to_string(), |s| format!(
+                    "size {s}"
+                )),
                 code.pin,
                 crate::domain::codes::pickup_qr_payload(&config.locker.id, &code.qr_token),
             ))

@@ -110,9 +110,10 @@ pub enum ParcelsCommand {
         /// The carrier (the couriers' company) that takes it
         #[arg(long)]
         carrier: String,
-        /// S, M, L, XL or WxHxD in millimetres: the compartment it needs
-        #[arg(long, default_value = "M")]
-        size: String,
+        /// S, M, L, XL or WxHxD in millimetres: the compartment it needs (without it, the person
+        /// chooses at the screen)
+        #[arg(long)]
+        size: Option<String>,
         /// The carrier's reference (the return label's number)
         #[arg(long)]
         reference: Option<String>,

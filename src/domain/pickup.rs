@@ -87,10 +87,11 @@ pub enum CodeLookup {
     NothingWaiting,
     /// A scanned text that is no code and no badge here: not a try.
     NotOurs,
-    /// A return code: the person puts this expected parcel in.
+    /// A return code: the person puts this expected parcel in (of this
+    /// size, or one they choose).
     Return {
         parcel: ParcelId,
-        size: super::compartment::SizeClass,
+        size: Option<super::compartment::SizeClass>,
     },
 }
 

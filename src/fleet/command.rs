@@ -106,7 +106,8 @@ pub enum Command {
         #[serde(default)]
         contact: Option<String>,
         carrier: String,
-        /// `S`, `M`, `L`, `XL` or `WxHxD`; `M` when not given.
+        /// `S`, `M`, `L`, `XL` or `WxHxD`; chosen at the screen when not
+        /// given.
         #[serde(default)]
         size: Option<String>,
         #[serde(default)]

@@ -199,6 +199,7 @@ pub(crate) fn show_return(window: &AppWindow, view: &kiosk::returns::ReturnView)
     use kiosk::returns::ReturnView as V;
     let kiosk = window.global::<Kiosk>();
     let (step, door) = match view {
+        V::ChooseSize => (ReturnStep::ChooseSize, 0),
         V::Opening => (ReturnStep::Opening, 0),
         V::Open { compartment } => (ReturnStep::Open, *compartment),
         V::Done { compartment, .. } => (ReturnStep::Done, *compartment),
@@ -364,6 +365,14 @@ fn bind_pickup(window: &AppWindow, context: &UiContext) {
     });
     kiosk.on_still_here(|| host::input(Input::Touch));
     kiosk.on_for_someone_else_toggled(|| host::input(Input::ForSomeoneElse));
+    kiosk.on_return_size_chosen(|size| {
+        host::input(Input::SizeChosen(match size {
+            ParcelSize::S => kiosk::SizeClass::S,
+            ParcelSize::M => kiosk::SizeClass::M,
+            ParcelSize::L => kiosk::SizeClass::L,
+            ParcelSize::Xl => kiosk::SizeClass::Xl,
+        }))
+    });
     kiosk.on_display_toggled(|choice| {
         host::input(Input::DisplayToggled(match choice {
             DisplayChoice::LargeText => kiosk::DisplayChoice::LargeText,

@@ -20,7 +20,8 @@ use slint::ComponentHandle;
 
 const CARRIER: &str = "Demo Parcel Co";
 
-fn expect(store: &mut Store, size: SizeClass) -> (i64, String) {
+/// A return expected from Erin, under the carrier's `reference`.
+fn expect(store: &mut Store, size: Option<SizeClass>, reference: &str) -> (i64, String) {
     let (parcel, code) = store
         .parcels()
         .expect_return(
@@ -29,7 +30,7 @@ fn expect(store: &mut Store, size: SizeClass) -> (i64, String) {
                 contact: None,
                 carrier: CARRIER,
                 size,
-                reference: Some("RMA-2291"),
+                reference: Some(reference),
             },
             6,
             &mut locker_kiosk::app::system::OsEntropy,
@@ -89,7 +90,7 @@ fn staff_expect_a_return_and_the_binary_prints_its_code() {
         matches!(
             lookup,
             CodeLookup::Return {
-                size: SizeClass::L,
+                size: Some(SizeClass::L),
                 ..
             }
         ),
@@ -111,6 +112,22 @@ fn staff_expect_a_return_and_the_binary_prints_its_code() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("unknown size"), "{err}");
+    let (code, _, err) = staff(
+        dir.path(),
+        &[
+            "parcels",
+            "expect-return",
+            "--person",
+            "Y",
+            "--carrier",
+            CARRIER,
+            "--reference",
+            "RMA-7",
+        ],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("RMA-7 is already expected"), "{err}");
 }
 
 #[test]
@@ -120,10 +137,13 @@ fn a_person_returns_a_parcel_through_the_screen_and_gets_a_receipt() {
     }
     let dir = tempfile::tempdir().unwrap();
     let mut store = common::seeded_store(dir.path());
-    let (parcel, pin) = expect(&mut store, SizeClass::M);
+    let (parcel, pin) = expect(&mut store, Some(SizeClass::M), "RMA-2291");
     let (too_big, too_big_pin) = expect(
         &mut store,
-        SizeClass::Custom(locker_kiosk::domain::Dimensions::new(900, 900, 900)),
+        Some(SizeClass::Custom(locker_kiosk::domain::Dimensions::new(
+            900, 900, 900,
+        ))),
+        "RMA-2292",
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut config = Config::demo();
@@ -214,13 +234,42 @@ fn a_person_returns_a_parcel_through_the_screen_and_gets_a_receipt() {
         ParcelStatus::Announced,
         "still expected: the code stays valid"
     );
+    press(&window, "Done");
+    pump_until(&window, "home", 5, |w| page(w) == Page::Home);
+
+    // Expected without a size: the person chooses it, then a door of that
+    // size opens.
+    let (unsized_parcel, unsized_pin) =
+        in_store(&runtime, &service, |s| expect(s, None, "RMA-2293"));
+    type_code(&window, &unsized_pin);
+    pump_until(&window, "the size asked", 10, |w| {
+        step(w) == ReturnStep::ChooseSize
+    });
+    press(&window, "Size L");
+    pump_until(&window, "the L door", 10, |w| {
+        !matches!(step(w), ReturnStep::ChooseSize | ReturnStep::Opening)
+    });
+    pump_until(&window, "the L door accepted", 10, |w| {
+        step(w) == ReturnStep::Done
+    });
+    let (door_size, status) = in_store(&runtime, &service, move |s| {
+        let record = s.parcels().get(unsized_parcel).unwrap().unwrap();
+        let door = s
+            .compartments()
+            .get(record.compartment.unwrap())
+            .unwrap()
+            .unwrap();
+        (door.size, record.status)
+    });
+    assert_eq!(status, ParcelStatus::Deposited);
+    assert!(door_size.fits(&SizeClass::L), "{door_size:?}");
 }
 
 #[test]
 fn a_return_cut_short_by_a_restart_is_settled_from_what_its_door_did() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = common::seeded_store(dir.path());
-    let (parcel, _) = expect(&mut store, SizeClass::M);
+    let (parcel, _) = expect(&mut store, Some(SizeClass::M), "RMA-2291");
     let now = locker_kiosk::app::system::now();
     assert!(store.compartments().reserve(5, now).unwrap());
     let intent = Event::DoorOpenIntent {
@@ -316,7 +365,7 @@ fn the_fleet_expects_a_return_and_its_answer_carries_the_code() {
         matches!(
             lookup,
             CodeLookup::Return {
-                size: SizeClass::S,
+                size: Some(SizeClass::S),
                 ..
             }
         ),

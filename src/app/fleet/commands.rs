@@ -164,7 +164,7 @@ async fn apply(
                 person,
                 contact,
                 carrier,
-                size: size.unwrap_or_else(|| "M".into()),
+                size,
                 reference,
             })
             .await

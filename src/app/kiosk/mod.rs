@@ -653,6 +653,11 @@ impl Kiosk {
                 self.typed.clear();
                 self.courier.recipient_chosen(id, now)
             }
+            Input::SizeChosen(size)
+                if self.owner == Owner::Recipient && self.returning.choosing_size() =>
+            {
+                self.returning.size_chosen(size)
+            }
             Input::SizeChosen(size) if self.owner == Owner::Courier => {
                 self.courier.size_chosen(size, now)
             }

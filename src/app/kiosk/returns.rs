@@ -48,6 +48,9 @@ pub enum ReturnAnswer {
 /// What the return screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReturnView {
+    /// The person says how big the parcel is (the return was expected
+    /// without a size).
+    ChooseSize,
     Opening,
     Open {
         compartment: CompartmentNumber,
@@ -73,20 +76,43 @@ pub struct Return {
     /// The person is still at the screen (a door left open is watched
     /// after they leave, off the screen).
     shown: bool,
+    /// The parcel whose size the person is to choose.
+    size_unknown_for: Option<ParcelId>,
 }
 
 impl Return {
-    /// A return code was right: a door opens for its parcel.
-    pub fn begin(&mut self, parcel: ParcelId, size: SizeClass) -> Vec<Effect> {
-        self.parcel = Some((parcel, size));
+    /// A return code was right: a door opens for its parcel, once its
+    /// size is known.
+    pub fn begin(&mut self, parcel: ParcelId, size: Option<SizeClass>) -> Vec<Effect> {
         self.failed.clear();
-        self.view = Some(ReturnView::Opening);
         self.shown = true;
+        self.size_unknown_for = Some(parcel);
+        match size {
+            Some(size) => self.size_chosen(size),
+            None => {
+                self.view = Some(ReturnView::ChooseSize);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The person chose the parcel's size.
+    pub fn size_chosen(&mut self, size: SizeClass) -> Vec<Effect> {
+        let Some(parcel) = self.size_unknown_for.take() else {
+            return Vec::new();
+        };
+        self.parcel = Some((parcel, size));
+        self.view = Some(ReturnView::Opening);
         vec![Effect::Return(ReturnEffect::Place {
             parcel,
             size,
             exclude: Vec::new(),
         })]
+    }
+
+    /// Whether the screen waits for the person to choose a size.
+    pub fn choosing_size(&self) -> bool {
+        self.shown && self.size_unknown_for.is_some()
     }
 
     /// Whether the return screen is what the person sees.
@@ -182,6 +208,7 @@ impl Return {
     /// later accepts the parcel, as the restart would.
     pub fn leave(&mut self) {
         self.shown = false;
+        self.size_unknown_for = None;
         if !matches!(self.view, Some(ReturnView::Open { .. })) {
             self.parcel = None;
             self.view = None;
@@ -196,7 +223,7 @@ mod tests {
     #[test]
     fn a_return_opens_a_door_and_the_door_closing_accepts_it() {
         let mut r = Return::default();
-        let effects = r.begin(7, SizeClass::M);
+        let effects = r.begin(7, Some(SizeClass::M));
         assert_eq!(
             effects,
             vec![Effect::Return(ReturnEffect::Place {
@@ -228,7 +255,7 @@ mod tests {
     #[test]
     fn a_jammed_door_is_flagged_and_another_tried_until_none_is_left() {
         let mut r = Return::default();
-        r.begin(7, SizeClass::L);
+        r.begin(7, Some(SizeClass::L));
         let effects = r.answer(ReturnAnswer::DoorOutcome {
             compartment: 9,
             outcome: OpenOutcome::Jammed,
@@ -255,9 +282,28 @@ mod tests {
     }
 
     #[test]
+    fn a_return_without_a_size_asks_for_one_first() {
+        let mut r = Return::default();
+        assert!(r.begin(7, None).is_empty());
+        assert_eq!(r.view(), Some(&ReturnView::ChooseSize));
+        assert!(r.choosing_size());
+        let effects = r.size_chosen(SizeClass::L);
+        assert_eq!(
+            effects,
+            vec![Effect::Return(ReturnEffect::Place {
+                parcel: 7,
+                size: SizeClass::L,
+                exclude: vec![]
+            })]
+        );
+        assert!(!r.choosing_size());
+        assert!(r.size_chosen(SizeClass::S).is_empty(), "chosen once");
+    }
+
+    #[test]
     fn a_door_left_open_is_accepted_when_it_closes_after_the_person_left() {
         let mut r = Return::default();
-        r.begin(7, SizeClass::S);
+        r.begin(7, Some(SizeClass::S));
         r.answer(ReturnAnswer::DoorOutcome {
             compartment: 2,
             outcome: OpenOutcome::Opened,

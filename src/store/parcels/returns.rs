@@ -19,7 +19,8 @@ pub struct ExpectedReturn<'a> {
     pub person: &'a str,
     pub contact: Option<&'a Contact>,
     pub carrier: &'a str,
-    pub size: SizeClass,
+    /// None: the person chooses at the screen.
+    pub size: Option<SizeClass>,
     /// The carrier's reference (a return label's number), if any.
     pub reference: Option<&'a str>,
 }
@@ -46,7 +47,7 @@ pub(super) fn look_up_return(conn: &Connection, code: i64) -> rusqlite::Result<O
         if status == "announced" {
             CodeLookup::Return {
                 parcel,
-                size: size.and_then(|s| s.parse().ok()).unwrap_or(SizeClass::M),
+                size: size.and_then(|s| s.parse().ok()),
             }
         } else {
             CodeLookup::AlreadyUsed
@@ -68,6 +69,22 @@ impl Parcels<'_> {
         let file = self.file;
         let sql = sql_error(file);
         let tx = self.conn.transaction().map_err(&sql)?;
+        if let Some(reference) = expected.reference {
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM parcels WHERE tracking = ?1
+                       AND status IN ('announced', 'deposited', 'expired') LIMIT 1",
+                    [reference],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(&sql)?;
+            if taken.is_some() {
+                return Err(StoreError::Rule(format!(
+                    "a parcel {reference} is already expected or in the locker"
+                )));
+            }
+        }
         let (email, phone) = match expected.contact {
             Some(Contact::Email(email)) => (Some(email.as_str()), None),
             Some(Contact::Phone(phone)) => (None, Some(phone.as_str())),
@@ -83,7 +100,13 @@ impl Parcels<'_> {
             "INSERT INTO parcels (tracking, carrier, recipient_id, size, status, announced_at, updated_at,
                  return_requested_at, return_reason)
              VALUES (coalesce(?1, ''), ?2, ?3, ?4, 'announced', ?5, ?5, ?5, 'sent_from_locker')",
-            params![expected.reference, expected.carrier, person, expected.size.label(), now.0],
+            params![
+                expected.reference,
+                expected.carrier,
+                person,
+                expected.size.map(|s| s.label()),
+                now.0
+            ],
         )
         .map_err(&sql)?;
         let parcel = tx.last_insert_rowid();

@@ -23,7 +23,7 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 30] = [
+pub const SCREENS: [&str; 31] = [
     "home",
     "home-camera",
     "pickup-code",
@@ -32,6 +32,7 @@ pub const SCREENS: [&str; 30] = [
     "pickup-doors",
     "pickup-done",
     "pickup-delegate",
+    "return-size",
     "return-open",
     "return-done",
     "courier-login",
@@ -209,9 +210,11 @@ fn stage(app: &AppWindow, screen: &str) {
             super::highlight_doors(app, &[10, 16], &[]);
         }
         "pickup-done" => show_pickup(app, &view(Page::PickupDone, CodeNotice::None, vec![])),
-        "return-open" | "return-done" => {
+        "return-size" | "return-open" | "return-done" => {
             kiosk.set_page(super::Page::ReturnParcel);
-            let view = if screen == "return-open" {
+            let view = if screen == "return-size" {
+                crate::app::kiosk::returns::ReturnView::ChooseSize
+            } else if screen == "return-open" {
                 crate::app::kiosk::returns::ReturnView::Open { compartment: 14 }
             } else {
                 crate::app::kiosk::returns::ReturnView::Done {
