@@ -5,10 +5,11 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Deposited, IssuedCode, NewDeposit, deposit_in, free_if_empty, transition, undelivered,
+    Deposited, IssuedCode, NewDeposit, deposit_in, find_or_add_person, free_if_empty,
+    tracking_in_use, transition, undelivered,
 };
 use crate::domain::codes::Entropy;
-use crate::domain::handout::{Contact, ItemRow};
+use crate::domain::handout::ItemRow;
 use crate::domain::{CompartmentNumber, ParcelEvent, SizeClass, Timestamp};
 use crate::store::event::{Event, NotifiedParcel};
 use crate::store::events::{self, NewEvent};
@@ -63,32 +64,10 @@ pub struct RegisterRow {
     pub collected_with: Option<String>,
 }
 
-/// The person's record in the directory: found by name and the same
-/// email address or phone, else added.
+/// The row's person in the directory (found or added), with their
+/// badge when the row gives one.
 fn person(conn: &Connection, row: &ItemRow, now: Timestamp) -> rusqlite::Result<i64> {
-    let (email, phone) = match &row.contact {
-        Contact::Email(email) => (Some(email.as_str()), None),
-        Contact::Phone(phone) => (None, Some(phone.as_str())),
-    };
-    let found: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM recipients WHERE active = 1 AND name = ?1
-               AND ((?2 IS NOT NULL AND email = ?2) OR (?3 IS NOT NULL AND phone = ?3))
-             ORDER BY id LIMIT 1",
-            params![row.person, email, phone],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let id = match found {
-        Some(id) => id,
-        None => {
-            conn.execute(
-                "INSERT INTO recipients (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![row.person, email, phone, now.0],
-            )?;
-            conn.last_insert_rowid()
-        }
-    };
+    let id = find_or_add_person(conn, &row.person, Some(&row.contact), now)?;
     if let Some(badge) = &row.badge {
         conn.execute(
             "UPDATE recipients SET badge_hash = code_hash(?2) WHERE id = ?1",
@@ -128,22 +107,13 @@ impl Parcels<'_> {
         let mut ids = Vec::with_capacity(items.len());
         for new in items {
             let row = new.row;
-            if let Some(tag) = &row.asset_tag {
-                let taken: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM parcels WHERE tracking = ?1
-                           AND status IN ('announced', 'deposited', 'expired') LIMIT 1",
-                        [tag],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(&sql)?;
-                if taken.is_some() {
-                    return Err(StoreError::Rule(format!(
-                        "line {}: asset tag {tag} is already in the locker or waiting to be loaded; nothing was imported",
-                        row.line
-                    )));
-                }
+            if let Some(tag) = &row.asset_tag
+                && tracking_in_use(&tx, tag).map_err(&sql)?
+            {
+                return Err(StoreError::Rule(format!(
+                    "line {}: asset tag {tag} is already in the locker or waiting to be loaded; nothing was imported",
+                    row.line
+                )));
             }
             let held = tx
                 .execute(

@@ -197,6 +197,53 @@ pub(super) fn code_for(
     Ok((id, issued))
 }
 
+/// Whether a parcel with this tracking number (an asset tag, a return's
+/// reference) is expected or in the locker: one may be there only once.
+pub(super) fn tracking_in_use(conn: &Connection, tracking: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM parcels WHERE tracking = ?1
+           AND status IN ('announced', 'deposited', 'expired') LIMIT 1",
+        [tracking],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
+/// A person in the directory: found by name and the same email address
+/// or phone, else added (always added when there is no contact to tell
+/// two of the same name apart).
+pub(super) fn find_or_add_person(
+    conn: &Connection,
+    name: &str,
+    contact: Option<&crate::domain::handout::Contact>,
+    now: Timestamp,
+) -> rusqlite::Result<i64> {
+    use crate::domain::handout::Contact;
+    let (email, phone) = match contact {
+        Some(Contact::Email(email)) => (Some(email.as_str()), None),
+        Some(Contact::Phone(phone)) => (None, Some(phone.as_str())),
+        None => (None, None),
+    };
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM recipients WHERE active = 1 AND name = ?1
+               AND ((?2 IS NOT NULL AND email = ?2) OR (?3 IS NOT NULL AND phone = ?3))
+             ORDER BY id LIMIT 1",
+            params![name, email, phone],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    conn.execute(
+        "INSERT INTO recipients (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, email, phone, now.0],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// A new random code for `recipient` (its PIN unlike every other live
 /// one), kept only as hashes: its id and the code.
 pub(super) fn new_code(

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{IssuedCode, new_code, transition};
+use super::{IssuedCode, find_or_add_person, new_code, tracking_in_use, transition};
 use crate::domain::codes::Entropy;
 use crate::domain::handout::Contact;
 use crate::domain::pickup::CodeLookup;
@@ -69,33 +69,15 @@ impl Parcels<'_> {
         let file = self.file;
         let sql = sql_error(file);
         let tx = self.conn.transaction().map_err(&sql)?;
-        if let Some(reference) = expected.reference {
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT id FROM parcels WHERE tracking = ?1
-                       AND status IN ('announced', 'deposited', 'expired') LIMIT 1",
-                    [reference],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(&sql)?;
-            if taken.is_some() {
-                return Err(StoreError::Rule(format!(
-                    "a parcel {reference} is already expected or in the locker"
-                )));
-            }
+        if let Some(reference) = expected.reference
+            && tracking_in_use(&tx, reference).map_err(&sql)?
+        {
+            return Err(StoreError::Rule(format!(
+                "a parcel {reference} is already expected or in the locker"
+            )));
         }
-        let (email, phone) = match expected.contact {
-            Some(Contact::Email(email)) => (Some(email.as_str()), None),
-            Some(Contact::Phone(phone)) => (None, Some(phone.as_str())),
-            None => (None, None),
-        };
-        tx.execute(
-            "INSERT INTO recipients (name, email, phone, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![expected.person, email, phone, now.0],
-        )
-        .map_err(&sql)?;
-        let person = tx.last_insert_rowid();
+        let person =
+            find_or_add_person(&tx, expected.person, expected.contact, now).map_err(&sql)?;
         tx.execute(
             "INSERT INTO parcels (tracking, carrier, recipient_id, size, status, announced_at, updated_at,
                  return_requested_at, return_reason)
