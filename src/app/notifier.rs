@@ -82,10 +82,15 @@ impl Notifier {
     pub async fn round(&self, now: Timestamp) -> Result<Round, ServiceError> {
         let mut round = Round::default();
         let reminder_hours = self.service.config().policies.reminder_hours_before_expiry;
-        round.reminders_queued = self
-            .service
-            .deliveries(move |d| d.queue_reminders(now, reminder_hours))
-            .await?;
+        // No reminder to come while nobody can: the deadlines move when
+        // the locker is back, and the reminders with them.
+        let closed = self.service.staff(|s| s.closure()).await?.is_some();
+        if !closed {
+            round.reminders_queued = self
+                .service
+                .deliveries(move |d| d.queue_reminders(now, reminder_hours))
+                .await?;
+        }
         let due = self.service.deliveries(move |d| d.due(now, BATCH)).await?;
         for message in due {
             let id = message.message;

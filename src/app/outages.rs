@@ -1,9 +1,9 @@
 //! Fair deadlines: when the locker could not hand parcels out, their
-//! recipients get that time back (`domain::outage`). Three outages are
+//! recipients get that time back (`domain::outage`). Four outages are
 //! seen: the kiosk not running (the gap since it last said it was alive,
 //! found at start), a lock board offline (from its `board_offline` event
-//! to its return), and a compartment out of service or faulty (until
-//! staff put it back).
+//! to its return), a compartment out of service or faulty, and the whole
+//! locker out of service (each until staff put it back).
 
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use super::kiosk::records::Settings;
 use super::system::{self, OsEntropy};
 use crate::domain::outage::{Outage, OutageCause};
 use crate::domain::{CompartmentNumber, Timestamp};
-use crate::store::{Credited, LogFilter, Result, Store};
+use crate::store::{Closure, Credited, LogFilter, Result, Store};
 
 /// How often the kiosk writes that it is alive: the resolution of a
 /// downtime measured after a crash or power cut.
@@ -119,6 +119,30 @@ pub fn back_in_service(
         to: now,
     };
     give_back(store, &outage, Some(&[number]), settings)
+}
+
+/// Puts the whole locker back in service: the time it was out is given
+/// back to every parcel inside. `None` when it was in service.
+pub fn locker_back_in_service(
+    store: &mut Store,
+    settings: &Settings,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Option<(Closure, Vec<Credited>)>> {
+    let Some(closure) = store.staff().closure()? else {
+        return Ok(None);
+    };
+    // Given back first: a crash before the locker is back gives nothing
+    // twice (each parcel keeps how far it was credited), and the time
+    // is given back again up to the next try.
+    let outage = Outage {
+        cause: OutageCause::LockerOutOfService,
+        from: closure.since,
+        to: now,
+    };
+    let credited = give_back(store, &outage, None, settings)?;
+    store.staff().put_back_in_service(actor, now)?;
+    Ok(Some((closure, credited)))
 }
 
 fn give_back(

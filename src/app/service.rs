@@ -18,7 +18,7 @@ use crate::scanning::camera::Scanner;
 use crate::scanning::serial::SerialScanner;
 use crate::scanning::wedge::WedgeDetector;
 use crate::scanning::{ScanEvent, ScanSink, ScanSource};
-use crate::store::{self, Store, StoreError};
+use crate::store::{self, Closure, Store, StoreError};
 
 type Job = Box<dyn FnOnce(&mut Store) + Send>;
 
@@ -81,6 +81,8 @@ pub struct Overview {
     pub outbox_pending: u64,
     /// Lock boards that do not answer: their compartments cannot be used.
     pub boards_offline: Vec<String>,
+    /// The whole locker is out of service: nobody collects or delivers.
+    pub closed: Option<Closure>,
 }
 
 impl Overview {
@@ -98,6 +100,7 @@ impl Overview {
             parcels_waiting: store.parcels().in_locker()?.len(),
             outbox_pending: store.events().outbox_pending()?,
             boards_offline: Vec::new(),
+            closed: store.staff().closure()?,
         })
     }
 

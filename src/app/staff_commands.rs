@@ -35,6 +35,12 @@ pub enum StaffRequest {
     EnableCompartment {
         number: u32,
     },
+    /// The whole locker: nobody collects or delivers until it is back.
+    LockerOutOfService {
+        reason: String,
+    },
+    /// The whole locker back in service; its parcels get the time back.
+    LockerBackInService,
     ListParcels {
         expired_only: bool,
     },
@@ -103,6 +109,20 @@ pub enum StaffRequest {
         #[serde(default)]
         mark_delivered: bool,
     },
+}
+
+/// The refusal of a second closure: the first one's reason and time.
+fn already_out(store: &mut Store) -> Result<String, StoreError> {
+    let closure = store.staff().closure()?;
+    Ok(match closure {
+        Some(c) => format!(
+            "the locker is out of service already ({}, by {}, since {})",
+            c.reason,
+            c.by,
+            crate::app::system::local_time(c.since)
+        ),
+        None => "the locker is out of service already".into(),
+    })
 }
 
 /// The most hours an extension may give at once (a month).
@@ -227,6 +247,38 @@ pub fn execute(
                 "compartment {number} is back in service ({})\n",
                 state.name()
             ))
+        }
+        StaffRequest::LockerOutOfService { reason } => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return Err("say why with --reason".into());
+            }
+            match store
+                .staff()
+                .take_out_of_service(reason, actor, now)
+                .map_err(error)?
+            {
+                Some(_) => Ok(format!(
+                    "the locker is out of service: {reason}\n\
+                     nobody can collect or deliver until `locker-kiosk locker back-in-service`\n"
+                )),
+                None => Err(already_out(store).map_err(error)?),
+            }
+        }
+        StaffRequest::LockerBackInService => {
+            let settings = crate::app::kiosk::records::Settings::from(config);
+            match super::outages::locker_back_in_service(store, &settings, actor, now)
+                .map_err(error)?
+            {
+                Some((closure, credited)) => Ok(format!(
+                    "the locker is back in service after {} minutes ({}); \
+                     parcels given that time back: {}\n",
+                    (now.0 - closure.since.0).max(0) / 60_000,
+                    closure.reason,
+                    credited.len()
+                )),
+                None => Err("the locker is in service already".into()),
+            }
         }
         StaffRequest::ListParcels { expired_only } => {
             list_parcels(store, *expired_only).map_err(error)

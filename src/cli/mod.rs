@@ -86,6 +86,9 @@ pub enum Command {
     /// List compartments, take one out of service or put it back
     #[command(subcommand)]
     Compartments(staff::CompartmentsCommand),
+    /// Take the whole locker out of service or put it back
+    #[command(subcommand)]
+    Locker(staff::LockerCommand),
     /// List parcels, show one with its history, expire those past their time, extend one, mark one for return
     #[command(subcommand)]
     Parcels(staff::ParcelsCommand),
@@ -145,6 +148,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Admin(command) => staff::admin(&global, &command),
         Command::Couriers(command) => staff::couriers(&global, &command),
         Command::Compartments(command) => staff::compartments(&global, &command),
+        Command::Locker(command) => staff::locker(&global, &command),
         Command::Parcels(command) => staff::parcels(&global, &command),
         Command::Reports(command) => staff::reports(&global, &command),
         Command::Backup(args) => backup::backup(&global, &args),

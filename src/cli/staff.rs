@@ -1,9 +1,9 @@
 //! The staff commands, for an installer with a laptop over SSH:
-//! `admin set-pin`, `couriers`, `compartments`, `parcels`, `reports`. They
-//! run while the kiosk runs (through its control socket, `app::control`)
-//! or while it is stopped (on the database directly): the same code
-//! (`app::staff_commands`) either way. Each change is in the audit log as
-//! `cli:<user>`.
+//! `admin set-pin`, `couriers`, `compartments`, `locker`, `parcels`,
+//! `reports`. They run while the kiosk runs (through its control socket,
+//! `app::control`) or while it is stopped (on the database directly): the
+//! same code (`app::staff_commands`) either way. Each change is in the
+//! audit log as `cli:<user>`.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -62,6 +62,17 @@ pub enum CompartmentsCommand {
     },
     /// Put a compartment back in service
     Enable { number: u32 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockerCommand {
+    /// Take the whole locker out of service: the screen says so, nobody collects or delivers, staff still come in
+    OutOfService {
+        #[arg(long)]
+        reason: String,
+    },
+    /// Put it back in service: the parcels inside get the time it was out added to their deadlines, and their recipients are told
+    BackInService,
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +291,18 @@ pub fn compartments(global: &GlobalArgs, command: &CompartmentsCommand) -> ExitC
             CompartmentsCommand::Enable { number } => {
                 StaffRequest::EnableCompartment { number: *number }
             }
+        },
+    )
+}
+
+pub fn locker(global: &GlobalArgs, command: &LockerCommand) -> ExitCode {
+    run(
+        global,
+        match command {
+            LockerCommand::OutOfService { reason } => StaffRequest::LockerOutOfService {
+                reason: reason.clone(),
+            },
+            LockerCommand::BackInService => StaffRequest::LockerBackInService,
         },
     )
 }

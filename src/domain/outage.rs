@@ -1,5 +1,6 @@
 //! Fair deadlines: time a parcel could not be collected (the kiosk was
-//! down, its board offline, its compartment out of service) is given
+//! down, its board offline, its compartment or the whole locker out of
+//! service) is given
 //! back to its recipient. Pure: the outage and the parcel's times come in,
 //! the new deadline goes out.
 
@@ -14,6 +15,8 @@ pub enum OutageCause {
     BoardOffline { board: String },
     /// Staff had the compartment out of service, or it was faulty.
     CompartmentOutOfService,
+    /// Staff (or the fleet) had the whole locker out of service.
+    LockerOutOfService,
 }
 
 impl OutageCause {
@@ -22,6 +25,7 @@ impl OutageCause {
             OutageCause::KioskDown => "kiosk_down",
             OutageCause::BoardOffline { .. } => "board_offline",
             OutageCause::CompartmentOutOfService => "compartment_out_of_service",
+            OutageCause::LockerOutOfService => "locker_out_of_service",
         }
     }
 }

@@ -126,6 +126,14 @@ pub enum Command {
     BackInService {
         door: u32,
     },
+    /// The whole locker: the screen says so and nobody collects or
+    /// delivers until `locker_back_in_service`.
+    LockerOutOfService {
+        reason: String,
+    },
+    /// The whole locker back; the time it was out is added to the
+    /// deadlines of the parcels inside, and their recipients are told.
+    LockerBackInService {},
     /// A setting staff could change in maintenance: `default_language`.
     SetSetting {
         key: String,
@@ -151,6 +159,8 @@ impl Command {
             Command::OpenDoor { .. } => "open_door",
             Command::OutOfService { .. } => "out_of_service",
             Command::BackInService { .. } => "back_in_service",
+            Command::LockerOutOfService { .. } => "locker_out_of_service",
+            Command::LockerBackInService {} => "locker_back_in_service",
             Command::SetSetting { .. } => "set_setting",
         }
     }

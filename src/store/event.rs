@@ -218,6 +218,17 @@ pub enum Event {
         from: Option<String>,
         to: String,
     },
+    /// Nobody collects or delivers until staff put the locker back.
+    LockerOutOfService {
+        reason: String,
+    },
+    /// The locker is in service again, after `out_minutes`; the parcels
+    /// inside got that time back (`deadline_credited`).
+    LockerBackInService {
+        reason: String,
+        out_since: i64,
+        out_minutes: i64,
+    },
     MaintenanceEntered {},
     MaintenanceLeft {},
     MaintenanceOpen {

@@ -68,7 +68,7 @@ pub fn register_functions(
     secret.register(conn)?;
     audit::register(conn)
 }
-pub use staff::{SITE_PIN, StaffPin};
+pub use staff::{Closure, SITE_PIN, StaffPin};
 
 pub const DATABASE_FILE: &str = "locker.db";
 

@@ -12,6 +12,26 @@ use crate::domain::Timestamp;
 use crate::domain::codes::Attempts;
 
 const DEFAULT_LANGUAGE: &str = "default_language";
+/// The whole locker out of service, while it is: a [`Closure`] as JSON.
+const OUT_OF_SERVICE: &str = "out_of_service";
+
+/// The whole locker is out of service: nobody collects or delivers until
+/// staff put it back; then the time is given back to the parcels inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closure {
+    pub reason: String,
+    pub since: Timestamp,
+    /// Who took it out (an actor, as the log names them).
+    pub by: String,
+}
+
+/// A [`Closure`] as `meta` keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredClosure {
+    reason: String,
+    since: i64,
+    by: String,
+}
 
 /// Where the site's shared admin PIN's hash is kept.
 pub const SITE_PIN: &str = "admin_pin_hash";
@@ -226,5 +246,86 @@ impl Staff<'_> {
         let event = NewEvent::new(set, actor);
         events::insert(&tx, now, &event).map_err(&sql)?;
         tx.commit().map_err(&sql)
+    }
+
+    /// Whether the whole locker is out of service, since when and why.
+    pub fn closure(&self) -> Result<Option<Closure>> {
+        // A value that does not read (this code wrote it) is taken as
+        // closed, since an unknown time (nothing is given back for it):
+        // staff see it and put the locker back.
+        Ok(self.meta(OUT_OF_SERVICE)?.map(|value| {
+            match serde_json::from_str::<StoredClosure>(&value) {
+                Ok(stored) => Closure {
+                    reason: stored.reason,
+                    since: Timestamp(stored.since),
+                    by: stored.by,
+                },
+                Err(_) => Closure {
+                    reason: value,
+                    since: Timestamp(i64::MAX),
+                    by: String::new(),
+                },
+            }
+        }))
+    }
+
+    /// Takes the whole locker out of service; `None` when it was already
+    /// (the first closure and its reason stand).
+    pub fn take_out_of_service(
+        &mut self,
+        reason: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<Closure>> {
+        if self.closure()?.is_some() {
+            return Ok(None);
+        }
+        let closure = Closure {
+            reason: reason.to_string(),
+            since: now,
+            by: actor.to_string(),
+        };
+        let file = self.file;
+        let sql = sql_error(file);
+        let stored = StoredClosure {
+            reason: closure.reason.clone(),
+            since: now.0,
+            by: closure.by.clone(),
+        };
+        let value = serde_json::to_string(&stored).expect("a closure serialises");
+        let tx = self.conn.transaction().map_err(&sql)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [OUT_OF_SERVICE, &value],
+        )
+        .map_err(&sql)?;
+        let closed = Event::LockerOutOfService {
+            reason: reason.to_string(),
+        };
+        events::insert(&tx, now, &NewEvent::new(closed, actor)).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(Some(closure))
+    }
+
+    /// Puts the whole locker back in service; the closure it ends, or
+    /// `None` when it was in service.
+    pub fn put_back_in_service(&mut self, actor: &str, now: Timestamp) -> Result<Option<Closure>> {
+        let Some(closure) = self.closure()? else {
+            return Ok(None);
+        };
+        let file = self.file;
+        let sql = sql_error(file);
+        let tx = self.conn.transaction().map_err(&sql)?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", [OUT_OF_SERVICE])
+            .map_err(&sql)?;
+        let back = Event::LockerBackInService {
+            reason: closure.reason.clone(),
+            out_since: closure.since.0,
+            out_minutes: (now.0 - closure.since.0).max(0) / 60_000,
+        };
+        events::insert(&tx, now, &NewEvent::new(back, actor)).map_err(&sql)?;
+        tx.commit().map_err(&sql)?;
+        Ok(Some(closure))
     }
 }

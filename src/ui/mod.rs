@@ -526,4 +526,5 @@ pub fn show_overview(window: &AppWindow, overview: &Overview) {
     kiosk.set_total_compartments(overview.compartments as i32);
     kiosk.set_broken_compartments((overview.faulty + overview.out_of_service) as i32);
     kiosk.set_offline_boards(overview.boards_offline.len() as i32);
+    kiosk.set_out_of_service(overview.closed.is_some());
 }

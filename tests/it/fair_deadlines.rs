@@ -1,9 +1,10 @@
 //! Fair deadlines: time the locker could not hand parcels out is given
 //! back. The kiosk down across a parcel's deadline (found by the real
 //! service at start), a lock board offline (the simulated board goes
-//! offline and comes back), a compartment out of service and back. Each
-//! moved deadline is in the audit log with its cause, and the recipient
-//! is told the new one.
+//! offline and comes back), a compartment out of service and back, the
+//! whole locker out of service and back (through maintenance in the real
+//! UI, and the command line). Each moved deadline is in the audit log
+//! with its cause, and the recipient is told the new one.
 
 use std::time::Duration;
 
@@ -205,4 +206,178 @@ fn a_compartment_back_in_service_gives_the_time_it_was_out_back() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[test]
+fn a_locker_out_of_service_turns_everyone_away_and_gives_its_parcels_the_time_back() {
+    if common::init_testing_backend() == common::Backend::PassedInChild {
+        return;
+    }
+    use crate::common::{enter_maintenance, page, press, pump_until};
+    use locker_kiosk::app::admin::DEMO_ADMIN_PIN;
+    use locker_kiosk::ui::{Kiosk, MaintenanceSettings, Page};
+    use slint::ComponentHandle;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let now = system::now();
+    let (ana, _) = parcel_at(&mut store, "ANA", 2, Timestamp(now.0 - 10 * HOUR));
+    let before = store
+        .parcels()
+        .get(ana)
+        .unwrap()
+        .unwrap()
+        .expires_at
+        .unwrap();
+    let (runtime, service, window) = common::staff_kiosk(store, |config| {
+        // Every outage counts here: the test cannot wait minutes.
+        config.policies.outage_credit_min_minutes = 0;
+    });
+
+    // Staff take the locker out of service in maintenance.
+    enter_maintenance(&window, DEMO_ADMIN_PIN);
+    press(&window, "Settings");
+    pump_until(&window, "the locker's state read", 5, |w| {
+        !w.global::<MaintenanceSettings>().get_locker_out()
+    });
+    press(&window, "Take the locker out of service");
+    pump_until(&window, "out of service", 5, |w| {
+        let settings = w.global::<MaintenanceSettings>();
+        settings.get_locker_out() && settings.get_locker_out_reason() == "maintenance at the locker"
+    });
+    press(&window, "Leave maintenance");
+    pump_until(&window, "home says it", 5, |w| {
+        w.global::<Kiosk>().get_out_of_service()
+    });
+    assert_eq!(page(&window), Page::Home);
+    assert!(
+        window
+            .global::<Kiosk>()
+            .get_status_text()
+            .starts_with("Out of service")
+    );
+    // Nobody starts a pickup or a delivery.
+    window.global::<Kiosk>().invoke_pickup_chosen();
+    window.global::<Kiosk>().invoke_deliver_chosen();
+    std::thread::sleep(Duration::from_millis(300));
+    pump_until(&window, "still home", 5, |w| page(w) == Page::Home);
+
+    // The closure's start is in the records: it is made to have lasted
+    // three hours.
+    let closed_at = in_store(&runtime, &service, move |s| {
+        let closure = s.staff().closure().unwrap().expect("closed");
+        let earlier = format!(
+            r#"{{"reason":"{}","since":{},"by":"{}"}}"#,
+            closure.reason,
+            now.0 - 3 * HOUR,
+            closure.by
+        );
+        s.connection()
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'out_of_service'",
+                [earlier],
+            )
+            .unwrap();
+        closure
+    });
+    assert_eq!(closed_at.by, "staff:maintenance");
+
+    // Back in service: Ana gets the three hours, and is told.
+    enter_maintenance(&window, DEMO_ADMIN_PIN);
+    press(&window, "Settings");
+    pump_until(&window, "the closure shown", 5, |w| {
+        w.global::<MaintenanceSettings>().get_locker_out()
+    });
+    press(&window, "Put the locker back in service");
+    pump_until(&window, "in service", 5, |w| {
+        !w.global::<MaintenanceSettings>().get_locker_out()
+    });
+    press(&window, "Leave maintenance");
+    pump_until(&window, "home open again", 5, |w| {
+        !w.global::<Kiosk>().get_out_of_service()
+    });
+    let (record, moved, told, back) = in_store(&runtime, &service, move |s| {
+        (
+            s.parcels().get(ana).unwrap().unwrap(),
+            events_of(s, "deadline_credited"),
+            events_of(s, "recipient_notification"),
+            events_of(s, "locker_back_in_service"),
+        )
+    });
+    let given = record.expires_at.unwrap().0 - before.0;
+    assert!(
+        (3 * HOUR..3 * HOUR + 60_000).contains(&given),
+        "given back {given} ms"
+    );
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].detail["cause"], "locker_out_of_service");
+    assert!(told.iter().any(|m| m.detail["reason"] == "outage"));
+    assert_eq!(back[0].detail["out_minutes"], 180);
+    assert_eq!(back[0].actor, "staff:maintenance");
+    window.global::<Kiosk>().invoke_pickup_chosen();
+    pump_until(&window, "a pickup starts again", 5, |w| {
+        page(w) == Page::PickupCode
+    });
+}
+
+#[test]
+fn the_command_line_takes_the_locker_out_of_service_once_and_puts_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    let now = system::now();
+    let (parcel, _) = parcel_at(&mut store, "BEN", 4, Timestamp(now.0 - 5 * HOUR));
+    drop(store);
+    let data = dir.path();
+
+    let (status, _, err) = common::staff(data, &["locker", "out-of-service", "--reason", " "], "");
+    assert_eq!(status, 1);
+    assert!(err.contains("say why with --reason"), "{err}");
+    let (status, out, err) = common::staff(
+        data,
+        &["locker", "out-of-service", "--reason", "flooded"],
+        "",
+    );
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        out.contains("the locker is out of service: flooded"),
+        "{out}"
+    );
+    let (status, _, err) =
+        common::staff(data, &["locker", "out-of-service", "--reason", "again"], "");
+    assert_eq!(status, 1);
+    assert!(err.contains("out of service already (flooded"), "{err}");
+
+    // Two hours later (the records' clock turned back by hand).
+    let store = Store::open(data).unwrap();
+    let earlier = format!(
+        r#"{{"reason":"flooded","since":{},"by":"cli:root"}}"#,
+        now.0 - 2 * HOUR
+    );
+    store
+        .connection()
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'out_of_service'",
+            [earlier],
+        )
+        .unwrap();
+    drop(store);
+    let (status, out, err) = common::staff(data, &["locker", "back-in-service"], "");
+    assert_eq!(status, 0, "{err}");
+    assert!(
+        out.contains("back in service after 120 minutes (flooded)"),
+        "{out}"
+    );
+    assert!(out.contains("parcels given that time back: 1"), "{out}");
+    let (status, _, err) = common::staff(data, &["locker", "back-in-service"], "");
+    assert_eq!(status, 1);
+    assert!(err.contains("in service already"), "{err}");
+
+    let mut store = Store::open(data).unwrap();
+    let record = store.parcels().get(parcel).unwrap().unwrap();
+    let given = record.expires_at.unwrap().0 - (now.0 - 5 * HOUR + 72 * HOUR);
+    assert!((2 * HOUR..2 * HOUR + 60_000).contains(&given), "{given}");
+    let closed = events_of(&mut store, "locker_out_of_service");
+    assert_eq!(closed.len(), 1, "the second closure changed nothing");
+    assert_eq!(closed[0].detail["reason"], "flooded");
+    assert!(closed[0].actor.starts_with("cli:"));
 }

@@ -590,6 +590,18 @@ fn the_operator_command_line_makes_a_key_sends_a_signed_command_and_watches() {
         ),
         "{state:?}"
     );
+    // The whole locker, out of service and back.
+    let closed = send(r#"{"type":"locker_out_of_service","reason":"flooded"}"#);
+    assert!(closed.status.success(), "{closed:?}");
+    let closure = common::in_store(&runtime, &service, |s| s.staff().closure().unwrap());
+    assert_eq!(closure.map(|c| c.reason).as_deref(), Some("flooded"));
+    let again = send(r#"{"type":"locker_out_of_service","reason":"twice"}"#);
+    assert_eq!(again.status.code(), Some(1), "out of service already");
+    let back = send(r#"{"type":"locker_back_in_service"}"#);
+    assert!(back.status.success(), "{back:?}");
+    assert!(String::from_utf8_lossy(&back.stdout).contains("back in service after 0 minutes"));
+    let closure = common::in_store(&runtime, &service, |s| s.staff().closure().unwrap());
+    assert_eq!(closure, None);
     // The locker says no: exit status 1, the reason printed.
     let refused = send(r#"{"type":"open_door","door":99,"reason":"test"}"#);
     assert_eq!(refused.status.code(), Some(1));

@@ -189,6 +189,10 @@ async fn apply(
         Command::BackInService { door } => {
             staff(StaffRequest::EnableCompartment { number: door }).await
         }
+        Command::LockerOutOfService { reason } => {
+            staff(StaffRequest::LockerOutOfService { reason }).await
+        }
+        Command::LockerBackInService {} => staff(StaffRequest::LockerBackInService).await,
         Command::UpsertResident { resident } => {
             let id = upsert(service, resident, now).await?;
             Ok(format!("resident {id} is in the directory"))

@@ -81,6 +81,9 @@ pub async fn state_message(
     if overview.is_full() {
         alarms.push("locker full".into());
     }
+    if let Some(closure) = &overview.closed {
+        alarms.push(format!("locker out of service: {}", closure.reason));
+    }
     if service.disk_low() {
         alarms.push("data disk nearly full".into());
     }

@@ -587,7 +587,21 @@ impl Kiosk {
         }
     }
 
+    /// The whole locker is out of service (staff, the command line or the
+    /// fleet said so): nobody starts a pickup, a delivery or a return.
+    /// Staff still come in; a visit under way when it closed goes on.
+    pub fn out_of_service(&self) -> bool {
+        self.overview.as_ref().is_some_and(|o| o.closed.is_some())
+    }
+
     fn dispatch(&mut self, input: Input, now: Timestamp) -> Vec<Effect> {
+        let starts_a_visit = matches!(
+            input,
+            Input::PickupChosen | Input::DeliverChosen | Input::Scanned(_)
+        );
+        if starts_a_visit && self.owner == Owner::Nobody && self.out_of_service() {
+            return Vec::new();
+        }
         match input {
             Input::Touch => Vec::new(),
             Input::DisplayToggled(choice) => {

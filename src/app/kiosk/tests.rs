@@ -303,6 +303,51 @@ fn a_code_shown_to_the_camera_belongs_to_the_person_at_the_screen() {
 }
 
 #[test]
+fn a_locker_out_of_service_starts_no_visit_but_lets_staff_in_and_a_visit_finish() {
+    let mut bench = Bench::new();
+    // A recipient is at the code screen when staff close the locker from
+    // afar: their visit goes on.
+    bench.send(Input::PickupChosen);
+    let closed = Overview {
+        closed: Some(crate::store::Closure {
+            reason: "flooded".into(),
+            since: START,
+            by: "cli:root".into(),
+        }),
+        ..Overview::default()
+    };
+    bench.send(Input::Answer(Answer::Overview(closed)));
+    assert!(bench.kiosk.out_of_service());
+    assert_eq!(bench.view().page, Page::PickupCode);
+    bench.send(Input::Leave);
+
+    // Then nobody starts one: no button, no code, no badge.
+    for input in [
+        Input::PickupChosen,
+        Input::DeliverChosen,
+        scan("LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA"),
+        scan("LKC1:demo-1:DANA"),
+    ] {
+        assert!(bench.send(input.clone()).is_empty(), "{input:?}");
+        assert_eq!(bench.view().page, Page::Home, "{input:?}");
+        assert_eq!(bench.kiosk.owner(), Owner::Nobody);
+    }
+    // Staff still come in.
+    bench.send(Input::MaintenanceRequested);
+    assert_eq!(bench.view().page, Page::MaintenancePin);
+    bench.send(Input::Leave);
+
+    // Back in service: a code starts a pickup again.
+    bench.send(Input::Answer(Answer::Overview(Overview::default())));
+    assert!(
+        !bench
+            .send(scan("LK1:demo-1:DEMOALICEAAAAAAAAAAAAAAAAA"))
+            .is_empty()
+    );
+    assert_eq!(bench.kiosk.owner(), Owner::Recipient);
+}
+
+#[test]
 fn a_badge_at_home_logs_the_courier_in_and_a_foreign_code_is_named() {
     let mut bench = Bench::new();
     let effects = bench.send(scan("LKC1:demo-1:DANA"));

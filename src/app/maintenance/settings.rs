@@ -1,9 +1,11 @@
-//! What staff set for the locker: the admin PIN and the language the
-//! kiosk starts in and goes back to after each person.
+//! What staff set for the locker: the admin PIN, the language the kiosk
+//! starts in and goes back to after each person, and whether the whole
+//! locker is in service.
 
 use crate::app::service::ServiceError;
 use crate::app::{Service, admin, system};
 use crate::domain::maintenance::PinHolder;
+pub use crate::store::Closure;
 // The PIN rules, checked on screen before anything is saved.
 pub use crate::domain::codes::{AdminPinError, validate_admin_pin};
 
@@ -52,4 +54,39 @@ pub async fn set_default_language(
     service
         .staff(move |staff| staff.set_default_language(&language, &actor, now))
         .await
+}
+
+/// Whether the whole locker is out of service, since when and why.
+pub async fn locker_closure(service: &Service) -> Result<Option<Closure>, ServiceError> {
+    service.staff(|staff| staff.closure()).await
+}
+
+/// What staff at the locker record as the reason for closing it.
+pub const CLOSED_AT_THE_LOCKER: &str = "maintenance at the locker";
+
+/// Takes the whole locker out of service, or puts it back (its parcels
+/// get the time back): the closure as it now stands. The screen at home
+/// reads it again at once.
+pub async fn set_locker_in_service(
+    service: &Service,
+    by: &PinHolder,
+    in_service: bool,
+) -> Result<Option<Closure>, ServiceError> {
+    let actor = by.actor();
+    let now = system::now();
+    let settings = crate::app::kiosk::records::Settings::from(service.config());
+    let closure = service
+        .call(move |store| {
+            if in_service {
+                crate::app::outages::locker_back_in_service(store, &settings, &actor, now)?;
+            } else {
+                store
+                    .staff()
+                    .take_out_of_service(CLOSED_AT_THE_LOCKER, &actor, now)?;
+            }
+            store.staff().closure()
+        })
+        .await?;
+    service.records_changed_elsewhere();
+    Ok(closure)
 }

@@ -1,5 +1,6 @@
 //! The settings tab: a new PIN for whoever came in (typed twice, checked
-//! against the rules before anything is saved) and the default language.
+//! against the rules before anything is saved), the default language, and
+//! the whole locker in or out of service.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,7 +9,7 @@ use slint::{ComponentHandle, SharedString};
 
 use super::Staff;
 use crate::app::kiosk::Input;
-use crate::app::maintenance::settings::{self, PinChange};
+use crate::app::maintenance::settings::{self, Closure, PinChange};
 use crate::app::maintenance::settings::{AdminPinError, validate_admin_pin};
 use crate::ui::host;
 use crate::ui::{AppWindow, Kiosk, MaintenanceSettings, PinProblem, PinStep};
@@ -50,6 +51,9 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
         show_typed(window);
     }));
     settings.on_pin_ok(staff.action(window, |window, staff| pin_entered(window, staff)));
+    settings.on_locker_service_toggled(
+        staff.action(window, |window, staff| toggle_locker_service(window, staff)),
+    );
     settings.on_default_language_chosen(staff.action_with(
         window,
         |window, staff, language: SharedString| {
@@ -76,12 +80,54 @@ pub(super) fn bind(window: &AppWindow, staff: &Rc<Staff>) {
     ));
 }
 
-pub(super) fn show(window: &AppWindow, _staff: &Rc<Staff>) {
+pub(super) fn show(window: &AppWindow, staff: &Rc<Staff>) {
     ENTRY.with(|e| *e.borrow_mut() = PinEntry::default());
     let settings = window.global::<MaintenanceSettings>();
     settings.set_pin_step(PinStep::Idle);
     settings.set_pin_typed("".into());
     settings.set_default_language(window.global::<Kiosk>().get_default_language());
+    settings.set_locker_service_failed(false);
+    let (weak, service) = (window.as_weak(), staff.service().clone());
+    staff.spawn(async move {
+        match settings::locker_closure(&service).await {
+            Ok(closure) => {
+                let _ = weak.upgrade_in_event_loop(move |window| show_closure(&window, &closure));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading whether the locker is in service failed")
+            }
+        }
+    });
+}
+
+/// "Take the locker out of service" or "Put it back", off the UI thread.
+fn toggle_locker_service(window: &AppWindow, staff: &Staff) {
+    let settings = window.global::<MaintenanceSettings>();
+    let in_service = settings.get_locker_out();
+    settings.set_locker_service_failed(false);
+    let (weak, service) = (window.as_weak(), staff.service().clone());
+    let who = staff.who();
+    staff.spawn(async move {
+        let done = settings::set_locker_in_service(&service, &who, in_service).await;
+        let _ = weak.upgrade_in_event_loop(move |window| match done {
+            Ok(closure) => show_closure(&window, &closure),
+            Err(e) => {
+                tracing::error!(error = %e, "taking the locker out of service or back failed");
+                let settings = window.global::<MaintenanceSettings>();
+                settings.set_locker_service_failed(true);
+            }
+        });
+    });
+}
+
+fn show_closure(window: &AppWindow, closure: &Option<Closure>) {
+    let settings = window.global::<MaintenanceSettings>();
+    settings.set_locker_out(closure.is_some());
+    if let Some(closure) = closure {
+        let since = crate::app::system::local_time(closure.since);
+        settings.set_locker_out_since(since.into());
+        settings.set_locker_out_reason(closure.reason.clone().into());
+    }
 }
 
 fn show_step(window: &AppWindow, step: PinStep) {

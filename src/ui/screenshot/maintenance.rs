@@ -54,7 +54,7 @@ pub(super) fn stage(app: &AppWindow, screen: &str) {
         "maintenance-reports" => MaintenanceTab::Reports,
         "maintenance-hardware" => MaintenanceTab::Hardware,
         "maintenance-log" => MaintenanceTab::Log,
-        "maintenance-settings" => MaintenanceTab::Settings,
+        "maintenance-settings" | "maintenance-locker-out" => MaintenanceTab::Settings,
         _ => MaintenanceTab::Doors,
     };
     doors(app, screen == "maintenance-open-all");
@@ -65,7 +65,7 @@ pub(super) fn stage(app: &AppWindow, screen: &str) {
         MaintenanceTab::Reports => reports(app),
         MaintenanceTab::Hardware => hardware(app),
         MaintenanceTab::Log => log(app),
-        MaintenanceTab::Settings => settings(app),
+        MaintenanceTab::Settings => settings(app, screen == "maintenance-locker-out"),
         MaintenanceTab::Doors => {}
     }
     maintenance.set_tab(tab);
@@ -372,10 +372,19 @@ fn log(app: &AppWindow) {
 }
 
 /// A staff member, in with their own PIN, halfway through a new one.
-fn settings(app: &AppWindow) {
+/// A new PIN half typed, or (`locker_out`) the whole locker out of
+/// service since the morning.
+fn settings(app: &AppWindow, locker_out: bool) {
     app.global::<Maintenance>().set_signed_in("Sam Lee".into());
     let settings = app.global::<MaintenanceSettings>();
-    settings.set_pin_step(PinStep::Again);
-    settings.set_pin_typed("•••••••".into());
     settings.set_default_language("en".into());
+    if locker_out {
+        settings.set_pin_step(PinStep::Idle);
+        settings.set_locker_out(true);
+        settings.set_locker_out_since("2026-12-03 07:40".into());
+        settings.set_locker_out_reason("water in the lobby".into());
+    } else {
+        settings.set_pin_step(PinStep::Again);
+        settings.set_pin_typed("•••••••".into());
+    }
 }

@@ -23,9 +23,10 @@ use crate::app::kiosk::{
 use crate::app::kiosk::{Resident, SizeClass};
 
 /// The screens `screenshot` can render.
-pub const SCREENS: [&str; 31] = [
+pub const SCREENS: [&str; 33] = [
     "home",
     "home-camera",
+    "home-out-of-service",
     "pickup-code",
     "pickup-wrong-code",
     "pickup-locked-out",
@@ -55,6 +56,7 @@ pub const SCREENS: [&str; 31] = [
     "maintenance-hardware",
     "maintenance-log",
     "maintenance-settings",
+    "maintenance-locker-out",
 ];
 
 struct Headless {
@@ -234,6 +236,10 @@ fn stage(app: &AppWindow, screen: &str) {
                 ),
             ));
             show_pickup(app, &shown);
+        }
+        "home-out-of-service" => {
+            kiosk.set_page(Page::Home);
+            kiosk.set_out_of_service(true);
         }
         "home-camera" => {
             kiosk.set_page(Page::Home);
