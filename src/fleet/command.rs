@@ -184,6 +184,10 @@ pub struct Resident {
     /// Needs compartments within reach of a wheelchair.
     #[serde(default)]
     pub needs_accessible: bool,
+    /// The text of their staff badge's QR code: they may collect with it
+    /// (the locker keeps only its hash).
+    #[serde(default)]
+    pub badge: Option<String>,
 }
 
 /// Why a command is refused before anything is done. The id is known

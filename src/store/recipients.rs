@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{Recipients, Result, sql_error};
+use super::{Recipients, Result, StoreError, sql_error};
 use crate::domain::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +15,51 @@ pub struct Recipient {
 }
 
 impl Recipients<'_> {
+    /// Runs `change` as one step: what it did is undone when it fails
+    /// (a resident updated, then their badge refused, stays as they were).
+    pub fn all_or_nothing<R>(&mut self, change: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let sql = sql_error(self.file);
+        self.conn
+            .execute_batch("SAVEPOINT directory_change")
+            .map_err(&sql)?;
+        let result = change(self);
+        let end = if result.is_ok() {
+            "RELEASE directory_change"
+        } else {
+            "ROLLBACK TO directory_change; RELEASE directory_change"
+        };
+        self.conn.execute_batch(end).map_err(&sql)?;
+        result
+    }
+
+    /// Gives resident `id` the staff badge whose QR code reads `badge`
+    /// (kept only as its hash): they may collect with it. Refused when it
+    /// is someone else's.
+    pub fn set_badge(&mut self, id: i64, badge: &str) -> Result<()> {
+        let sql = sql_error(self.file);
+        let holder: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM recipients WHERE badge_hash = code_hash(?1) AND active = 1",
+                [badge],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(&sql)?;
+        if holder.is_some_and(|holder| holder != id) {
+            return Err(StoreError::Rule(
+                "that badge is someone else's in the directory".into(),
+            ));
+        }
+        self.conn
+            .execute(
+                "UPDATE recipients SET badge_hash = code_hash(?2) WHERE id = ?1",
+                params![id, badge],
+            )
+            .map_err(&sql)?;
+        Ok(())
+    }
+
     pub fn add(
         &mut self,
         name: &str,

@@ -389,6 +389,7 @@ fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refu
         phone: None,
         language: Some("es".into()),
         needs_accessible: false,
+        badge: Some("STAFF-0077".into()),
     };
     let announce = body(
         "cmd-1",
@@ -408,6 +409,60 @@ fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refu
     })
     .expect("the parcel is announced");
     assert_eq!(parcel.status, locker_kiosk::domain::ParcelStatus::Announced);
+    // Her badge is hers in the directory (its hash only); another resident
+    // given the same badge is refused, and not added either.
+    let impostor = Resident {
+        external_id: Some("r-78".into()),
+        name: "Ivo Imposter".into(),
+        unit: Some("7H".into()),
+        email: None,
+        phone: None,
+        language: None,
+        needs_accessible: false,
+        badge: Some("STAFF-0077".into()),
+    };
+    send(&body(
+        "cmd-1b",
+        FleetCommand::UpsertResident { resident: impostor },
+        now,
+    ));
+    let answer = response_to(&received, Some("cmd-1b"));
+    assert_eq!(answer["outcome"], "refused", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("someone else's"),
+        "{answer}"
+    );
+    let (holder, ivo, stored) = common::in_store(&runtime, &service, |s| {
+        let conn = s.connection();
+        let holder: String = conn
+            .query_row(
+                "SELECT name FROM recipients WHERE badge_hash = code_hash('STAFF-0077')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let ivo: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM recipients WHERE name = 'Ivo Imposter'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let stored: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM recipients WHERE badge_hash LIKE '%STAFF-0077%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        (holder, ivo, stored)
+    });
+    assert_eq!(holder, "Greta Gomez");
+    assert_eq!(ivo, 0, "a refused resident is not added");
+    assert_eq!(stored, 0, "the badge itself is not kept");
 
     // A remote open: the door opens, once, even when the same signed
     // command is delivered again.
@@ -509,13 +564,13 @@ fn signed_commands_are_carried_out_once_and_forged_replayed_or_expired_ones_refu
     let audited = common::in_store(&runtime, &service, |s| {
         s.events().recent(Some("fleet_command"), 20).unwrap()
     });
-    assert_eq!(audited.len(), 6, "two applied, four refused: {audited:?}");
+    assert_eq!(audited.len(), 7, "two applied, five refused: {audited:?}");
     assert_eq!(
         audited
             .iter()
             .filter(|e| e.detail["outcome"] == "refused")
             .count(),
-        4
+        5
     );
 }
 

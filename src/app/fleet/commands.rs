@@ -11,6 +11,7 @@ use crate::domain::{CompartmentState, SizeClass, Timestamp, rfc3339};
 use crate::fleet::command::{Command, Resident};
 use crate::fleet::verify;
 use crate::fleet::wire::{Outcome, RESPONSE_SCHEMA, ResponseMessage};
+use crate::scanning::payload::may_be_badge;
 
 /// One command at a time: a repeat arriving while the first is carried
 /// out must find it recorded.
@@ -269,20 +270,31 @@ async fn upsert(service: &Service, resident: Resident, now: Timestamp) -> Result
             "`{language}` is not one of this locker's languages"
         ));
     }
+    let badge = resident.badge.as_deref().map(str::trim);
+    if badge.is_some_and(|b| !may_be_badge(b)) {
+        return Err("a badge is the text of its QR code: 3 to 128 characters of one line".into());
+    }
+    let badge = badge.map(str::to_owned);
     service
         .recipients(move |r| {
-            r.upsert(
-                resident.external_id.as_deref(),
-                resident.name.trim(),
-                resident.unit.as_deref(),
-                resident.needs_accessible,
-                (
-                    resident.email.as_deref(),
-                    resident.phone.as_deref(),
-                    resident.language.as_deref(),
-                ),
-                now,
-            )
+            r.all_or_nothing(|r| {
+                let id = r.upsert(
+                    resident.external_id.as_deref(),
+                    resident.name.trim(),
+                    resident.unit.as_deref(),
+                    resident.needs_accessible,
+                    (
+                        resident.email.as_deref(),
+                        resident.phone.as_deref(),
+                        resident.language.as_deref(),
+                    ),
+                    now,
+                )?;
+                if let Some(badge) = &badge {
+                    r.set_badge(id, badge)?;
+                }
+                Ok(id)
+            })
         })
         .await
         .map_err(|e| e.to_string())
