@@ -238,8 +238,20 @@ fn check_database(file: &Path, config: Option<&Config>) -> Result<String, String
     } else {
         String::new()
     };
+    // Closed on purpose, so not a failure; but whoever runs the doctor
+    // on a locker nobody can use should read why at once.
+    let closed = match &inspection.out_of_service {
+        Some(closure) => format!(
+            "; the whole locker is out of service since {} ({}, by {}): \
+             `locker-kiosk locker back-in-service` puts it back",
+            crate::app::system::local_time(closure.since),
+            closure.reason,
+            closure.by
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "{} is intact, schema v{}{migration}",
+        "{} is intact, schema v{}{migration}{closed}",
         file.display(),
         inspection.version
     ))

@@ -494,17 +494,17 @@ pub fn inspect(file: &Path) -> Result<Inspection> {
     let conn = open_existing(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let sql = sql_error(file);
     let version = migrations::version(&conn).map_err(&sql)?;
-    let locker_id = if version >= 1 {
-        use rusqlite::OptionalExtension;
-        conn.query_row("SELECT value FROM meta WHERE key = 'locker_id'", [], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map_err(&sql)?
-    } else {
-        None
+    let read = |key: &str| -> Result<Option<String>> {
+        if version < 1 {
+            return Ok(None);
+        }
+        meta(&conn, file, key)
     };
-    Ok(Inspection { version, locker_id })
+    Ok(Inspection {
+        version,
+        locker_id: read("locker_id")?,
+        out_of_service: read(staff::OUT_OF_SERVICE)?.map(staff::closure_from_meta),
+    })
 }
 
 /// What [`inspect`] found.
@@ -512,6 +512,8 @@ pub fn inspect(file: &Path) -> Result<Inspection> {
 pub struct Inspection {
     pub version: u32,
     pub locker_id: Option<String>,
+    /// The whole locker is out of service.
+    pub out_of_service: Option<Closure>,
 }
 
 /// Opens an existing database file and proves it is ours and intact.

@@ -13,7 +13,7 @@ use crate::domain::codes::Attempts;
 
 const DEFAULT_LANGUAGE: &str = "default_language";
 /// The whole locker out of service, while it is: a [`Closure`] as JSON.
-const OUT_OF_SERVICE: &str = "out_of_service";
+pub(super) const OUT_OF_SERVICE: &str = "out_of_service";
 
 /// The whole locker is out of service: nobody collects or delivers until
 /// staff put it back; then the time is given back to the parcels inside.
@@ -23,6 +23,22 @@ pub struct Closure {
     pub since: Timestamp,
     /// Who took it out (an actor, as the log names them).
     pub by: String,
+}
+
+/// A [`Closure`] from its `meta` row (`out_of_service`).
+pub(super) fn closure_from_meta(value: String) -> Closure {
+    match serde_json::from_str::<StoredClosure>(&value) {
+        Ok(stored) => Closure {
+            reason: stored.reason,
+            since: Timestamp(stored.since),
+            by: stored.by,
+        },
+        Err(_) => Closure {
+            reason: value,
+            since: Timestamp(i64::MAX),
+            by: String::new(),
+        },
+    }
 }
 
 /// A [`Closure`] as `meta` keeps it.
@@ -253,20 +269,7 @@ impl Staff<'_> {
         // A value that does not read (this code wrote it) is taken as
         // closed, since an unknown time (nothing is given back for it):
         // staff see it and put the locker back.
-        Ok(self.meta(OUT_OF_SERVICE)?.map(|value| {
-            match serde_json::from_str::<StoredClosure>(&value) {
-                Ok(stored) => Closure {
-                    reason: stored.reason,
-                    since: Timestamp(stored.since),
-                    by: stored.by,
-                },
-                Err(_) => Closure {
-                    reason: value,
-                    since: Timestamp(i64::MAX),
-                    by: String::new(),
-                },
-            }
-        }))
+        Ok(self.meta(OUT_OF_SERVICE)?.map(closure_from_meta))
     }
 
     /// Takes the whole locker out of service; `None` when it was already

@@ -347,6 +347,22 @@ fn the_command_line_takes_the_locker_out_of_service_once_and_puts_it_back() {
     assert_eq!(status, 1);
     assert!(err.contains("out of service already (flooded"), "{err}");
 
+    // The doctor says so (not as a failure: it was meant).
+    let doctor = common::binary()
+        .args(["--demo", "--data-dir"])
+        .arg(data)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&doctor.stdout);
+    let database = said.lines().find(|l| l.contains("database:")).unwrap_or("");
+    assert!(database.starts_with("OK"), "{said}");
+    assert!(
+        database.contains("the whole locker is out of service since")
+            && database.contains("(flooded, by cli:"),
+        "{said}"
+    );
+
     // Two hours later (the records' clock turned back by hand).
     let store = Store::open(data).unwrap();
     let earlier = format!(
