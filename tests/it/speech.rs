@@ -198,4 +198,18 @@ fn spoken_guidance_is_turned_on_by_a_long_press_and_says_where_the_door_is() {
         window.global::<Guidance>().get_prompt(),
         "Type your courier code, or hold your badge up to the camera."
     );
+    // And staff's: the PIN screen, the tab, the door just opened.
+    press(&window, "Back");
+    window
+        .global::<locker_kiosk::ui::Maintenance>()
+        .invoke_requested();
+    assert_eq!(
+        window.global::<Guidance>().get_prompt(),
+        "Maintenance is for the building's staff. Type the admin PIN."
+    );
+    common::type_admin_pin(&window, locker_kiosk::app::admin::DEMO_ADMIN_PIN);
+    pump_until(&window, "maintenance", 10, |w| page(w) == Page::Maintenance);
+    assert_eq!(window.global::<Guidance>().get_prompt(), "Doors");
+    press(&window, "Settings");
+    assert_eq!(window.global::<Guidance>().get_prompt(), "Settings");
 }

@@ -76,6 +76,11 @@ fn staff_see_and_work_every_door_behind_the_admin_pin() {
     pump_until(&window, "door 7 opened", 5, |w| {
         w.global::<Maintenance>().get_last_open() == OpenResult::Opened
     });
+    // What spoken guidance would say of it.
+    assert_eq!(
+        window.global::<locker_kiosk::ui::Guidance>().get_prompt(),
+        "Door 7 opened."
+    );
     pump_until(&window, "door 7 shown open", 5, |w| {
         kind(w, 7) == Some(DoorKind::Open)
     });
