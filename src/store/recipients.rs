@@ -14,6 +14,19 @@ pub struct Recipient {
     pub needs_accessible: bool,
 }
 
+/// Whose badge it is (active residents only), by its hash.
+pub(super) fn badge_holder(
+    conn: &rusqlite::Connection,
+    badge: &str,
+) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT id FROM recipients WHERE badge_hash = code_hash(?1) AND active = 1",
+        [badge],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
 impl Recipients<'_> {
     /// Runs `change` as one step: what it did is undone when it fails
     /// (a resident updated, then their badge refused, stays as they were).
@@ -37,15 +50,7 @@ impl Recipients<'_> {
     /// is someone else's.
     pub fn set_badge(&mut self, id: i64, badge: &str) -> Result<()> {
         let sql = sql_error(self.file);
-        let holder: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM recipients WHERE badge_hash = code_hash(?1) AND active = 1",
-                [badge],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
+        let holder = badge_holder(self.conn, badge).map_err(&sql)?;
         if holder.is_some_and(|holder| holder != id) {
             return Err(StoreError::Rule(
                 "that badge is someone else's in the directory".into(),

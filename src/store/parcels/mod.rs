@@ -612,15 +612,7 @@ impl Parcels<'_> {
     /// the directory gives it to, whatever code it came with.
     fn look_up_badge(&self, badge: &str) -> Result<CodeLookup> {
         let sql = sql_error(self.file);
-        let holder: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM recipients WHERE badge_hash = code_hash(?1) AND active = 1",
-                [badge],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(&sql)?;
+        let holder = super::recipients::badge_holder(self.conn, badge).map_err(&sql)?;
         let Some(holder) = holder else {
             return Ok(CodeLookup::NotOurs);
         };
