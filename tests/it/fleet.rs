@@ -1098,3 +1098,25 @@ fn a_recipient_message_goes_to_the_fleet_with_its_code_which_the_locker_then_for
     });
     assert_eq!(notified[0].detail["channel"], "fleet");
 }
+
+#[test]
+fn the_fleets_state_names_a_locker_out_of_service_among_its_alarms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = common::demo_store(dir.path());
+    store
+        .staff()
+        .take_out_of_service("flooded", "fleet:cmd-9", common::NOW)
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = Service::start(store, Config::demo(), runtime.handle());
+    let now = locker_kiosk::app::system::now();
+    let state = runtime
+        .block_on(locker_kiosk::app::fleet::state_message(&service, now))
+        .unwrap();
+    let state = serde_json::to_value(&state).unwrap();
+    common::check_against_schema(&state, "docs/fleet/state.schema.json");
+    assert_eq!(
+        state["alarms"],
+        serde_json::json!(["locker out of service: flooded"])
+    );
+}
