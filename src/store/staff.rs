@@ -25,7 +25,9 @@ pub struct Closure {
     pub by: String,
 }
 
-/// A [`Closure`] from its `meta` row (`out_of_service`).
+/// A [`Closure`] from its `meta` row (`out_of_service`). A value that does
+/// not read (this code wrote it) is taken as closed since an unknown time,
+/// so nothing is given back for it: staff see it and put the locker back.
 pub(super) fn closure_from_meta(value: String) -> Closure {
     match serde_json::from_str::<StoredClosure>(&value) {
         Ok(stored) => Closure {
@@ -266,9 +268,6 @@ impl Staff<'_> {
 
     /// Whether the whole locker is out of service, since when and why.
     pub fn closure(&self) -> Result<Option<Closure>> {
-        // A value that does not read (this code wrote it) is taken as
-        // closed, since an unknown time (nothing is given back for it):
-        // staff see it and put the locker back.
         Ok(self.meta(OUT_OF_SERVICE)?.map(closure_from_meta))
     }
 
