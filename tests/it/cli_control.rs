@@ -145,6 +145,35 @@ fn staff_commands_reach_the_running_kiosk_through_its_control_socket() {
     });
     assert_eq!(opens, "Some(Site)");
 
+    // The whole locker out of service and back: the running kiosk's own
+    // overview (what its home screen shows) has it, and its screen is
+    // told the records changed.
+    let mut changes = service.watch_records();
+    changes.mark_unchanged();
+    let (code, out, err) = staff(
+        dir,
+        &["locker", "out-of-service", "--reason", "lift repairs"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("the locker is out of service: lift repairs"),
+        "{out}"
+    );
+    assert!(changes.has_changed().unwrap(), "the screen is told");
+    let overview = runtime.block_on(service.overview()).unwrap();
+    let closed = overview.closed.expect("closed in the running kiosk");
+    assert_eq!(closed.reason, "lift repairs");
+    assert!(closed.by.starts_with("cli:"), "{}", closed.by);
+    let (code, out, err) = staff(dir, &["locker", "back-in-service"], "");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("back in service after 0 minutes (lift repairs)"),
+        "{out}"
+    );
+    let overview = runtime.block_on(service.overview()).unwrap();
+    assert_eq!(overview.closed, None);
+
     // Garbage on the socket is answered, and the kiosk goes on serving.
     let mut raw = UnixStream::connect(&socket).unwrap();
     raw.write_all(b"\x8a\x01\x00\x11 not json\n").unwrap();
