@@ -38,6 +38,21 @@ fn parcel_at(
         .unwrap()
 }
 
+/// Makes the locker's closure have begun at `since` (the tests cannot
+/// wait hours): the closure, as it was.
+fn closed_since(store: &mut Store, since: Timestamp) -> locker_kiosk::store::Closure {
+    let closure = store.staff().closure().unwrap().expect("closed");
+    let earlier = serde_json::json!({"reason": closure.reason, "since": since.0, "by": closure.by});
+    store
+        .connection()
+        .execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'out_of_service'",
+            [earlier.to_string()],
+        )
+        .unwrap();
+    closure
+}
+
 fn events_of(store: &mut Store, kind: &str) -> Vec<EventRecord> {
     store.events().recent(Some(kind), 20).unwrap()
 }
@@ -265,20 +280,7 @@ fn a_locker_out_of_service_turns_everyone_away_and_gives_its_parcels_the_time_ba
     // The closure's start is in the records: it is made to have lasted
     // three hours.
     let closed_at = in_store(&runtime, &service, move |s| {
-        let closure = s.staff().closure().unwrap().expect("closed");
-        let earlier = format!(
-            r#"{{"reason":"{}","since":{},"by":"{}"}}"#,
-            closure.reason,
-            now.0 - 3 * HOUR,
-            closure.by
-        );
-        s.connection()
-            .execute(
-                "UPDATE meta SET value = ?1 WHERE key = 'out_of_service'",
-                [earlier],
-            )
-            .unwrap();
-        closure
+        closed_since(s, Timestamp(now.0 - 3 * HOUR))
     });
     assert_eq!(closed_at.by, "staff:maintenance");
 
@@ -364,19 +366,7 @@ fn the_command_line_takes_the_locker_out_of_service_once_and_puts_it_back() {
     );
 
     // Two hours later (the records' clock turned back by hand).
-    let store = Store::open(data).unwrap();
-    let earlier = format!(
-        r#"{{"reason":"flooded","since":{},"by":"cli:root"}}"#,
-        now.0 - 2 * HOUR
-    );
-    store
-        .connection()
-        .execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'out_of_service'",
-            [earlier],
-        )
-        .unwrap();
-    drop(store);
+    closed_since(&mut Store::open(data).unwrap(), Timestamp(now.0 - 2 * HOUR));
     let (status, out, err) = common::staff(data, &["locker", "back-in-service"], "");
     assert_eq!(status, 0, "{err}");
     assert!(
